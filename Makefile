@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`.
+# Each creates the virtual environment and installs the project on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "readgroup needs Python 3.11 or newer (set PYTHON=python3.11)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: start the bot; with no credentials it is the terminal console on SQLite, offline summaries
+run: $(STAMP)
+	@if [ -n "$$SLACK_BOT_TOKEN$$SLACK_APP_TOKEN" ] || grep -qs '^SLACK_BOT_TOKEN=.' .env; then \
+		if [ -n "$$SLACK_APP_TOKEN" ] || grep -qs '^SLACK_APP_TOKEN=.' .env; then \
+			exec $(BIN)/readgroup serve slack --socket; \
+		else exec $(BIN)/readgroup serve slack --http; fi; \
+	elif [ -n "$$DISCORD_TOKEN" ] || grep -qs '^DISCORD_TOKEN=.' .env; then \
+		exec $(BIN)/readgroup serve discord; \
+	else exec $(BIN)/readgroup console; fi
+
+## test: the whole suite, on SQLite and on PostgreSQL (skipped with a message if no server, required when CI=true)
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

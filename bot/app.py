@@ -1,0 +1,117 @@
+"""The bot: the services every handler and adapter shares, built once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.arxiv_client import ArxivClient
+from bot.clock import Clock, SystemClock
+from bot.events import Event
+from bot.messenger import Messenger, NullMessenger
+from bot.replies import Reply
+from bot.router import Respond, Router
+from bot.settings import Settings
+from storage.engine import make_engine, session_scope, upgrade
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class Bot:
+    settings: Settings
+    engine: Engine
+    router: Router
+    arxiv: ArxivClient
+    clock: Clock = field(default_factory=SystemClock)
+    messenger: Messenger = field(default_factory=NullMessenger)
+    #: Background tasks the bot owns (retries, card posts); awaited on shutdown.
+    tasks: set[asyncio.Task[object]] = field(default_factory=set)
+    #: Hooks other areas register to start their loops with the bot.
+    starters: list[Callable[[Bot], None]] = field(default_factory=list)
+
+    async def db(self, fn: Callable[..., T], /, **kwargs: object) -> T:
+        """Run ``fn(session=..., **kwargs)`` in one transaction, off the event loop."""
+
+        def work() -> T:
+            with session_scope(self.engine) as session:
+                return fn(session=session, **kwargs)
+
+        return await asyncio.to_thread(work)
+
+    def db_sync(self, fn: Callable[..., T], /, **kwargs: object) -> T:
+        with session_scope(self.engine) as session:
+            return fn(session=session, **kwargs)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    async def handle(self, event: Event, respond: Respond) -> list[Reply]:
+        return await self.router.handle(self, event, respond)
+
+    def spawn(self, coro: object, *, name: str = "") -> asyncio.Task[object]:
+        """Run work in the background, keeping a reference so it is not lost."""
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        if name:
+            task.set_name(name)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[object]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def start(self) -> None:
+        """Start background loops (call inside the running event loop)."""
+        from bot.paper_fetch import start_retry_loop
+
+        start_retry_loop(self)
+        for starter in self.starters:
+            starter(self)
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait a little for background work (console end of input, tests)."""
+        pending = [t for t in self.tasks if not t.done() and not t.get_name().startswith("loop:")]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+    async def aclose(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def build_bot(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    messenger: Messenger | None = None,
+    arxiv: ArxivClient | None = None,
+    engine: Engine | None = None,
+    migrate: bool = True,
+) -> Bot:
+    """Wire the bot from settings; upgrades the schema unless told not to."""
+    from bot.handlers import build_router
+
+    engine = engine or make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    bot = Bot(
+        settings=settings,
+        engine=engine,
+        router=build_router(),
+        arxiv=arxiv or ArxivClient(api_url=settings.arxiv_api_url),
+        clock=clock or SystemClock(),
+        messenger=messenger or NullMessenger(),
+    )
+    return bot

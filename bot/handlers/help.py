@@ -1,0 +1,27 @@
+"""/help: every command with a one-line example, from the router itself."""
+
+from __future__ import annotations
+
+from bot.markup import esc
+from bot.replies import Context, Header, Reply, Text
+from bot.router import Ctx, Router
+
+
+def register(router: Router) -> None:
+    @router.command("help", summary="List every command with an example.", example="/help")
+    async def show_help(ctx: Ctx) -> Reply:
+        lines = []
+        for spec in sorted(router.commands.values(), key=lambda s: s.name):
+            who = " _(organizers)_" if spec.organizer_only else ""
+            lines.append(f"**/{esc(spec.name)}** — {esc(spec.summary)}{who}  e.g. `{esc(spec.example)}`")
+        return Reply(
+            blocks=(
+                Header("readgroup commands"),
+                Text("\n".join(lines)),
+                Context(
+                    "Propose arXiv papers, vote with the ▲ button, and the bot keeps the queue, "
+                    "the rotation and the weekly post."
+                ),
+            ),
+            private=True,
+        )

@@ -1,0 +1,45 @@
+"""How the core sends messages nobody asked for right now (cards after an
+arXiv outage, reminders, published posts). Each adapter implements it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.events import Place
+from bot.replies import Reply
+
+
+class DeliveryError(Exception):
+    """The chat platform refused or could not take a message; retry later."""
+
+
+class Messenger(Protocol):
+    async def post(self, place: Place, reply: Reply) -> str | None:
+        """Post to a channel (or to ``place.thread``). Returns the message id."""
+        ...
+
+    async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
+        """Send a direct message to a user. Returns the message id."""
+        ...
+
+    async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
+        """Make sure a thread exists on a message; returns its id."""
+        ...
+
+
+class NullMessenger:
+    """Drops outgoing messages (used where no platform is connected)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Reply]] = []
+
+    async def post(self, place: Place, reply: Reply) -> str | None:
+        self.sent.append((place.channel, reply))
+        return None
+
+    async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
+        self.sent.append((f"@{user_id}", reply))
+        return None
+
+    async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
+        return message_id

@@ -1,0 +1,181 @@
+"""Filling papers in from arXiv, now or later.
+
+A proposal is saved first with a pending paper. The handler waits a few
+seconds for arXiv; if arXiv is slow or down the user is told the card will
+follow, and the retry loop (driven by ``papers.next_fetch_at`` in the
+database, so it survives restarts) completes the paper and posts the card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.arxiv_client import ArxivUnavailable
+from bot.arxiv_ref import InvalidReference
+from bot.events import Place
+from bot.markup import esc
+from bot.replies import say
+from bot.services import proposals as svc
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+log = logging.getLogger(__name__)
+
+RETRY_POLL_SECONDS = 5.0
+
+
+class Outcome(StrEnum):
+    READY = "ready"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    UNAVAILABLE = "unavailable"
+
+
+_inflight_attr = "_paper_fetches"
+
+
+def waiting_handlers(bot: Bot) -> set[int]:
+    """Proposal ids whose command handler is waiting for the fetch right now."""
+    waiting = getattr(bot, "_waiting_proposals", None)
+    if waiting is None:
+        waiting = set()
+        setattr(bot, "_waiting_proposals", waiting)
+    return waiting
+
+
+def _inflight(bot: Bot) -> dict[int, asyncio.Task[Outcome]]:
+    table = getattr(bot, _inflight_attr, None)
+    if table is None:
+        table = {}
+        setattr(bot, _inflight_attr, table)
+    return table
+
+
+def fetch_paper(bot: Bot, paper_id: int, arxiv_id: str) -> asyncio.Task[Outcome]:
+    """One fetch task per paper at a time, shared by everyone waiting on it."""
+    table = _inflight(bot)
+    task = table.get(paper_id)
+    if task is None or task.done():
+        task = asyncio.ensure_future(_fetch_and_store(bot, paper_id, arxiv_id))
+        task.set_name(f"fetch:{arxiv_id}")
+        table[paper_id] = task
+        task.add_done_callback(lambda _t: table.pop(paper_id, None))
+        bot.tasks.add(task)  # type: ignore[arg-type]
+        task.add_done_callback(bot.tasks.discard)  # type: ignore[arg-type]
+    return task
+
+
+async def _fetch_and_store(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
+    try:
+        meta = await bot.arxiv.lookup(arxiv_id)
+    except InvalidReference:
+        outcome = Outcome.INVALID
+    except ArxivUnavailable as exc:
+        when = await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
+        log.warning("arXiv unavailable for %s (%s); retrying at %s", arxiv_id, exc, when)
+        return Outcome.UNAVAILABLE
+    else:
+        if meta is not None:
+            await bot.db(svc.apply_metadata, paper_id=paper_id, meta=meta, now=bot.clock.now())
+            return Outcome.READY
+        outcome = Outcome.NOT_FOUND
+    told = await bot.db(svc.forget_paper, paper_id=paper_id)
+    waiting = waiting_handlers(bot)
+    for proposal, member in told:
+        if proposal.id in waiting:
+            continue  # the handler still waiting on this fetch tells its user itself
+        await _notify_missing(bot, member.platform, member.workspace, member.user_id, arxiv_id)
+    return outcome
+
+
+async def _notify_missing(
+    bot: Bot, platform: str, workspace: str, user_id: str, arxiv_id: str
+) -> None:
+    try:
+        await bot.messenger.direct(
+            platform,
+            workspace,
+            user_id,
+            say(
+                f"arXiv has no paper `{esc(arxiv_id)}`, so your proposal of it was removed. "
+                "Check the id on arxiv.org and propose it again with `/propose <id>`.",
+                private=True,
+            ),
+        )
+    except Exception:
+        log.exception("could not tell %s that %s does not exist", user_id, arxiv_id)
+
+
+async def post_pending_cards(bot: Bot, paper_id: int) -> int:
+    """Post the cards that waited for this paper; returns how many went out."""
+    from bot.cards import paper_card
+
+    posted = 0
+    for proposal_id, group in await bot.db(svc.pending_cards, paper_id=paper_id):
+        if not await bot.db(svc.claim_card, proposal_id=proposal_id):
+            continue
+        e = await bot.db(svc.entry, proposal_id=proposal_id)
+        if e is None:
+            continue
+        place = Place(group.platform, group.workspace, group.channel)
+        try:
+            await bot.messenger.post(
+                place,
+                paper_card(
+                    e,
+                    note=f"arXiv is back: here is the paper {esc(e.proposer.name or e.proposer.user_id)} proposed.",
+                ),
+            )
+            posted += 1
+        except Exception:
+            log.exception("could not post the card of proposal %s; will retry", proposal_id)
+            await bot.db(_unclaim, proposal_id=proposal_id)
+    return posted
+
+
+def _unclaim(*, session: object, proposal_id: int) -> None:
+    from storage.tables import Proposal
+
+    p = session.get(Proposal, proposal_id)  # type: ignore[attr-defined]
+    if p is not None:
+        p.card_pending = True
+        session.add(p)  # type: ignore[attr-defined]
+
+
+async def complete_paper(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
+    """Fetch a pending paper and, once it is ready, post the cards that waited."""
+    outcome = await fetch_paper(bot, paper_id, arxiv_id)
+    if outcome is Outcome.READY:
+        await post_pending_cards(bot, paper_id)
+    return outcome
+
+
+async def retry_once(bot: Bot) -> int:
+    """Retry every pending paper that is due; returns how many became ready."""
+    due = await bot.db(svc.due_pending_papers, now=bot.clock.now())
+    tasks = [
+        bot.spawn(complete_paper(bot, p.id, p.arxiv_id), name=f"complete:{p.arxiv_id}")
+        for p in due
+        if p.id is not None
+    ]
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    return sum(1 for o in outcomes if o is Outcome.READY)
+
+
+async def _retry_loop(bot: Bot) -> None:
+    while True:
+        try:
+            await retry_once(bot)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("arXiv retry pass failed; trying again shortly")
+        await asyncio.sleep(RETRY_POLL_SECONDS)
+
+
+def start_retry_loop(bot: Bot) -> None:
+    bot.spawn(_retry_loop(bot), name="loop:arxiv-retry")

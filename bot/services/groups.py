@@ -1,0 +1,70 @@
+"""Groups and members, created on first use, and who counts as an organizer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.events import Actor, Place
+from storage.tables import Group, Member
+
+
+def ensure_group(*, session: Session, place: Place, now: datetime) -> Group:
+    """The group for a channel, created the first time anyone uses the bot there."""
+    query = select(Group).where(
+        Group.platform == place.platform,
+        Group.workspace == place.workspace,
+        Group.channel == place.channel,
+    )
+    group = session.exec(query).first()
+    if group is not None:
+        return group
+    try:
+        with session.begin_nested():
+            group = Group(
+                platform=place.platform,
+                workspace=place.workspace,
+                channel=place.channel,
+                created_at=now,
+            )
+            session.add(group)
+    except IntegrityError:  # created concurrently by another request or replica
+        group = session.exec(query).one()
+    return group
+
+
+def ensure_member(*, session: Session, actor: Actor, workspace: str, now: datetime) -> Member:
+    """The member row for a user; keeps their display name fresh."""
+    query = select(Member).where(
+        Member.platform == actor.platform,
+        Member.workspace == workspace,
+        Member.user_id == actor.user_id,
+    )
+    member = session.exec(query).first()
+    if member is None:
+        try:
+            with session.begin_nested():
+                member = Member(
+                    platform=actor.platform,
+                    workspace=workspace,
+                    user_id=actor.user_id,
+                    name=actor.name,
+                    created_at=now,
+                )
+                session.add(member)
+        except IntegrityError:
+            member = session.exec(query).one()
+    elif actor.name and member.name != actor.name:
+        member.name = actor.name
+        session.add(member)
+    return member
+
+
+def is_organizer(*, actor: Actor, group: Group | None, configured: frozenset[str]) -> bool:
+    """Organizer = named in READGROUP_ORGANIZERS, in the group's list, or an
+    admin as the platform reports it."""
+    if actor.is_admin or actor.user_id in configured:
+        return True
+    return group is not None and actor.user_id in (group.organizers or [])

@@ -1,0 +1,59 @@
+"""All settings, from the environment and ``.env`` (names as in DESIGN.md)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """A setting needed for what was asked is missing or wrong."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field("sqlite:///readgroup.db", alias="DATABASE_URL")
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+
+    discord_token: SecretStr | None = Field(None, alias="DISCORD_TOKEN")
+    discord_api_url: str = Field("https://discord.com/api/v10", alias="DISCORD_API_URL")
+    discord_gateway_url: str = Field("wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL")
+    discord_guild_id: str | None = Field(None, alias="DISCORD_GUILD_ID")
+
+    arxiv_api_url: str = Field("https://export.arxiv.org/api/query", alias="ARXIV_API_URL")
+
+    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
+    openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
+
+    readgroup_organizers: str = Field("", alias="READGROUP_ORGANIZERS")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, v: str) -> str:
+        return v if v.endswith("/") else v + "/"
+
+    @property
+    def organizers(self) -> frozenset[str]:
+        return frozenset(x.strip() for x in self.readgroup_organizers.split(",") if x.strip())
+
+    def require(self, *names: str, where: str) -> None:
+        """Stop start-up with a message naming each missing variable."""
+        missing = [n for n in names if not getattr(self, n.lower())]
+        if missing:
+            raise SettingsError(
+                f"Missing setting{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+                f"Set {'them' if len(missing) > 1 else 'it'} in the environment or in .env "
+                f"(see .env.example). {where}"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Tables of the summaries and weekly digest area."""

@@ -1,0 +1,1 @@
+"""Tables of the rotation, schedule, reminders and discussion area."""

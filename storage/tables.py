@@ -1,0 +1,133 @@
+"""The database tables: the one place the schema is described.
+
+Every change here needs an Alembic migration in ``storage/migrations/versions``
+(``tests/storage/test_migrations.py`` fails when the two drift apart).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def _ts(nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    PRESENTED = "presented"
+    WITHDRAWN = "withdrawn"
+
+
+#: Statuses under which a paper counts as "already in this group".
+ACTIVE_STATUSES = (ProposalStatus.OPEN, ProposalStatus.SCHEDULED, ProposalStatus.PRESENTED)
+
+
+class PaperStatus(StrEnum):
+    PENDING = "pending"  # saved, metadata not fetched yet (arXiv slow or down)
+    READY = "ready"
+
+
+class Group(SQLModel, table=True):
+    """A reading group: one channel on one platform, created on first use."""
+
+    __tablename__ = "groups"
+    __table_args__ = (sa.UniqueConstraint("platform", "workspace", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=64)
+    channel: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    organizers: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Member(SQLModel, table=True):
+    """A platform user as seen in one workspace/guild."""
+
+    __tablename__ = "members"
+    __table_args__ = (sa.UniqueConstraint("platform", "workspace", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace: str = Field(max_length=64)
+    user_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Paper(SQLModel, table=True):
+    """arXiv metadata, shared by every group; keyed by the id without version."""
+
+    __tablename__ = "papers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    arxiv_id: str = Field(max_length=64, unique=True)
+    version: int | None = None
+    status: str = Field(default=PaperStatus.PENDING, max_length=16, index=True)
+    title: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    authors: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    abstract: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    categories: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    primary_category: str = Field(default="", max_length=64)
+    published: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    journal_ref: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    doi: str = Field(default="", max_length=200)
+    links: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    fetch_attempts: int = 0
+    next_fetch_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    fetched_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Proposal(SQLModel, table=True):
+    """A member's proposal of a paper to a group."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        # A paper is in a group at most once unless withdrawn: the database
+        # enforces the dedupe even when two members propose at the same instant.
+        sa.Index(
+            "uq_proposals_group_paper_active",
+            "group_id",
+            "paper_id",
+            unique=True,
+            sqlite_where=sa.text("status != 'withdrawn'"),
+            postgresql_where=sa.text("status != 'withdrawn'"),
+        ),
+        sa.Index("ix_proposals_group_status", "group_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="groups.id")
+    paper_id: int = Field(foreign_key="papers.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    why: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    status: str = Field(default=ProposalStatus.OPEN, max_length=16)
+    #: The card still has to be posted (arXiv was down when it was proposed).
+    card_pending: bool = False
+    created_at: datetime = Field(sa_column=_ts())
+    status_changed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    presented_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Vote(SQLModel, table=True):
+    """One member's upvote of one proposal."""
+
+    __tablename__ = "votes"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    created_at: datetime = Field(sa_column=_ts())
