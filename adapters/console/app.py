@@ -125,10 +125,23 @@ async def run_console(
     bot.start()
     try:
         await console.run(stream)
-        await bot.drain(timeout=drain_seconds)
+        await _finish_pending(bot, drain_seconds)
     finally:
         await bot.aclose()
     return 0
+
+
+async def _finish_pending(bot: Bot, seconds: float) -> None:
+    """At the end of piped input, give due work (papers waiting for arXiv, cards
+    to post) a bounded moment to finish; what doesn't finish stays in the
+    database for the next run."""
+    from bot.paper_fetch import retry_once
+
+    try:
+        await asyncio.wait_for(retry_once(bot), seconds)
+    except TimeoutError:
+        log.warning("arXiv is still not answering; pending papers will be retried next time")
+    await bot.drain(timeout=seconds)
 
 
 def _default_user() -> str:

@@ -1,0 +1,77 @@
+"""The console through the real `readgroup` entry point, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.arxiv_server import FakeArxiv
+
+READGROUP = Path(sys.executable).with_name("readgroup")
+TITLE = "Heat-bath random walks with Markov bases"
+
+
+def console(database_url: str, arxiv_url: str, stdin: str, *args: str,
+            timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "OPENAI_"))}
+    env.update(DATABASE_URL=database_url, ARXIV_API_URL=arxiv_url)
+    return subprocess.run(
+        [str(READGROUP), "console", *args], input=stdin, capture_output=True, text=True,
+        env=env, timeout=timeout, check=False,
+    )
+
+
+def test_propose_then_queue_shows_the_title_and_survives_a_restart(
+    database_url: str, fake_arxiv: FakeArxiv
+) -> None:
+    first = console(database_url, fake_arxiv.url,
+                    "/propose https://arxiv.org/abs/1605.08386\n/queue\n", "--user", "alice")
+    assert first.returncode == 0, first.stderr
+    propose_part, _, queue_part = first.stdout.partition("READING QUEUE")
+    assert TITLE in propose_part and TITLE in queue_part
+    assert "Traceback" not in first.stderr
+    second = console(database_url, fake_arxiv.url, "/queue\n", "--user", "bob")
+    assert second.returncode == 0 and TITLE in second.stdout and "proposed by alice" in second.stdout
+    assert len(fake_arxiv.requests) == 1  # the second run read the database
+
+
+def test_bad_input_and_unknown_commands_get_clear_answers(
+    database_url: str, fake_arxiv: FakeArxiv
+) -> None:
+    out = console(database_url, fake_arxiv.url, "/propose nope\n/frob\nhello\n/press 99\n")
+    assert out.returncode == 0
+    assert '"nope" is not an arXiv paper' in out.stdout and "2401.01234" in out.stdout
+    assert "I don't know the command /frob" in out.stdout and "/help" in out.stdout
+    assert "Commands start with a slash" in out.stdout
+    assert "No such button" in out.stdout
+
+
+def test_buttons_can_be_pressed_in_the_console(database_url: str, fake_arxiv: FakeArxiv) -> None:
+    out = console(database_url, fake_arxiv.url, "/propose 1605.08386\n/press 1\n", "--user", "bob",
+                  "--not-organizer")
+    assert out.returncode == 0, out.stderr
+    assert "Upvote (1)" in out.stdout and "Upvote (0)" in out.stdout
+
+
+@pytest.mark.slow
+def test_arxiv_outage_is_reported_and_completed_on_the_next_run(
+    database_url: str, fake_arxiv: FakeArxiv
+) -> None:
+    fake_arxiv.fail(503)  # until reset
+    down = console(database_url, fake_arxiv.url, "/propose 1605.08386 worth it\n/queue\n")
+    assert down.returncode == 0
+    assert "Saved your proposal of arXiv:1605.08386" in down.stdout
+    assert "arXiv:1605.08386" in down.stdout.partition("READING QUEUE")[2]
+    assert "Traceback" not in down.stdout + down.stderr
+    fake_arxiv.reset()
+    # The retry is due after its back-off; a later run picks it up and posts the card.
+    import time
+
+    time.sleep(11)
+    up = console(database_url, fake_arxiv.url, "")
+    assert up.returncode == 0, up.stderr
+    assert "arXiv is back" in up.stdout and TITLE in up.stdout and "worth it" in up.stdout
