@@ -78,11 +78,11 @@ class Bot:
         for starter in self.starters:
             starter(self)
 
-    async def drain(self, timeout: float = 5.0) -> None:
+    async def drain(self, seconds: float = 5.0) -> None:
         """Wait a little for background work (console end of input, tests)."""
         pending = [t for t in self.tasks if not t.done() and not t.get_name().startswith("loop:")]
         if pending:
-            await asyncio.wait(pending, timeout=timeout)
+            await asyncio.wait(pending, timeout=seconds)
 
     async def aclose(self) -> None:
         for task in list(self.tasks):

@@ -43,7 +43,7 @@ def waiting_handlers(bot: Bot) -> set[int]:
     waiting = getattr(bot, "_waiting_proposals", None)
     if waiting is None:
         waiting = set()
-        setattr(bot, "_waiting_proposals", waiting)
+        bot._waiting_proposals = waiting
     return waiting
 
 
@@ -127,7 +127,8 @@ async def post_pending_cards(bot: Bot, paper_id: int) -> int:
                 place,
                 paper_card(
                     e,
-                    note=f"arXiv is back: here is the paper {esc(e.proposer.name or e.proposer.user_id)} proposed.",
+                    note="arXiv is back: here is the paper "
+                    f"{esc(e.proposer.name or e.proposer.user_id)} proposed.",
                 ),
             )
             posted += 1

@@ -114,8 +114,13 @@ class Console:
 
 
 async def run_console(
-    bot_factory, *, user: str | None, organizer: bool, stream: TextIO = sys.stdin,  # type: ignore[no-untyped-def]
-    out: TextIO = sys.stdout, drain_seconds: float = 10.0,
+    bot_factory,
+    *,
+    user: str | None,
+    organizer: bool,
+    stream: TextIO = sys.stdin,  # type: ignore[no-untyped-def]
+    out: TextIO = sys.stdout,
+    drain_seconds: float = 10.0,
 ) -> int:
     name = user or _default_user()
     messenger = ConsoleMessenger(out, ButtonBook())
@@ -141,7 +146,7 @@ async def _finish_pending(bot: Bot, seconds: float) -> None:
         await asyncio.wait_for(retry_once(bot), seconds)
     except TimeoutError:
         log.warning("arXiv is still not answering; pending papers will be retried next time")
-    await bot.drain(timeout=seconds)
+    await bot.drain(seconds)
 
 
 def _default_user() -> str:

@@ -235,9 +235,13 @@ def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: date
     return _add_vote(session, proposal_id, member.id, now)
 
 
-def _vote_counts():  # type: ignore[no-untyped-def]
+def _vote_counts(group_id: int):  # type: ignore[no-untyped-def]
+    """Votes per proposal, counted only within one group so the cost follows
+    the group's size, not the whole table's."""
     return (
         select(Vote.proposal_id, func.count().label("votes"))
+        .join(Proposal, col(Proposal.id) == Vote.proposal_id)
+        .where(Proposal.group_id == group_id)
         .group_by(col(Vote.proposal_id))
         .subquery()
     )
@@ -245,7 +249,7 @@ def _vote_counts():  # type: ignore[no-untyped-def]
 
 def queue(*, session: Session, group_id: int, limit: int = 10) -> tuple[list[Entry], int]:
     """Open proposals ranked by votes, then age (older first). Also the total."""
-    votes = _vote_counts()
+    votes = _vote_counts(group_id)
     vote_count = func.coalesce(votes.c.votes, 0)
     base = (
         select(Proposal, Paper, Member, vote_count)
@@ -292,10 +296,10 @@ def history(
 ) -> tuple[list[Entry], int]:
     """The group's papers (presented first, newest first) whose title, authors or
     abstract contain every word (case-insensitive)."""
-    votes = _vote_counts()
+    votes = _vote_counts(group_id)
     vote_count = func.coalesce(votes.c.votes, 0)
     query = (
-        select(Proposal, Paper, Member, vote_count)
+        select(Proposal, Paper, Member, vote_count, func.count().over().label("total"))
         .join(Paper, col(Paper.id) == Proposal.paper_id)
         .join(Member, col(Member.id) == Proposal.member_id)
         .outerjoin(votes, votes.c.proposal_id == Proposal.id)
@@ -312,7 +316,6 @@ def history(
             )
         )
     presented_first = sa.case((Proposal.status == ProposalStatus.PRESENTED, 0), else_=1)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(
             presented_first,
@@ -320,7 +323,8 @@ def history(
             sa.desc(Proposal.id),
         ).limit(limit)
     ).all()
-    return [Entry(p, pa, m, int(v)) for p, pa, m, v in rows], int(total)
+    total = int(rows[0][4]) if rows else 0  # the window count sees every match, not the page
+    return [Entry(p, pa, m, int(v)) for p, pa, m, v, _ in rows], total
 
 
 def claim_card(*, session: Session, proposal_id: int) -> bool:

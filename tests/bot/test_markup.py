@@ -10,7 +10,9 @@ from bot.markup import Span, bold, esc, link, mention, parse, plain
 
 
 def test_forms_parse_to_spans() -> None:
-    spans = parse(f"{bold('Hi')} _there_ `x` {link('paper', 'https://arxiv.org/abs/1')} {mention('U1')}")
+    spans = parse(
+        f"{bold('Hi')} _there_ `x` {link('paper', 'https://arxiv.org/abs/1')} {mention('U1')}"
+    )
     kinds = [s.kind for s in spans if s.text.strip()]
     assert kinds == ["bold", "italic", "code", "link", "mention"]
     assert Span("link", "paper", "https://arxiv.org/abs/1") in spans

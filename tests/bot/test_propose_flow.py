@@ -4,6 +4,7 @@ fake arXiv serving real Atom responses, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from datetime import timedelta
@@ -61,7 +62,9 @@ async def test_dedupe_across_forms_answers_privately_and_counts_the_vote(bot: Bo
     assert dup[0].private
     said = text_of(dup)
     assert "already proposed by Alice on" in said and "now has 2" in said
-    again = text_of(await run(bot, "/propose <https://arxiv.org/abs/1605.08386v1|paper>", user="bob"))
+    again = text_of(
+        await run(bot, "/propose <https://arxiv.org/abs/1605.08386v1|paper>", user="bob")
+    )
     assert "You already vote for it (2 votes)" in again
     assert "2 votes" in text_of(await run(bot, "/queue"))
     assert bot.arxiv.requests_made == 1  # metadata fetched once, then from the database
@@ -130,7 +133,10 @@ async def test_unknown_command_points_to_help(bot: Bot) -> None:
 
 
 async def test_arxiv_outage_keeps_the_proposal_and_completes_it_later(
-    bot: Bot, fake_arxiv: FakeArxiv, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    bot: Bot,
+    fake_arxiv: FakeArxiv,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """503 for 10 seconds: the user is told, the paper is filled in after arXiv
     recovers, the card is posted, and no traceback reaches anyone."""
@@ -175,7 +181,7 @@ async def test_twenty_proposals_of_five_papers_make_few_spaced_requests(
     assert len(cards) == 5
     log = bot.arxiv.request_log
     assert 1 <= len(log) <= 5
-    gaps = [b[0] - a[0] for a, b in zip(log, log[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(log)]
     assert all(g >= 2.99 for g in gaps), gaps
     queue = text_of(await run(bot, "/queue"))
     assert "4 votes" in queue

@@ -39,7 +39,9 @@ def test_duplicate_registration_is_refused() -> None:
         router.command("a", summary="s", example="/a")(h)
 
 
-async def test_a_failing_handler_becomes_a_private_apology(caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failing_handler_becomes_a_private_apology(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     router = Router()
 
     @router.command("boom", summary="s", example="/boom")

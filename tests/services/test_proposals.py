@@ -23,33 +23,55 @@ PLACE = Place("slack", "T1", "C1")
 
 def meta(arxiv_id: str, title: str, abstract: str = "An abstract.") -> PaperMeta:
     return PaperMeta(
-        arxiv_id=arxiv_id, version=2, title=title, authors=("Ada Lovelace", "Alan Turing"),
-        abstract=abstract, categories=("cs.LG",), primary_category="cs.LG",
-        published=T0 - timedelta(days=30), updated=T0 - timedelta(days=3), comment="",
-        journal_ref="", doi="", links=(f"https://arxiv.org/abs/{arxiv_id}v2",),
+        arxiv_id=arxiv_id,
+        version=2,
+        title=title,
+        authors=("Ada Lovelace", "Alan Turing"),
+        abstract=abstract,
+        categories=("cs.LG",),
+        primary_category="cs.LG",
+        published=T0 - timedelta(days=30),
+        updated=T0 - timedelta(days=3),
+        comment="",
+        journal_ref="",
+        doi="",
+        links=(f"https://arxiv.org/abs/{arxiv_id}v2",),
     )
 
 
 def who(session: Session, user: str, place: Place = PLACE):  # type: ignore[no-untyped-def]
     group = ensure_group(session=session, place=place, now=T0)
-    member = ensure_member(session=session, actor=Actor(place.platform, user, user.title()),
-                           workspace=place.workspace, now=T0)
+    member = ensure_member(
+        session=session,
+        actor=Actor(place.platform, user, user.title()),
+        workspace=place.workspace,
+        now=T0,
+    )
     session.flush()
     return group, member
 
 
-def propose(engine: sa.Engine, user: str, ref: str, *, at: datetime = T0,
-            place: Place = PLACE) -> svc.ProposeResult:
+def propose(
+    engine: sa.Engine, user: str, ref: str, *, at: datetime = T0, place: Place = PLACE
+) -> svc.ProposeResult:
     with session_scope(engine) as session:
         group, member = who(session, user, place)
-        return svc.propose(session=session, group=group, member=member,
-                           arxiv_id=parse_ref(ref).base, why="", now=at)
+        return svc.propose(
+            session=session,
+            group=group,
+            member=member,
+            arxiv_id=parse_ref(ref).base,
+            why="",
+            now=at,
+        )
 
 
 def test_dedupe_across_forms_and_users_counts_a_vote(engine: sa.Engine) -> None:
     first = propose(engine, "alice", "https://arxiv.org/abs/1605.08386")
     assert not first.duplicate and first.votes == 1
-    second = propose(engine, "bob", "https://arxiv.org/pdf/1605.08386v1.pdf", at=T0 + timedelta(hours=1))
+    second = propose(
+        engine, "bob", "https://arxiv.org/pdf/1605.08386v1.pdf", at=T0 + timedelta(hours=1)
+    )
     assert second.duplicate and second.vote_added and second.votes == 2
     assert second.proposer.user_id == "alice"
     assert second.proposal.id == first.proposal.id
@@ -71,8 +93,14 @@ def test_database_refuses_a_second_active_proposal(engine: sa.Engine) -> None:
     """The partial unique index is what makes concurrent proposals safe."""
     first = propose(engine, "alice", "1605.08386")
     with pytest.raises(IntegrityError), session_scope(engine) as session:
-        session.add(Proposal(group_id=first.proposal.group_id, paper_id=first.paper.id,
-                             member_id=first.proposal.member_id, created_at=T0))
+        session.add(
+            Proposal(
+                group_id=first.proposal.group_id,
+                paper_id=first.paper.id,
+                member_id=first.proposal.member_id,
+                created_at=T0,
+            )
+        )
         session.flush()
 
 
@@ -120,7 +148,9 @@ def test_vote_toggles(engine: sa.Engine) -> None:
         _, bob = who(session, "bob")
         e = svc.entry(session=session, proposal_id=first.proposal.id)
         assert e is not None and e.votes == 2
-        assert not svc.toggle_vote(session=session, proposal_id=first.proposal.id, member=bob, now=T0)
+        assert not svc.toggle_vote(
+            session=session, proposal_id=first.proposal.id, member=bob, now=T0
+        )
     with session_scope(engine) as session:
         e = svc.entry(session=session, proposal_id=first.proposal.id)
         assert e is not None and e.votes == 1
@@ -130,10 +160,18 @@ def test_history_searches_title_abstract_and_authors(engine: sa.Engine) -> None:
     a = propose(engine, "alice", "1605.08386")
     b = propose(engine, "bob", "1707.08567")
     with session_scope(engine) as session:
-        svc.apply_metadata(session=session, paper_id=a.paper.id,
-                           meta=meta("1605.08386", "Heat-bath random walks", "Markov bases 100%"), now=T0)
-        svc.apply_metadata(session=session, paper_id=b.paper.id,
-                           meta=meta("1707.08567", "Attention for graphs", "Transformers on graphs"), now=T0)
+        svc.apply_metadata(
+            session=session,
+            paper_id=a.paper.id,
+            meta=meta("1605.08386", "Heat-bath random walks", "Markov bases 100%"),
+            now=T0,
+        )
+        svc.apply_metadata(
+            session=session,
+            paper_id=b.paper.id,
+            meta=meta("1707.08567", "Attention for graphs", "Transformers on graphs"),
+            now=T0,
+        )
     with session_scope(engine) as session:
         group, _ = who(session, "alice")
         found, n = svc.history(session=session, group_id=group.id, words=["markov"])

@@ -15,27 +15,42 @@ READGROUP = Path(sys.executable).with_name("readgroup")
 TITLE = "Heat-bath random walks with Markov bases"
 
 
-def console(database_url: str, arxiv_url: str, stdin: str, *args: str,
-            timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "OPENAI_"))}
+def console(
+    database_url: str, arxiv_url: str, stdin: str, *args: str, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "OPENAI_"))
+    }
     env.update(DATABASE_URL=database_url, ARXIV_API_URL=arxiv_url)
     return subprocess.run(
-        [str(READGROUP), "console", *args], input=stdin, capture_output=True, text=True,
-        env=env, timeout=timeout, check=False,
+        [str(READGROUP), "console", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
     )
 
 
 def test_propose_then_queue_shows_the_title_and_survives_a_restart(
     database_url: str, fake_arxiv: FakeArxiv
 ) -> None:
-    first = console(database_url, fake_arxiv.url,
-                    "/propose https://arxiv.org/abs/1605.08386\n/queue\n", "--user", "alice")
+    first = console(
+        database_url,
+        fake_arxiv.url,
+        "/propose https://arxiv.org/abs/1605.08386\n/queue\n",
+        "--user",
+        "alice",
+    )
     assert first.returncode == 0, first.stderr
     propose_part, _, queue_part = first.stdout.partition("READING QUEUE")
     assert TITLE in propose_part and TITLE in queue_part
     assert "Traceback" not in first.stderr
     second = console(database_url, fake_arxiv.url, "/queue\n", "--user", "bob")
-    assert second.returncode == 0 and TITLE in second.stdout and "proposed by alice" in second.stdout
+    assert (
+        second.returncode == 0 and TITLE in second.stdout and "proposed by alice" in second.stdout
+    )
     assert len(fake_arxiv.requests) == 1  # the second run read the database
 
 
@@ -51,8 +66,14 @@ def test_bad_input_and_unknown_commands_get_clear_answers(
 
 
 def test_buttons_can_be_pressed_in_the_console(database_url: str, fake_arxiv: FakeArxiv) -> None:
-    out = console(database_url, fake_arxiv.url, "/propose 1605.08386\n/press 1\n", "--user", "bob",
-                  "--not-organizer")
+    out = console(
+        database_url,
+        fake_arxiv.url,
+        "/propose 1605.08386\n/press 1\n",
+        "--user",
+        "bob",
+        "--not-organizer",
+    )
     assert out.returncode == 0, out.stderr
     assert "Upvote (1)" in out.stdout and "Upvote (0)" in out.stdout
 
