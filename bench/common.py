@@ -37,7 +37,8 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
     data = {
         "benchmark": name,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         **data,
     }
     path = RESULTS / f"{name}.json"

@@ -21,15 +21,31 @@ from sqlmodel import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import PG_URL, summary_ms, table, write_result  # noqa: E402
-from bot.services import proposals as svc  # noqa: E402
-from storage.engine import make_engine, upgrade  # noqa: E402
-from storage.tables import Group, Member, Paper, PaperStatus, Proposal, Vote  # noqa: E402
+from bench.common import PG_URL, summary_ms, table, write_result
+from bot.services import proposals as svc
+from storage.engine import make_engine, upgrade
+from storage.tables import Group, Member, Paper, PaperStatus, Proposal, Vote
 
-WORDS = (
-    "attention graph diffusion transformer sparse kernel bayesian policy reward vision "
-    "language token scaling retrieval memory optimizer gradient contrastive".split()
-)
+WORDS = [
+    "attention",
+    "graph",
+    "diffusion",
+    "transformer",
+    "sparse",
+    "kernel",
+    "bayesian",
+    "policy",
+    "reward",
+    "vision",
+    "language",
+    "token",
+    "scaling",
+    "retrieval",
+    "memory",
+    "optimizer",
+    "gradient",
+    "contrastive",
+]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 

@@ -13,7 +13,14 @@ from bot.settings import Settings, SettingsError
 log = logging.getLogger("readgroup")
 
 #: Other areas add sub-commands here: (name, add_arguments, run).
-EXTRA_COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, Settings], int]]] = []
+EXTRA_COMMANDS: list[
+    tuple[
+        str,
+        str,
+        Callable[[argparse.ArgumentParser], None],
+        Callable[[argparse.Namespace, Settings], int],
+    ]
+] = []
 
 
 class _NoTraceback(logging.Formatter):
@@ -29,12 +36,22 @@ class _NoTraceback(logging.Formatter):
 def setup_logging(verbose: bool, *, quiet_tracebacks: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler.setFormatter(_NoTraceback(fmt) if quiet_tracebacks and not verbose else logging.Formatter(fmt))
+    handler.setFormatter(
+        _NoTraceback(fmt) if quiet_tracebacks and not verbose else logging.Formatter(fmt)
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     if not verbose:
-        for noisy in ("arxiv", "httpx", "urllib3", "discord", "slack_bolt", "slack_sdk", "apscheduler"):
+        for noisy in (
+            "arxiv",
+            "httpx",
+            "urllib3",
+            "discord",
+            "slack_bolt",
+            "slack_sdk",
+            "apscheduler",
+        ):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

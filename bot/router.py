@@ -78,9 +78,7 @@ class Router:
         def register(fn: Handler) -> Handler:
             if name in self.commands:
                 raise ValueError(f"command /{name} registered twice")
-            self.commands[name] = CommandSpec(
-                name, summary, example, fn, options, organizer_only
-            )
+            self.commands[name] = CommandSpec(name, summary, example, fn, options, organizer_only)
             return fn
 
         return register

@@ -44,7 +44,9 @@ class Group(SQLModel, table=True):
     workspace: str = Field(max_length=64)
     channel: str = Field(max_length=64)
     name: str = Field(default="", max_length=200)
-    organizers: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    organizers: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
     created_at: datetime = Field(sa_column=_ts())
 
 

@@ -13,7 +13,9 @@ def register(router: Router) -> None:
         lines = []
         for spec in sorted(router.commands.values(), key=lambda s: s.name):
             who = " _(organizers)_" if spec.organizer_only else ""
-            lines.append(f"**/{esc(spec.name)}** — {esc(spec.summary)}{who}  e.g. `{esc(spec.example)}`")
+            lines.append(
+                f"**/{esc(spec.name)}** — {esc(spec.summary)}{who}  e.g. `{esc(spec.example)}`"
+            )
         return Reply(
             blocks=(
                 Header("readgroup commands"),

@@ -49,7 +49,9 @@ def register(router: Router) -> None:
         "withdraw",
         summary="Withdraw a proposal (its proposer or an organizer).",
         example="/withdraw 1706.03762",
-        options=(Option("paper", "arXiv link or id", required=True, autocomplete="open_proposals"),),
+        options=(
+            Option("paper", "arXiv link or id", required=True, autocomplete="open_proposals"),
+        ),
     )(withdraw)
     router.command(
         "history",
@@ -82,8 +84,12 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
             session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now
         )
         return svc.propose(
-            session=session, group=who.group, member=who.member,
-            arxiv_id=ref.base, why=why, now=now,
+            session=session,
+            group=who.group,
+            member=who.member,
+            arxiv_id=ref.base,
+            why=why,
+            now=now,
         )
 
     result = await bot.db(save)
@@ -162,10 +168,10 @@ def _duplicate_answer(ctx: Ctx, result: svc.ProposeResult) -> Reply:
 
 def _queue_reply(entries: list[svc.Entry], total: int) -> Reply:
     if not entries:
-        return say(
-            "The queue is empty. Propose a paper with `/propose <arXiv link or id> [why]`."
-        )
-    blocks: list[object] = [Header(f"Reading queue: {total} open proposal{'s' if total != 1 else ''}")]
+        return say("The queue is empty. Propose a paper with `/propose <arXiv link or id> [why]`.")
+    blocks: list[object] = [
+        Header(f"Reading queue: {total} open proposal{'s' if total != 1 else ''}")
+    ]
     for rank, e in enumerate(entries, start=1):
         blocks.append(Text(list_line(rank, e)))
         b = upvote_button(e)
@@ -182,7 +188,13 @@ async def show_queue(ctx: Ctx) -> Reply:
     assert isinstance(ev, Command)
 
     def load(*, session):  # type: ignore[no-untyped-def]
-        who = resolve(session=session, actor=ev.actor, place=ev.place, settings=bot.settings, now=bot.clock.now())
+        who = resolve(
+            session=session,
+            actor=ev.actor,
+            place=ev.place,
+            settings=bot.settings,
+            now=bot.clock.now(),
+        )
         assert who.group.id is not None
         return svc.queue(session=session, group_id=who.group.id, limit=QUEUE_SIZE)
 
@@ -195,7 +207,9 @@ async def withdraw(ctx: Ctx) -> Reply:
     assert isinstance(cmd, Command)
     ref_text, _ = split_first(cmd.text)
     if not ref_text:
-        return error("Which paper? `/withdraw <arXiv link or id>`, for example `/withdraw 1706.03762`.")
+        return error(
+            "Which paper? `/withdraw <arXiv link or id>`, for example `/withdraw 1706.03762`."
+        )
     try:
         ref = parse_ref(ref_text)
     except InvalidReference as exc:
@@ -203,7 +217,9 @@ async def withdraw(ctx: Ctx) -> Reply:
     now = bot.clock.now()
 
     def act(*, session):  # type: ignore[no-untyped-def]
-        who = resolve(session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now)
+        who = resolve(
+            session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now
+        )
         assert who.group.id is not None
         e = svc.find_in_group(session=session, group_id=who.group.id, arxiv_id=ref.base)
         if e is None:
@@ -235,7 +251,13 @@ async def history(ctx: Ctx) -> Reply:
     words = [w for w in cmd.text.split() if w]
 
     def load(*, session):  # type: ignore[no-untyped-def]
-        who = resolve(session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=bot.clock.now())
+        who = resolve(
+            session=session,
+            actor=cmd.actor,
+            place=cmd.place,
+            settings=bot.settings,
+            now=bot.clock.now(),
+        )
         assert who.group.id is not None
         return svc.history(session=session, group_id=who.group.id, words=words, limit=10)
 
@@ -271,7 +293,9 @@ async def _toggle(ctx: Ctx) -> tuple[svc.Entry | None, bool, str]:
             return None, False, "That proposal no longer exists. `/queue` shows the current ones."
         if e.proposal.status != ProposalStatus.OPEN:
             return e, False, f"Voting is closed: this paper is {e.proposal.status}."
-        member = ensure_member(session=session, actor=act.actor, workspace=act.place.workspace, now=now)
+        member = ensure_member(
+            session=session, actor=act.actor, workspace=act.place.workspace, now=now
+        )
         voted = svc.toggle_vote(session=session, proposal_id=proposal_id, member=member, now=now)
         session.flush()
         return svc.entry(session=session, proposal_id=proposal_id), voted, ""
