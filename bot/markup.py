@@ -94,14 +94,14 @@ def parse(markup: str) -> list[Span]:
             end = scan_to("**", i + 2)
             if end > i + 2:
                 flush()
-                spans.append(Span("bold", _unescape(markup[i + 2 : end])))
+                spans.extend(_styled("bold", markup[i + 2 : end]))
                 i = end + 2
                 continue
         elif c == "_":
             end = scan_to("_", i + 1)
             if end > i + 1:
                 flush()
-                spans.append(Span("italic", _unescape(markup[i + 1 : end])))
+                spans.extend(_styled("italic", markup[i + 1 : end]))
                 i = end + 1
                 continue
         elif c == "`":
@@ -132,6 +132,12 @@ def parse(markup: str) -> list[Span]:
         i += 1
     flush()
     return spans
+
+
+def _styled(style: str, inner: str) -> list[Span]:
+    """Bold or italic text may hold links, mentions or code: those keep their
+    own kind (a link stays a link); the plain parts take the style."""
+    return [Span(style, s.text) if s.kind == "text" else s for s in parse(inner)]
 
 
 def plain(markup: str) -> str:

@@ -32,7 +32,8 @@ def render(reply: Reply, book: ButtonBook | None = None, *, where: str = "") -> 
     for block in reply.blocks:
         match block:
             case Header(text=t):
-                lines.append(t.upper() if len(t) < 60 else t)
+                lines.append(t)
+                lines.append("═" * min(len(t), 72))
             case Text(markup=m):
                 lines.append(plain(m))
             case Fields(pairs=pairs):

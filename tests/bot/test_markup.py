@@ -48,3 +48,8 @@ def test_any_escaped_text_round_trips_as_plain_text(text: str) -> None:
 @given(st.text())
 def test_parse_never_fails(text: str) -> None:
     parse(text)
+
+
+def test_links_inside_bold_stay_links() -> None:
+    spans = parse(bold(f"see {link('paper', 'https://arxiv.org/abs/1')}"))
+    assert spans == [Span("bold", "see "), Span("link", "paper", "https://arxiv.org/abs/1")]

@@ -86,8 +86,8 @@ def test_sigkill_after_proposals_and_votes_loses_and_doubles_nothing(
     alice.wait_for("Upvote (0)")
     alice.kill()
     out = run_once(database_url, fake_arxiv.url, "/queue\n/propose 1605.08386\n")
-    queue = out.partition("READING QUEUE")[2].split("\n\n")[0]
-    assert queue.count(TITLE) == 1 and "2 OPEN PROPOSALS" in out
+    queue = out.partition("Reading queue")[2].split("\n\n")[0]
+    assert queue.count(TITLE) == 1 and "2 open proposals" in out
     assert "0 votes" in queue and "now has 2" in out
 
 

@@ -44,7 +44,7 @@ def test_propose_then_queue_shows_the_title_and_survives_a_restart(
         "alice",
     )
     assert first.returncode == 0, first.stderr
-    propose_part, _, queue_part = first.stdout.partition("READING QUEUE")
+    propose_part, _, queue_part = first.stdout.partition("Reading queue")
     assert TITLE in propose_part and TITLE in queue_part
     assert "Traceback" not in first.stderr
     second = console(database_url, fake_arxiv.url, "/queue\n", "--user", "bob")
@@ -86,7 +86,7 @@ def test_arxiv_outage_is_reported_and_completed_on_the_next_run(
     down = console(database_url, fake_arxiv.url, "/propose 1605.08386 worth it\n/queue\n")
     assert down.returncode == 0
     assert "Saved your proposal of arXiv:1605.08386" in down.stdout
-    assert "arXiv:1605.08386" in down.stdout.partition("READING QUEUE")[2]
+    assert "arXiv:1605.08386" in down.stdout.partition("Reading queue")[2]
     assert "Traceback" not in down.stdout + down.stderr
     fake_arxiv.reset()
     # The retry is due after its back-off; a later run picks it up and posts the card.
