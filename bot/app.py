@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.arxiv_client import ArxivClient
@@ -22,6 +23,12 @@ from storage.engine import make_engine, session_scope, upgrade
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: How long a command waits for an unavailable database before giving up.
+DB_RETRY_SECONDS = 60.0
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 @dataclass
@@ -44,7 +51,23 @@ class Bot:
             with session_scope(self.engine) as session:
                 return fn(session=session, **kwargs)
 
-        return await asyncio.to_thread(work)
+        delay = 0.2
+        waited = 0.0
+        while True:
+            try:
+                return await asyncio.to_thread(work)
+            except OperationalError as exc:
+                # The database went away (a restart, a failover, a locked SQLite
+                # file): the transaction was rolled back, so wait and run it
+                # again rather than lose the user's command.
+                if waited >= DB_RETRY_SECONDS:
+                    raise
+                log.warning(
+                    "database unavailable (%s); retrying in %.1f s", _first_line(exc), delay
+                )
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 5.0)
 
     def db_sync(self, fn: Callable[..., T], /, **kwargs: object) -> T:
         with session_scope(self.engine) as session:

@@ -60,7 +60,7 @@ def pg_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a brand-new schema, dropped after."""
     require_pg()
     schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(PG_URL)
+    admin = sa.create_engine(PG_URL, pool_pre_ping=True)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
