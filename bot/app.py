@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -40,7 +40,11 @@ class Bot:
     clock: Clock = field(default_factory=SystemClock)
     messenger: Messenger = field(default_factory=NullMessenger)
     #: Background tasks the bot owns (retries, card posts); awaited on shutdown.
-    tasks: set[asyncio.Task[object]] = field(default_factory=set)
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    #: arXiv fetches in flight, by paper id, shared by everyone waiting on them.
+    paper_fetches: dict[int, asyncio.Task[Any]] = field(default_factory=dict)
+    #: Proposal ids whose /propose handler is still waiting for its fetch.
+    waiting_proposals: set[int] = field(default_factory=set)
     #: Hooks other areas register to start their loops with the bot.
     starters: list[Callable[[Bot], None]] = field(default_factory=list)
 
@@ -79,16 +83,16 @@ class Bot:
     async def handle(self, event: Event, respond: Respond) -> list[Reply]:
         return await self.router.handle(self, event, respond)
 
-    def spawn(self, coro: object, *, name: str = "") -> asyncio.Task[object]:
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
         """Run work in the background, keeping a reference so it is not lost."""
-        task: asyncio.Task[object] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         if name:
             task.set_name(name)
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task[object]) -> None:
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())

@@ -35,37 +35,22 @@ class Outcome(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-_inflight_attr = "_paper_fetches"
-
-
 def waiting_handlers(bot: Bot) -> set[int]:
     """Proposal ids whose command handler is waiting for the fetch right now."""
-    waiting = getattr(bot, "_waiting_proposals", None)
-    if waiting is None:
-        waiting = set()
-        bot._waiting_proposals = waiting
-    return waiting
-
-
-def _inflight(bot: Bot) -> dict[int, asyncio.Task[Outcome]]:
-    table = getattr(bot, _inflight_attr, None)
-    if table is None:
-        table = {}
-        setattr(bot, _inflight_attr, table)
-    return table
+    return bot.waiting_proposals
 
 
 def fetch_paper(bot: Bot, paper_id: int, arxiv_id: str) -> asyncio.Task[Outcome]:
     """One fetch task per paper at a time, shared by everyone waiting on it."""
-    table = _inflight(bot)
+    table = bot.paper_fetches
     task = table.get(paper_id)
     if task is None or task.done():
         task = asyncio.ensure_future(_fetch_and_store(bot, paper_id, arxiv_id))
         task.set_name(f"fetch:{arxiv_id}")
         table[paper_id] = task
         task.add_done_callback(lambda _t: table.pop(paper_id, None))
-        bot.tasks.add(task)  # type: ignore[arg-type]
-        task.add_done_callback(bot.tasks.discard)  # type: ignore[arg-type]
+        bot.tasks.add(task)
+        task.add_done_callback(bot.tasks.discard)
     return task
 
 

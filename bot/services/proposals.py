@@ -171,7 +171,7 @@ def forget_paper(*, session: Session, paper_id: int) -> list[tuple[Proposal, Mem
         member = session.get(Member, p.member_id)
         if member is not None:
             told.append((p, member))
-        session.exec(sa.delete(Vote).where(Vote.proposal_id == p.id))  # type: ignore[call-overload]
+        session.execute(sa.delete(Vote).where(col(Vote.proposal_id) == p.id))
         session.delete(p)
     session.flush()
     paper = session.get(Paper, paper_id)
@@ -299,7 +299,9 @@ def history(
     votes = _vote_counts(group_id)
     vote_count = func.coalesce(votes.c.votes, 0)
     query = (
-        select(Proposal, Paper, Member, vote_count, func.count().over().label("total"))
+        select(  # type: ignore[call-overload]
+            Proposal, Paper, Member, vote_count, func.count().over().label("total")
+        )
         .join(Paper, col(Paper.id) == Proposal.paper_id)
         .join(Member, col(Member.id) == Proposal.member_id)
         .outerjoin(votes, votes.c.proposal_id == Proposal.id)
@@ -315,12 +317,12 @@ def history(
                 func.lower(Paper.arxiv_id).like(pattern, escape="\\"),
             )
         )
-    presented_first = sa.case((Proposal.status == ProposalStatus.PRESENTED, 0), else_=1)
+    presented_first = sa.case((col(Proposal.status) == ProposalStatus.PRESENTED, 0), else_=1)
     rows = session.exec(
         query.order_by(
             presented_first,
-            sa.desc(func.coalesce(Proposal.presented_at, Proposal.created_at)),
-            sa.desc(Proposal.id),
+            sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
+            sa.desc(col(Proposal.id)),
         ).limit(limit)
     ).all()
     total = int(rows[0][4]) if rows else 0  # the window count sees every match, not the page
