@@ -15,7 +15,7 @@ from typing import TextIO
 from adapters.console.render import ButtonBook, render
 from bot.app import Bot
 from bot.events import Action, Actor, Command, Place
-from bot.replies import Reply
+from bot.replies import Form, Reply
 
 PLATFORM = "console"
 WORKSPACE = "local"
@@ -87,6 +87,22 @@ class Console:
             self._print("No such button. Buttons show their number as `/press N`.\n")
             return
         event = Action(button.action, button.value, self.actor, self.place)
+        for reply in await self.bot.handle(event, self._show):
+            await self._show(reply)
+            if reply.form is not None:
+                await self._submit_form(reply.form)
+
+    async def _submit_form(self, form: Form) -> None:
+        """A form (a modal on Slack/Discord) is filled in with $EDITOR or from
+        READGROUP_EDIT_FILE, then submitted like a modal (see bot.form_text)."""
+        from bot.form_text import FormUnavailable, fill_form
+
+        try:
+            fields = await fill_form(form)
+        except FormUnavailable as exc:
+            self._print(f"{exc}\n")
+            return
+        event = Action(form.action, form.value, self.actor, self.place, fields=fields)
         for reply in await self.bot.handle(event, self._show):
             await self._show(reply)
 

@@ -20,7 +20,7 @@ from bot.events import Actor, Place
 from bot.llm import LlmClient
 from bot.services import week_sessions
 from bot.services.week_sessions import SessionInfo
-from storage.tables import Group, Member, Paper, PaperStatus, Proposal, ProposalStatus, Vote
+from storage.tables import Group, Paper, PaperStatus, Proposal, ProposalStatus, Vote
 from tests.fakes.openai_fake import OpenAIFake
 
 ATOM = Path("/work/shared/fixtures/arxiv/atom")
@@ -61,9 +61,7 @@ def real_papers() -> tuple[RealPaper, ...]:
                 RealPaper(
                     base,
                     " ".join(entry.findtext("a:title", "", NS).split()),
-                    tuple(
-                        a.findtext("a:name", "", NS) for a in entry.findall("a:author", NS)
-                    ),
+                    tuple(a.findtext("a:name", "", NS) for a in entry.findall("a:author", NS)),
                     abstract,
                     entry.findtext("arxiv:comment", "", NS) or "",
                 )
@@ -119,15 +117,19 @@ def seed(
     def work(*, session):  # type: ignore[no-untyped-def]
         from bot.services.groups import ensure_group, ensure_member
 
-        group = session.get(Group, group_id) if group_id else ensure_group(
-            session=session, place=PLACE, now=now
+        group = (
+            session.get(Group, group_id)
+            if group_id
+            else ensure_group(session=session, place=PLACE, now=now)
         )
         alice = ensure_member(session=session, actor=ORGANIZER, workspace="local", now=now)
         bob = ensure_member(session=session, actor=MEMBER, workspace="local", now=now)
         made: list[Paper] = []
         for i in range(sessions + also):
             real = pool[(start_index + i) % len(pool)]
-            arxiv_id = real.arxiv_id if start_index + i < len(pool) else f"2611.{10000 + start_index + i}"
+            arxiv_id = (
+                real.arxiv_id if start_index + i < len(pool) else f"2611.{10000 + start_index + i}"
+            )
             paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
             if paper is None:
                 paper = Paper(
@@ -165,7 +167,7 @@ def seed(
             paper_id=p.id,
             proposal_id=None,
             presenter_member_id=None,
-            presenter_name=["Alice", "Bob", "Chen", "Dana"][i % 4],
+            presenter_name=["Alice", "Bob", "Chen", "Dana"][(start_index + i) % 4],
             takeaways=(
                 (
                     f"We could reuse the evaluation setup of {p.title[:40]} for our benchmark.",

@@ -55,6 +55,7 @@ class OpenAIFake:
         self._hang = 0
         self._invalid = 0
         self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
         self.port = 0
 
     # -- programming -------------------------------------------------------
@@ -96,11 +97,19 @@ class OpenAIFake:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def _error(self, status: int, message: str, kind: str, *, param: str | None = None,
-               headers: dict[str, str] | None = None) -> web.Response:
+    def _error(
+        self,
+        status: int,
+        message: str,
+        kind: str,
+        *,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
         error = {"message": message, "type": kind, "param": param, "code": None}
         assert set(error) == set(self.error_fields)
         return web.json_response({"error": error}, status=status, headers=headers)
@@ -116,27 +125,37 @@ class OpenAIFake:
             if self._hang > 0:
                 self._hang -= 1
                 record["_status"] = "hang"
-                await asyncio.sleep(3600)
+                await self._closing.wait()  # until the fake shuts down
+                return self._error(503, "Shutting down.", "server_error")
             if self.latency:
                 await asyncio.sleep(self.latency)
             if self._down:
                 record["_status"] = 500
-                return self._error(500, "The server had an error while processing your request.",
-                                   "server_error")
+                return self._error(
+                    500, "The server had an error while processing your request.", "server_error"
+                )
             if self._failures:
                 status, retry_after = self._failures.pop(0)
                 record["_status"] = status
                 headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else None
                 if status == 429:
-                    return self._error(429, "Rate limit reached for requests.", "requests",
-                                       headers=headers)
-                return self._error(status, "The server had an error while processing your request.",
-                                   "server_error", headers=headers)
+                    return self._error(
+                        429, "Rate limit reached for requests.", "requests", headers=headers
+                    )
+                return self._error(
+                    status,
+                    "The server had an error while processing your request.",
+                    "server_error",
+                    headers=headers,
+                )
             if self.reject_response_format and "response_format" in body:
                 record["_status"] = 400
-                return self._error(400, "Invalid parameter: 'response_format' is not supported "
-                                   "with this model.", "invalid_request_error",
-                                   param="response_format")
+                return self._error(
+                    400,
+                    "Invalid parameter: 'response_format' is not supported with this model.",
+                    "invalid_request_error",
+                    param="response_format",
+                )
             record["_status"] = 200
             return web.json_response(self._completion(body))
         finally:
@@ -189,7 +208,10 @@ class OpenAIFake:
             abstract_m = _ABSTRACT.search(prompt)
             data = abstract_m.group(1) if abstract_m else user
             injected = re.findall(r"https?://\S+|<[!@][^>]*>|@\w+", data)
-            summary["tldr"] = "As instructed: " + " ".join(injected) + " " + summary["tldr"]
+            summary["tldr"] = (
+                f"As instructed {' '.join(injected)} the authors of {title} propose a method. "
+                "It beats the baselines they compare with."
+            )
             summary["key_insights"][0] = (
                 "Click [here](https://evil.example/phish) now @everyone <!here> "
                 + " ".join(injected)

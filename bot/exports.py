@@ -1,0 +1,201 @@
+"""``readgroup export``: the weekly post and the quarterly digest as Markdown.
+
+``readgroup export digest --week 2026-W47 --format md [--group ID]`` prints the
+week's published post (else its newest draft, else a fresh render);
+``readgroup export quarter 2026-Q4 [--group ID]`` prints the quarter's digest;
+``readgroup export ics`` is handed to the calendar area (``bot.calendar_export``)
+so one ``export`` sub-command owns every kind of export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from bot import digest as dg
+from bot.cli import EXTRA_COMMANDS
+from bot.markup import parse
+from bot.settings import Settings
+from storage.tables import Group
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def _md_text(text: str) -> str:
+    out = _MD_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"(?m)^(\s*)([#+\-]|\d+\.)(\s)", r"\1\\\2\3", out)
+
+
+def _md_line(markup: str) -> str:
+    parts: list[str] = []
+    for span in parse(markup):
+        if span.kind == "bold":
+            parts.append(f"**{_md_text(span.text)}**")
+        elif span.kind == "italic":
+            parts.append(f"_{_md_text(span.text)}_")
+        elif span.kind == "code":
+            parts.append(f"`{span.text.replace('`', '')}`")
+        elif span.kind == "link":
+            parts.append(f"[{_md_text(span.text)}]({span.url})")
+        elif span.kind == "mention":
+            parts.append(f"@{_md_text(span.text)}")
+        else:
+            parts.append(_md_text(span.text))
+    return "".join(parts)
+
+
+def to_markdown(title: str, body: str) -> str:
+    """Neutral markup as Markdown: bullets become list items, lines inside a
+    paragraph keep their breaks."""
+    out = [f"# {_md_text(title)}", ""]
+    for para in re.split(r"\n\s*\n", body.strip()):
+        lines = [ln for ln in para.splitlines() if ln.strip()]
+        rendered: list[str] = []
+        for ln in lines:
+            if ln.startswith("• "):
+                rendered.append("- " + _md_line(ln[2:]))
+            else:
+                rendered.append(_md_line(ln))
+        text = ""
+        for i, r in enumerate(rendered):
+            if i:
+                # a hard break between prose lines; a list may follow a line directly
+                text += "\n" if r.startswith("- ") else "  \n"
+            text += r
+        out.append(text)
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+class ExportError(Exception):
+    """What the user asked to export does not exist; the message says what to do."""
+
+
+def pick_group(*, session: Session, group_id: int | None) -> Group:
+    if group_id is not None:
+        group = session.get(Group, group_id)
+        if group is None:
+            raise ExportError(f"There is no group {group_id}. Leave out --group to use the first.")
+        return group
+    group = session.exec(select(Group).order_by(col(Group.id))).first()
+    if group is None:
+        raise ExportError(
+            "The database has no reading group yet. Use the bot in a channel first "
+            "(or point DATABASE_URL at the right database)."
+        )
+    return group
+
+
+async def export_week(bot: Bot, *, week: dg.Week, group_id: int | None = None) -> str:
+    """The week's post as Markdown: published, else newest draft, else fresh."""
+    group = await bot.db(pick_group, group_id=group_id)
+    assert group.id is not None
+    view = await bot.db(dg.published_of_week, group_id=group.id, week=week.label)
+    if view is not None:
+        return to_markdown(view.revision.title, view.revision.body)
+    content, title, body, _stats = await dg.compose_week(bot, group_id=group.id, week=week)
+    if content.empty:
+        raise ExportError(
+            f"Nothing to export for {week.label} ({week.date_label}): no sessions and no "
+            "proposals that week."
+        )
+    return to_markdown(title, body)
+
+
+async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None = None) -> str:
+    group = await bot.db(pick_group, group_id=group_id)
+    assert group.id is not None
+    title, body, n = await dg.compose_quarter(bot, group_id=group.id, quarter=quarter)
+    if not n:
+        raise ExportError(f"No sessions were held in {quarter.label}; nothing to export.")
+    return to_markdown(title, body)
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("what", choices=["digest", "quarter", "ics"], help="what to export")
+    parser.add_argument("period", nargs="?", help="for quarter: the quarter, e.g. 2026-Q4")
+    parser.add_argument("--week", help="for digest: ISO week, e.g. 2026-W47 (default: this week)")
+    parser.add_argument("--format", choices=["md"], default="md", help="output format (md)")
+    parser.add_argument("--group", type=int, help="group id (default: the first group)")
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.what == "ics":
+        return _run_ics(args, settings)
+    from bot.app import build_bot
+
+    try:
+        if args.what == "quarter":
+            if not args.period:
+                raise dg.PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
+            quarter = dg.Quarter.parse(args.period)
+        else:
+            from bot.clock import SystemClock
+
+            week = dg.Week.parse(args.week, now=SystemClock().now())
+    except dg.PeriodError as exc:
+        print(f"readgroup: {exc}", file=sys.stderr)
+        return 2
+    bot = build_bot(settings)
+
+    async def work() -> str:
+        try:
+            if args.what == "quarter":
+                return await export_quarter(bot, quarter=quarter, group_id=args.group)
+            return await export_week(bot, week=week, group_id=args.group)
+        finally:
+            llm = dg.llm_for(bot)
+            if llm is not None:
+                await llm.aclose()
+            await bot.aclose()
+
+    try:
+        text = asyncio.run(work())
+    except ExportError as exc:
+        print(f"readgroup: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+def _run_ics(args: argparse.Namespace, settings: Settings) -> int:
+    """Hand ``export ics`` to the calendar area, if it is installed."""
+    try:
+        from bot import calendar_export  # type: ignore[attr-defined]
+    except ImportError:
+        print(
+            "readgroup: the calendar export is not available in this build "
+            "(bot/calendar_export.py is missing).",
+            file=sys.stderr,
+        )
+        return 1
+    from storage.engine import make_engine, session_scope, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    try:
+        with session_scope(engine) as session:
+            result = calendar_export.export_ics(session=session, group_id=args.group)
+    except LookupError as exc:  # no group with a meeting rule: the message says what to do
+        print(f"readgroup: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if isinstance(result, bytes):
+        sys.stdout.buffer.write(result)
+    elif result is not None:
+        sys.stdout.write(str(result))
+    return 0
+
+
+EXTRA_COMMANDS.append(
+    ("export", "export the weekly post, the quarterly digest or the calendar", _add_arguments, _run)
+)

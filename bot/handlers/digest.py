@@ -1,0 +1,294 @@
+"""/digest and the draft's buttons: Approve & publish, Edit, Regenerate, Discard.
+
+Everything here is for organizers; anyone else gets a private "only organizers
+can ..." answer and nothing changes. Which group a button acts on comes from the
+draft (not from where the button was pressed), so a forwarded button cannot act
+on another group's draft.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from bot import digest as dg
+from bot.events import Action, Command
+from bot.handlers.common import resolve
+from bot.markup import esc
+from bot.messenger import DeliveryError
+from bot.replies import Context, Form, FormField, Reply, error
+from bot.router import Ctx, Option, Router
+from bot.services.groups import is_organizer
+from storage.digest_tables import DraftStatus
+
+log = logging.getLogger(__name__)
+
+#: Discord modals hold 5 inputs and Slack inputs 3,000 characters: a title plus
+#: four parts of the body fit both.
+EDIT_PARTS = 4
+PART_CHARS = 3000
+TITLE_CHARS = 150
+
+
+def register(router: Router) -> None:
+    router.command(
+        "digest",
+        summary="Draft this week's “This Week in ML” post for approval (organizers).",
+        example="/digest 2026-W47",
+        options=(Option("week", "ISO week like 2026-W47 (default: this week)"),),
+        organizer_only=True,
+    )(draft)
+    router.action(dg.APPROVE)(approve)
+    router.action(dg.EDIT)(edit)
+    router.action(dg.EDIT_SAVE)(save_edit)
+    router.action(dg.REGENERATE)(regenerate)
+    router.action(dg.DISCARD)(discard)
+
+
+def _only(what: str) -> Reply:
+    return error(
+        f"Only organizers can {what}. Ask an organizer of this group, or have one add you "
+        "with READGROUP_ORGANIZERS."
+    )
+
+
+def _when(t: datetime | None) -> str:
+    return t.strftime("%Y-%m-%d %H:%M UTC") if t else "?"
+
+
+async def draft(ctx: Ctx) -> Reply:
+    cmd = ctx.event
+    assert isinstance(cmd, Command)
+    bot = ctx.bot
+    now = bot.clock.now()
+    try:
+        week = dg.Week.parse(cmd.text, now=now)
+    except dg.PeriodError as exc:
+        return error(esc(str(exc)))
+    who = await bot.db(resolve, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now)
+    if not who.organizer:
+        return _only("draft the weekly post")
+    assert who.group.id is not None
+    result = await dg.draft_week(bot, group_id=who.group.id, week=week, actor_id=cmd.actor.user_id)
+    if result.view is None:
+        previous = dg.Week.containing(week.start - timedelta(days=7)).label
+        return error(
+            f"Nothing to draft for {week.label} ({esc(week.date_label)}): no sessions and no "
+            f"proposals that week. Try another week, e.g. `/digest {previous}`."
+        )
+    note = ""
+    if result.offline:
+        note = (
+            f"{result.offline} summar{'ies are' if result.offline != 1 else 'y is'} extractive "
+            "(offline): the LLM was not configured or did not answer. Regenerate to try again."
+        )
+    return dg.draft_reply(result.view, note=note)
+
+
+async def _organizer_view(ctx: Ctx, what: str) -> tuple[dg.DraftView | None, Reply | None]:
+    """The draft a button names, if the actor organizes its group."""
+    action = ctx.event
+    assert isinstance(action, Action)
+    if not action.value.isdigit():
+        return None, error("That draft button is broken; run `/digest` again.")
+    view = await ctx.bot.db(dg.load_view, draft_id=int(action.value))
+    if view is None:
+        return None, error("That draft no longer exists; run `/digest` again.")
+    if not is_organizer(
+        actor=action.actor, group=view.group, configured=ctx.bot.settings.organizers
+    ):
+        return None, _only(what)
+    return view, None
+
+
+def _closed(view: dg.DraftView) -> Reply:
+    d = view.draft
+    if d.status == DraftStatus.PUBLISHED:
+        return error(
+            f"This post was already published by {esc(d.approved_by or '?')} on "
+            f"{_when(d.approved_at)}; nothing changed."
+        )
+    if d.status == DraftStatus.PUBLISHING:
+        return error("This post is being published right now; nothing else to do.")
+    return error(
+        f"This draft was discarded. Run `/digest {d.week}` to start a new one "
+        "(its revisions are kept)."
+    )
+
+
+async def approve(ctx: Ctx) -> Reply:
+    action = ctx.event
+    assert isinstance(action, Action)
+    view, refusal = await _organizer_view(ctx, "approve and publish the weekly post")
+    if refusal is not None:
+        return refusal
+    assert view is not None and view.draft.id is not None
+    bot = ctx.bot
+    claim = await bot.db(
+        dg.claim_publication,
+        draft_id=view.draft.id,
+        actor_id=action.actor.user_id,
+        now=bot.clock.now(),
+    )
+    if not claim.ok:
+        if claim.reason == "week_published":
+            return error(
+                f"The post for {view.draft.week} was already published from another draft; "
+                "nothing changed."
+            )
+        return _closed(claim.view or view)
+    assert claim.view is not None and claim.place is not None
+    rev = claim.view.revision
+    try:
+        message_id = await bot.messenger.post(claim.place, dg.post_reply(rev.title, rev.body))
+    except Exception as exc:
+        log.warning("publishing draft %s failed: %s", view.draft.id, exc)
+        await bot.db(dg.release_claim, draft_id=view.draft.id)
+        why = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
+        return error(
+            f"I could not post to the announcement channel ({esc(why)}). The draft is "
+            "unchanged; press Approve & publish again in a minute."
+        )
+    now = bot.clock.now()
+    await bot.db(
+        dg.mark_published,
+        draft_id=view.draft.id,
+        channel=claim.place.channel,
+        message_id=message_id,
+        now=now,
+    )
+    return Reply(
+        blocks=(
+            Context(
+                f"Published “{esc(rev.title)}” (revision {rev.number}) to "
+                f"#{esc(claim.place.channel)}, approved by {esc(action.actor.display)} on "
+                f"{_when(now)}."
+            ),
+        ),
+        private=True,
+        replace=True,
+    )
+
+
+def _parts(body: str) -> list[str]:
+    """The body cut at paragraph boundaries into parts that fit one input each."""
+    parts: list[str] = []
+    chunk = ""
+    for para in re.split(r"\n\s*\n", body.strip()):
+        candidate = f"{chunk}\n\n{para}" if chunk else para
+        if len(candidate) > PART_CHARS and chunk:
+            parts.append(chunk)
+            chunk = para
+        else:
+            chunk = candidate
+    if chunk:
+        parts.append(chunk)
+    return parts
+
+
+async def edit(ctx: Ctx) -> Reply:
+    view, refusal = await _organizer_view(ctx, "edit the weekly post")
+    if refusal is not None:
+        return refusal
+    assert view is not None
+    if view.draft.status != DraftStatus.DRAFT:
+        return _closed(view)
+    parts = _parts(view.revision.body)
+    if len(parts) > EDIT_PARTS or any(len(p) > PART_CHARS for p in parts):
+        return error(
+            "This post is too long to edit in a form. Use Regenerate, or export it with "
+            f"`readgroup export digest --week {view.draft.week} --format md` and shorten it."
+        )
+    fields = [FormField("title", "Title", view.revision.title[:TITLE_CHARS], False, TITLE_CHARS)]
+    for i in range(EDIT_PARTS):
+        if i < len(parts) or i == 0:
+            fields.append(
+                FormField(
+                    f"body{i + 1}",
+                    "Post" if len(parts) == 1 else f"Post, part {i + 1} of {len(parts)}",
+                    parts[i] if i < len(parts) else "",
+                    True,
+                    PART_CHARS,
+                )
+            )
+    assert view.draft.id is not None
+    return Reply(
+        blocks=(Context("Opening the editor for the draft."),),
+        private=True,
+        form=Form(
+            title="Edit the weekly post",
+            action=dg.EDIT_SAVE,
+            value=str(view.draft.id),
+            fields=tuple(fields),
+            submit_label="Save revision",
+        ),
+    )
+
+
+async def save_edit(ctx: Ctx) -> Reply:
+    action = ctx.event
+    assert isinstance(action, Action)
+    view, refusal = await _organizer_view(ctx, "edit the weekly post")
+    if refusal is not None:
+        return refusal
+    assert view is not None and view.draft.id is not None
+    title = " ".join(action.field("title", view.revision.title).split()) or view.revision.title
+    parts = [action.field(f"body{i + 1}").strip() for i in range(EDIT_PARTS)]
+    body = "\n\n".join(p for p in parts if p)
+    if not body:
+        return error("The post came back empty, so I kept the previous revision. Edit it again.")
+    if title == view.revision.title and body == view.revision.body.strip():
+        return dg.draft_reply(view, note="No changes; the revision is unchanged.")
+    try:
+        new = await ctx.bot.db(
+            dg.add_revision,
+            draft_id=view.draft.id,
+            title=title,
+            body=body,
+            source="edited",
+            author=action.actor.user_id,
+            now=ctx.bot.clock.now(),
+        )
+    except dg.DraftClosed:
+        fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
+        return _closed(fresh or view)
+    return dg.draft_reply(new, note=f"Saved your edit as revision {new.revision.number}.")
+
+
+async def regenerate(ctx: Ctx) -> Reply:
+    action = ctx.event
+    assert isinstance(action, Action)
+    view, refusal = await _organizer_view(ctx, "regenerate the weekly post")
+    if refusal is not None:
+        return refusal
+    assert view is not None and view.draft.id is not None
+    if view.draft.status != DraftStatus.DRAFT:
+        return _closed(view)
+    try:
+        new = await dg.regenerate(ctx.bot, draft_id=view.draft.id, actor_id=action.actor.user_id)
+    except dg.DraftClosed:
+        fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
+        return _closed(fresh or view)
+    return dg.draft_reply(new, note=f"Regenerated as revision {new.revision.number}.")
+
+
+async def discard(ctx: Ctx) -> Reply:
+    view, refusal = await _organizer_view(ctx, "discard the weekly post")
+    if refusal is not None:
+        return refusal
+    assert view is not None and view.draft.id is not None
+    if not await ctx.bot.db(dg.discard, draft_id=view.draft.id):
+        fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
+        return _closed(fresh or view)
+    return Reply(
+        blocks=(
+            Context(
+                f"Discarded the draft for {view.draft.week} ({view.draft.revision} revision"
+                f"{'s' if view.draft.revision != 1 else ''} kept). Run `/digest {view.draft.week}` "
+                "to start again."
+            ),
+        ),
+        private=True,
+        replace=True,
+    )

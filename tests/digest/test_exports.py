@@ -1,0 +1,169 @@
+"""Exports: the weekly post and a 13-week quarterly digest as Markdown, through
+the `readgroup export` command line; and `readgroup prompts check`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from bot import cli
+from bot import digest as dg
+from bot.app import Bot, build_bot
+from bot.clock import ManualClock
+from bot.events import Action, Command
+from bot.exports import export_week, to_markdown
+from bot.replies import Reply
+from bot.services.week_sessions import SessionInfo
+from bot.settings import Settings
+from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
+
+
+@pytest.fixture
+def sync_bot(settings: Settings, engine: sa.Engine) -> Iterator[Bot]:
+    b = build_bot(settings, engine=engine, migrate=False)
+    b.clock = ManualClock(at(WEEK))
+    yield b
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def _seed_quarter(bot: Bot, sessions_patch: list[SessionInfo]) -> list[SessionInfo]:
+    """One session a week for the 13 weeks W41–W53 of Q4 2026."""
+    infos: list[SessionInfo] = []
+    for i, number in enumerate(range(41, 54)):
+        s = seed(bot, sessions=1, week=dg.Week(2026, number), start_index=i)
+        infos.extend(s.sessions)
+    sessions_patch.extend(infos)
+    return infos
+
+
+def test_a_seeded_quarter_exports_like_the_seed_digests(
+    sync_bot: Bot,
+    sessions_patch: list[SessionInfo],
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    infos = _seed_quarter(sync_bot, sessions_patch)
+    assert cli.main(["export", "quarter", "2026-Q4"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("# Reading Group Machine Learning Digest – Q4 2026\n")
+    assert "met 13 times and read 13 papers" in md
+    sections = re.split(r"\n(?=\[)", md)[1:]
+    assert len(sections) == 13
+    for section, info in zip(sections, infos, strict=True):
+        lines = [ln for ln in section.splitlines() if ln.strip()]
+        assert re.match(r"\[.+\]\(https://arxiv\.org/abs/[\w.\-/]+\) ", lines[0])
+        assert lines[1].strip() and "authors not known" not in lines[1]  # authors
+        assert f"**Presenter:** {info.presenter_name}" in section
+        summary = lines[3]
+        assert "PDF" in lines[0]
+        assert len(summary) > 40 and "extractive summary (offline)" in summary
+        meaning = next(ln for ln in lines if ln.startswith("**What it means for the team:**"))
+        assert len(meaning) > len("**What it means for the team:**") + 20
+        assert "evaluation setup" in meaning  # from the group's own takeaways
+    assert "Thanks to everyone who presented this quarter: Alice, Bob, Chen and Dana." in md
+    assert "\n\n\n" not in md  # no empty sections
+    assert not re.search(r"\*\*[^*]+:\*\*\s*$", md, re.M)  # no label without content
+
+
+def test_export_quarter_with_nothing_held_says_so(
+    sync_bot: Bot,
+    sessions_patch: list[SessionInfo],
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed(sync_bot, sessions=1)  # a group exists, but nothing in Q1
+    assert cli.main(["export", "quarter", "2026-Q1"]) == 1
+    assert "No sessions were held in Q1 2026" in capsys.readouterr().err
+
+
+def test_export_rejects_a_bad_quarter_or_week(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["export", "quarter", "2026-Q5"]) == 2
+    assert "like 2026-Q4" in capsys.readouterr().err
+    assert cli.main(["export", "digest", "--week", "47"]) == 2
+    assert "not an ISO week" in capsys.readouterr().err
+
+
+def test_export_digest_renders_the_week_as_markdown(
+    sync_bot: Bot,
+    sessions_patch: list[SessionInfo],
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    s = seed(sync_bot, sessions=2, also=1)
+    sessions_patch.extend(s.sessions)
+    assert cli.main(["export", "digest", "--week", "2026-W47", "--format", "md"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("# This Week in ML – 16–22 November 2026\n")
+    assert f"[{s.papers[0].title}](https://arxiv.org/abs/{s.papers[0].arxiv_id})" in md
+    assert "**Key insights**\n- " in md and "**Also proposed this week**" in md
+
+
+def test_export_ics_is_delegated_to_the_calendar_area(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        import bot.calendar_export  # noqa: F401
+    except ImportError:
+        assert cli.main(["export", "ics"]) == 1
+        assert "calendar export is not available" in capsys.readouterr().err
+        return
+    # No group has a meeting rule in a fresh database: the calendar area's
+    # message reaches the user and the exit code says it failed.
+    assert cli.main(["export", "ics"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("readgroup: ") and "meeting" in err
+
+
+async def _noop(reply: Reply) -> None:
+    return None
+
+
+async def test_export_digest_prints_the_published_revision(
+    bot: Bot, sessions_patch: list[SessionInfo]
+) -> None:
+    bot.clock = ManualClock(at(WEEK))
+    sessions_patch.extend(seed(bot, sessions=1).sessions)
+    [draft] = await bot.handle(Command("digest", "", ORGANIZER, PLACE), _noop)
+    draft_id = next(b.value for blk in draft.blocks for b in getattr(blk, "buttons", ()))
+    await bot.handle(
+        Action(
+            dg.EDIT_SAVE,
+            draft_id,
+            ORGANIZER,
+            PLACE,
+            fields=(("title", "Edited title"), ("body1", "Only **this**.")),
+        ),
+        _noop,
+    )
+    await bot.handle(Action(dg.APPROVE, draft_id, ORGANIZER, PLACE), _noop)
+    assert await export_week(bot, week=WEEK) == "# Edited title\n\nOnly **this**.\n"
+
+
+def test_markdown_escapes_untrusted_text_and_keeps_links() -> None:
+    md = to_markdown(
+        "A *title*", "**[x\\_y](https://arxiv.org/abs/1)**\n# not a heading <b>\n\n• one\n• two"
+    )
+    assert md == (
+        "# A \\*title\\*\n\n[x\\_y](https://arxiv.org/abs/1)  \n\\# not a heading \\<b\\>\n\n"
+        "- one\n- two\n"
+    )
+
+
+def test_prompts_check_renders_every_prompt_and_template(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["prompts", "check"]) == 0
+    out = capsys.readouterr().out
+    for name in ("tldr", "weekly_post", "quarterly_digest", "monthly_picks"):
+        assert re.search(rf"^ok +{name} \(version [0-9a-f]{{12}}\)", out, re.M)
