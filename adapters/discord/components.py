@@ -1,0 +1,120 @@
+"""Buttons and modals whose custom_id carries ``rg:<action kind>:<value>``.
+
+Buttons are :class:`discord.ui.DynamicItem` s registered in ``setup_hook``: the
+library matches any incoming custom_id against the template, so a button on a
+message posted weeks ago, by a process that has since restarted, still works.
+Modal submissions are handled in ``on_interaction`` by custom_id for the same
+reason (a stored Modal object would not survive a restart).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from adapters.discord.render import (
+    BUTTON_LABEL_MAX,
+    CUSTOM_ID_RE,
+    button_style,
+    custom_id,
+)
+from bot.replies import Button, Form
+
+if TYPE_CHECKING:
+    from adapters.discord.client import ReadgroupClient
+
+MODAL_TITLE_MAX = 45
+INPUT_LABEL_MAX = 45
+INPUT_VALUE_MAX = 4000
+MODAL_INPUTS_MAX = 5
+#: Forget an unanswered modal after Discord's interaction lifetime; a late
+#: submission is still handled by custom_id.
+MODAL_TIMEOUT_SECONDS = 15 * 60
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_RE):
+    """A button that produces ``Action(kind, value)`` when pressed."""
+
+    def __init__(
+        self,
+        kind: str,
+        value: str,
+        *,
+        label: str = "\u200b",
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:BUTTON_LABEL_MAX], style=style, custom_id=custom_id(kind, value)
+            ),
+            row=row,
+        )
+        self.kind = kind
+        self.value = value
+
+    @classmethod
+    def make(cls, button: Button, *, row: int | None = None) -> ActionButton:
+        return cls(
+            button.action,
+            button.value,
+            label=button.label,
+            style=button_style(button.style),
+            row=row,
+        )
+
+    @classmethod
+    async def from_custom_id(  # type: ignore[override]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> ActionButton:
+        label = getattr(item, "label", None) or "\u200b"
+        style = getattr(item, "style", discord.ButtonStyle.secondary)
+        return cls(match["kind"], match["value"], label=label, style=style)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client: ReadgroupClient = interaction.client  # type: ignore[assignment]
+        await client.handle_action(interaction, self.kind, self.value, ())
+
+
+class FormModal(discord.ui.Modal):
+    """A modal built from a core :class:`~bot.replies.Form`. Its submission is
+    handled by custom_id in ``ReadgroupClient.on_interaction``; ``on_submit``
+    does nothing so the two paths never both answer."""
+
+    def __init__(self, form: Form) -> None:
+        super().__init__(
+            title=form.title[:MODAL_TITLE_MAX] or "Edit",
+            custom_id=custom_id(form.action, form.value),
+            timeout=MODAL_TIMEOUT_SECONDS,
+        )
+        for f in form.fields[:MODAL_INPUTS_MAX]:
+            self.add_item(
+                discord.ui.TextInput(
+                    label=f.label[:INPUT_LABEL_MAX] or f.name,
+                    custom_id=f.name,
+                    default=f.initial[:INPUT_VALUE_MAX] or None,
+                    style=discord.TextStyle.paragraph if f.multiline else discord.TextStyle.short,
+                    max_length=min(f.max_length, INPUT_VALUE_MAX),
+                    required=False,
+                )
+            )
+
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+        return None
+
+
+def modal_fields(data: Any) -> tuple[tuple[str, str], ...]:
+    """(custom_id, value) of every text input in a MODAL_SUBMIT payload."""
+    out: list[tuple[str, str]] = []
+
+    def walk(components: list[Any]) -> None:
+        for c in components or []:
+            if c.get("type") == 4 and "custom_id" in c:
+                out.append((c["custom_id"], c.get("value") or ""))
+            walk(c.get("components") or [])
+            if isinstance(c.get("component"), dict):
+                walk([c["component"]])
+
+    walk((data or {}).get("components") or [])
+    return tuple(out)
