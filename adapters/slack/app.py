@@ -1,0 +1,171 @@
+"""The Slack adapter: a slack-bolt ``AsyncApp`` wired to the core.
+
+Every listener acknowledges first (within Slack's 3-second deadline, before
+any arXiv, LLM or database work), then hands the translated event to
+``bot.handle`` in a background task; replies follow through
+:class:`~adapters.slack.delivery.Responder`. The same app serves HTTP
+(:mod:`adapters.slack.serve`) and Socket Mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import translate
+from adapters.slack.dedupe import RecentIds
+from adapters.slack.delivery import Origin, Responder
+from adapters.slack.home import home_view, load_home
+from adapters.slack.messenger import SlackMessenger, slack_error
+from adapters.slack.users import UserDirectory
+from bot.app import Bot
+from bot.events import Event
+
+log = logging.getLogger(__name__)
+
+_ANY = re.compile(r".*", re.S)
+
+
+@dataclass
+class SlackStats:
+    """Counters tests and operators can read (no effect on behaviour)."""
+
+    handled: int = 0
+    duplicates: int = 0
+
+
+@dataclass
+class SlackAdapter:
+    """The Bolt app plus what its listeners share."""
+
+    bot: Bot
+    app: AsyncApp
+    client: AsyncWebClient
+    messenger: SlackMessenger
+    users: UserDirectory
+    seen: RecentIds = field(default_factory=RecentIds)
+    stats: SlackStats = field(default_factory=SlackStats)
+
+    async def run(self, event: Event, origin: Origin) -> None:
+        """Background half of every interaction: enrich, handle, deliver."""
+        event = await self.users.enrich(event)
+        respond = Responder(self.messenger, origin)
+        self.stats.handled += 1
+        for reply in await self.bot.handle(event, respond):
+            await respond(reply)
+
+    def start(self, event: Event | None, origin: Origin, what: str) -> None:
+        if event is not None:
+            self.bot.spawn(self.run(event, origin), name=f"slack:{what}")
+
+
+def build_slack_app(
+    bot: Bot,
+    client: AsyncWebClient,
+    *,
+    signing_secret: str | None,
+    seen: RecentIds | None = None,
+) -> SlackAdapter:
+    """The Bolt app for ``bot``. ``signing_secret`` None means Socket Mode
+    (requests arrive over the authenticated websocket, not signed HTTP)."""
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=signing_secret is not None,
+        process_before_response=False,
+    )
+    messenger = SlackMessenger(client)
+    adapter = SlackAdapter(
+        bot=bot,
+        app=app,
+        client=client,
+        messenger=messenger,
+        users=UserDirectory(client),
+        seen=seen or RecentIds(),
+    )
+    bot.messenger = messenger
+    _register(adapter)
+    return adapter
+
+
+def _register(a: SlackAdapter) -> None:
+    app = a.app
+
+    @app.middleware
+    async def drop_redeliveries(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        """A retried Events API delivery (``X-Slack-Retry-Num``, or the same
+        ``event_id`` again) is acknowledged and otherwise ignored."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not a.seen.first_time(str(event_id)):
+            a.stats.duplicates += 1
+            log.info("ignoring a repeated delivery of %s", event_id)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    @app.command(_ANY)
+    async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        a.start(translate.command(body), Origin.of_command(body), "command")
+
+    @app.action(_ANY)
+    async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()
+        event = translate.block_action(body)
+        if event is not None:
+            a.start(event, Origin.of_action(body, event.place), f"action:{event.kind}")
+
+    @app.view(_ANY)
+    async def on_submit(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+        await ack()  # closes the modal; the result is posted where the form came from
+        event = translate.view_submission(body)
+        origin = Origin.of_place(
+            event.actor.user_id,
+            event.place,
+            ephemeral_source=translate.form_metadata(body).get("ephemeral") == "1",
+        )
+        a.start(event, origin, f"form:{event.kind}")
+
+    async def on_event(body: dict[str, Any], context: dict[str, Any]) -> None:
+        event = translate.event(body, bot_user_id=context.get("bot_user_id"))
+        if event is not None:
+            origin = Origin.of_place(event.actor.user_id, event.place)
+            a.start(event, origin, type(event).__name__)
+
+    for kind in translate.EVENT_TRANSLATORS:
+        app.event(kind)(on_event)
+
+    @app.event("app_home_opened")
+    async def on_home(body: dict[str, Any]) -> None:
+        ev = body.get("event") or {}
+        if ev.get("tab", "home") != "home" or not ev.get("user"):
+            return
+        a.bot.spawn(
+            publish_home(a, workspace=str(body.get("team_id", "")), user_id=str(ev["user"])),
+            name="slack:home",
+        )
+
+    app.event(_ANY)(_ignore)  # last: only events no listener above took
+
+
+async def _ignore(body: dict[str, Any]) -> None:
+    """Events the core has no use for (channel renames, pins, …) are still
+    acknowledged with 200: Slack counts other answers as failures, retries
+    them and eventually turns the subscription off."""
+
+
+async def publish_home(a: SlackAdapter, *, workspace: str, user_id: str) -> None:
+    """Build the viewer's App Home from the database and publish it."""
+    data = await a.bot.db(load_home, workspace=workspace, user_id=user_id, now=a.bot.clock.now())
+    try:
+        await a.client.views_publish(user_id=user_id, view=home_view(data))
+    except Exception as exc:
+        log.error("views.publish for %s failed: %s", user_id, slack_error(exc))

@@ -1,0 +1,105 @@
+"""Sending rendered replies through the Slack Web API.
+
+:class:`SlackMessenger` is the core's :class:`bot.messenger.Messenger` for
+Slack (late cards, reminders, published posts) and also the low-level sender
+that interactive replies use. Every refusal from Slack (``ratelimited`` after
+the client's own Retry-After retries, ``channel_not_found``, ``invalid_auth``,
+…) is logged with Slack's error code and raised as
+:class:`~bot.messenger.DeliveryError`, so the caller keeps the work and
+retries later instead of crashing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import render
+from bot.events import Place
+from bot.messenger import DeliveryError
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+
+
+def slack_error(exc: BaseException) -> str:
+    """Slack's error code (``channel_not_found``) or a short description."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc.response.status_code)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class SlackMessenger:
+    """Posts with ``chat.postMessage``; DMs via ``conversations.open``; a
+    thread on Slack is just the root message's ts, so ``open_thread`` needs
+    no API call."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def _call(self, what: str, coro: Any) -> Any:
+        try:
+            return await coro
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            code = slack_error(exc)
+            log.error("Slack refused %s: %s", what, code)
+            raise DeliveryError(f"Slack refused {what}: {code}") from exc
+
+    async def post(self, place: Place, reply: Reply) -> str | None:
+        """Post every part of the reply; returns the first part's ts."""
+        first: str | None = None
+        for message in render(reply):
+            resp = await self._call(
+                f"chat.postMessage to {place.channel}",
+                self.client.chat_postMessage(
+                    channel=place.channel,
+                    thread_ts=place.thread,
+                    unfurl_links=False,
+                    **message,
+                ),
+            )
+            first = first or resp.get("ts")
+        return first
+
+    async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
+        resp = await self._call(
+            f"conversations.open with {user_id}", self.client.conversations_open(users=user_id)
+        )
+        channel = (resp.get("channel") or {}).get("id")
+        if not channel:
+            raise DeliveryError(f"Slack opened no DM channel with {user_id}")
+        return await self.post(Place(platform, workspace, channel), reply)
+
+    async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
+        return message_id
+
+    async def update(self, channel: str, ts: str, reply: Reply) -> str:
+        """Replace a message the bot posted; extra parts follow in its thread."""
+        messages = render(reply)
+        await self._call(
+            f"chat.update of {ts}", self.client.chat_update(channel=channel, ts=ts, **messages[0])
+        )
+        for extra in messages[1:]:
+            await self._call(
+                f"chat.postMessage to {channel}",
+                self.client.chat_postMessage(channel=channel, thread_ts=ts, **extra),
+            )
+        return ts
+
+    async def ephemeral(
+        self, channel: str, user_id: str, reply: Reply, *, thread: str | None = None
+    ) -> None:
+        """Only ``user_id`` sees it, in the channel where they acted."""
+        for message in render(reply):
+            await self._call(
+                f"chat.postEphemeral to {user_id} in {channel}",
+                self.client.chat_postEphemeral(
+                    channel=channel, user=user_id, thread_ts=thread, **message
+                ),
+            )

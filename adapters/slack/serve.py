@@ -1,0 +1,152 @@
+"""`readgroup serve slack --http|--socket`: run the bot connected to Slack.
+
+HTTP mode serves ``POST /slack/events`` (slash commands, interactivity and
+the Events API all at one Request URL, as the manifest sets up) and
+``GET /healthz``. Socket Mode needs no public URL: Slack pushes everything
+over a websocket opened with the app-level token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.app import SlackAdapter, build_slack_app
+from adapters.slack.client import make_web_client
+from bot.app import Bot, build_bot
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+_WHERE_BOT_TOKEN = (
+    "SLACK_BOT_TOKEN is the Bot User OAuth Token (xoxb-…) on your app's "
+    "'OAuth & Permissions' page at https://api.slack.com/apps after installing the app."
+)
+_WHERE_SIGNING = (
+    "SLACK_SIGNING_SECRET is under 'Basic Information' > 'App Credentials' at "
+    "https://api.slack.com/apps."
+)
+_WHERE_APP_TOKEN = (
+    "SLACK_APP_TOKEN is an app-level token (xapp-…) with the connections:write scope: "
+    "'Basic Information' > 'App-Level Tokens' > 'Generate Token and Scopes' at "
+    "https://api.slack.com/apps (and turn Socket Mode on under 'Socket Mode')."
+)
+
+
+def make_http_app(adapter: SlackAdapter) -> web.Application:
+    """The aiohttp application for HTTP mode."""
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_resp = await adapter.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_resp)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    web_app = web.Application()
+    web_app.router.add_post(EVENTS_PATH, events)
+    web_app.router.add_get(HEALTH_PATH, healthz)
+    return web_app
+
+
+async def start_http(adapter: SlackAdapter, *, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner (``await runner.cleanup()`` to stop)
+    and the port actually bound (pass 0 for an ephemeral one)."""
+    runner = web.AppRunner(make_http_app(adapter), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    # aiohttp exposes the bound port (needed for port 0) only on its server.
+    sockets = getattr(site._server, "sockets", None) or ()
+    bound = sockets[0].getsockname()[1] if sockets else port
+    return runner, int(bound)
+
+
+def start_socket_mode(adapter: SlackAdapter, app_token: str) -> AsyncSocketModeHandler:
+    """A Socket Mode handler using the adapter's Web API client (so
+    ``apps.connections.open`` goes to SLACK_API_URL too)."""
+    return AsyncSocketModeHandler(adapter.app, app_token, web_client=adapter.client)
+
+
+def _check_settings(settings: Settings, *, socket: bool) -> None:
+    settings.require("SLACK_BOT_TOKEN", where=_WHERE_BOT_TOKEN)
+    if socket:
+        settings.require("SLACK_APP_TOKEN", where=_WHERE_APP_TOKEN)
+    else:
+        settings.require("SLACK_SIGNING_SECRET", where=_WHERE_SIGNING)
+
+
+async def _verify_token(adapter: SlackAdapter) -> None:
+    """Fail at start-up, not at the first command, when the token is wrong."""
+    try:
+        await adapter.client.auth_test()
+    except SlackApiError as exc:
+        raise SettingsError(
+            f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}). {_WHERE_BOT_TOKEN}"
+        ) from exc
+
+
+async def run_slack(
+    settings: Settings,
+    *,
+    socket: bool,
+    port: int,
+    host: str = "0.0.0.0",
+    bot: Bot | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or until ``stop`` is set, for tests)."""
+    client = make_web_client(settings)
+    bot = bot or build_bot(settings)
+    secret = settings.slack_signing_secret
+    adapter = build_slack_app(
+        bot,
+        client,
+        signing_secret=None if socket else (secret.get_secret_value() if secret else ""),
+    )
+    await _verify_token(adapter)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    bot.start()
+    try:
+        if socket:
+            assert settings.slack_app_token is not None
+            handler = start_socket_mode(adapter, settings.slack_app_token.get_secret_value())
+            await handler.connect_async()
+            log.warning("connected to Slack in Socket Mode")
+            await stop.wait()
+            await handler.close_async()
+        else:
+            runner, bound = await start_http(adapter, host=host, port=port)
+            log.warning(
+                "serving Slack on port %d (POST %s, GET %s)", bound, EVENTS_PATH, HEALTH_PATH
+            )
+            await stop.wait()
+            await runner.cleanup()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        await bot.drain(5.0)
+        await bot.aclose()
+
+
+def serve_slack(settings: Settings, *, socket: bool, port: int) -> int:
+    """Entry point of ``readgroup serve slack``; returns the exit status.
+    Missing or rejected credentials raise SettingsError (the CLI prints it)."""
+    _check_settings(settings, socket=socket)
+    asyncio.run(run_slack(settings, socket=socket, port=port))
+    return 0
