@@ -100,8 +100,10 @@ class Bot:
     def start(self) -> None:
         """Start background loops (call inside the running event loop)."""
         from bot.paper_fetch import start_retry_loop
+        from bot.scheduler import start_scheduler
 
         start_retry_loop(self)
+        start_scheduler(self)
         for starter in self.starters:
             starter(self)
 

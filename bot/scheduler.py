@@ -1,0 +1,114 @@
+"""APScheduler in the process: it only decides *when* to run
+:func:`bot.services.reminders.run_due`.
+
+No job store is persisted (nothing is pickled): the one wake-up job is
+derived from the database at start, after every run and after every change
+(:func:`changed`), and a periodic safety tick covers anything missed (a
+change made by another replica, a clock jump). Exactly-once delivery comes
+from the claims in the database, not from the scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.services.reminders import Sent, next_wakeup, run_due
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+log = logging.getLogger(__name__)
+
+#: Run even if nothing seems due: picks up changes made by other replicas.
+SAFETY_TICK_SECONDS = 300
+_ATTR = "_schedule_runner"
+
+
+class ScheduleRunner:
+    """Owns the AsyncIOScheduler of one bot and its single wake-up job."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._lock = asyncio.Lock()
+        self.runs = 0
+        self.last_sent: list[Sent] = []
+
+    def start(self) -> None:
+        self.scheduler.start()
+        self.scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=SAFETY_TICK_SECONDS,
+            id="safety",
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    async def tick(self) -> None:
+        """Run what is due, then arm the wake-up for the next due time."""
+        async with self._lock:
+            try:
+                self.last_sent = await run_due(self.bot)
+                wake = await self.bot.db(next_wakeup, now=self.bot.clock.now())
+            except Exception:
+                log.exception("reminder run failed; the safety tick will try again")
+                return
+            self._arm(wake)
+            self.runs += 1
+
+    def _arm(self, when: datetime | None) -> None:
+        if when is None:
+            return
+        # Due times are on the bot's clock; the scheduler runs on the wall clock.
+        delay = max((when - self.bot.clock.now()).total_seconds(), 0.0)
+        self.wake_in(delay)
+
+    def wake_in(self, seconds: float) -> None:
+        self.scheduler.add_job(
+            self.tick,
+            "date",
+            run_date=datetime.now(UTC) + timedelta(seconds=seconds),
+            id="wake",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+def start_scheduler(bot: Bot) -> ScheduleRunner:
+    """Start the reminder scheduler for a bot (inside its running event loop)."""
+    runner = ScheduleRunner(bot)
+    setattr(bot, _ATTR, runner)
+    runner.start()
+    bot.spawn(_lifetime(runner), name="loop:schedule")
+    return runner
+
+
+async def _lifetime(runner: ScheduleRunner) -> None:
+    """Shut the scheduler down when the bot closes (its tasks are cancelled)."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        runner.shutdown()
+
+
+def runner_of(bot: Bot) -> ScheduleRunner | None:
+    return getattr(bot, _ATTR, None)
+
+
+def changed(bot: Bot) -> None:
+    """Something that shapes the schedule changed: recompute soon."""
+    runner = runner_of(bot)
+    if runner is not None and runner.scheduler.running:
+        runner.wake_in(0.05)

@@ -1,0 +1,523 @@
+"""Scheduled messages: what is due, claimed exactly once, and sent.
+
+Everything here is a function of (database, now): :func:`run_due` keeps the
+groups' sessions and rotation up to date, works out which reminders are due
+from the rows, claims each one in ``deliveries`` under a unique key *before*
+sending it (an INSERT that fails on conflict), sends it, and records the
+outcome. A restart or a second replica therefore never sends twice. The
+APScheduler part (:mod:`bot.scheduler`) only decides when to call it.
+
+Rules for reminders missed while the bot was down: a reminder before a
+session is sent once, late, if the session has not started; otherwise it is
+skipped (recorded as ``skipped`` and logged). A takeaways prompt is sent late
+up to a day after it was due.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.cards import abs_url, paper_card, title_of
+from bot.clock import as_utc
+from bot.events import Place
+from bot.markup import bold, esc, link, mention
+from bot.messenger import DeliveryError
+from bot.replies import Button, Buttons, Context, Fields, Header, Reply, Text
+from bot.services import proposals as proposals_svc
+from bot.services import rotation, schedule
+from storage.schedule_tables import Delivery, GroupSettings, MeetingSession, SessionStatus
+from storage.tables import Group, Member
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+log = logging.getLogger(__name__)
+
+PRESENT_PICK = "present_pick"
+#: How long a takeaways prompt may still go out after it was due.
+TAKEAWAYS_GRACE = timedelta(days=1)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Due:
+    """One scheduled message a session implies."""
+
+    key: str
+    kind: str  # nudge | deadline | channel | takeaways
+    session_id: int
+    group_id: int
+    due_at: datetime
+    #: After this, the message is pointless: skip it instead of sending.
+    stale_at: datetime
+    offset_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class Sent:
+    key: str
+    kind: str
+    session_id: int
+    late: bool
+
+
+def offset_label(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
+def implied(meeting: MeetingSession, cfg: GroupSettings) -> list[Due]:
+    """Every message a session implies, whether or not it is due yet."""
+    assert meeting.id is not None
+    starts = as_utc(meeting.starts_at)
+    sid, gid = meeting.id, meeting.group_id
+    out: list[Due] = []
+    if meeting.status == SessionStatus.SCHEDULED:
+        if meeting.presenter_member_id is not None:
+            out.append(
+                Due(
+                    f"session:{sid}:nudge:{meeting.presenter_member_id}",
+                    "nudge",
+                    sid,
+                    gid,
+                    starts - timedelta(days=cfg.nudge_days),
+                    starts,
+                )
+            )
+        if meeting.proposal_id is None:
+            out.append(
+                Due(
+                    f"session:{sid}:deadline",
+                    "deadline",
+                    sid,
+                    gid,
+                    starts - timedelta(hours=cfg.pick_deadline_hours),
+                    starts,
+                )
+            )
+        for minutes in sorted(set(cfg.reminder_minutes or []), reverse=True):
+            out.append(
+                Due(
+                    f"session:{sid}:channel-{offset_label(minutes)}",
+                    "channel",
+                    sid,
+                    gid,
+                    starts - timedelta(minutes=minutes),
+                    starts,
+                    minutes,
+                )
+            )
+    if meeting.status != SessionStatus.CANCELLED:
+        at = starts + timedelta(minutes=cfg.takeaways_after_minutes)
+        out.append(Due(f"session:{sid}:takeaways", "takeaways", sid, gid, at, at + TAKEAWAYS_GRACE))
+    return out
+
+
+def _sessions_in_play(session: Session, group_id: int, now: datetime) -> list[MeetingSession]:
+    return list(
+        session.exec(
+            select(MeetingSession)
+            .where(
+                MeetingSession.group_id == group_id,
+                MeetingSession.status != SessionStatus.CANCELLED,
+                col(MeetingSession.starts_at) > now - TAKEAWAYS_GRACE - timedelta(days=1),
+            )
+            .order_by(col(MeetingSession.starts_at))
+        ).all()
+    )
+
+
+def pending(*, session: Session, now: datetime) -> list[Due]:
+    """Messages of every configured group not yet claimed (or waiting for a
+    retry), due or not, soonest first."""
+    items: list[Due] = []
+    for group, cfg in schedule.configured_groups(session=session):
+        assert group.id is not None
+        for meeting in _sessions_in_play(session, group.id, now):
+            items.extend(implied(meeting, cfg))
+    if not items:
+        return []
+    keys = [d.key for d in items]
+    taken: dict[str, Delivery] = {
+        d.key: d for d in session.exec(select(Delivery).where(col(Delivery.key).in_(keys))).all()
+    }
+    out: list[Due] = []
+    for d in items:
+        claim = taken.get(d.key)
+        if claim is None:
+            out.append(d)
+        elif claim.status == "retry" and claim.next_attempt_at is not None:
+            out.append(
+                Due(
+                    d.key,
+                    d.kind,
+                    d.session_id,
+                    d.group_id,
+                    max(d.due_at, as_utc(claim.next_attempt_at)),
+                    d.stale_at,
+                    d.offset_minutes,
+                )
+            )
+    return sorted(out, key=lambda d: d.due_at)
+
+
+def next_wakeup(*, session: Session, now: datetime) -> datetime | None:
+    """When :func:`run_due` next has something to do (a message, a session
+    ending), or None."""
+    times = [d.due_at for d in pending(session=session, now=now) if d.due_at > now]
+    ends = session.exec(
+        select(sa.func.min(MeetingSession.ends_at)).where(
+            MeetingSession.status == SessionStatus.SCHEDULED,
+            col(MeetingSession.ends_at) > now,
+        )
+    ).one()
+    if ends is not None:
+        times.append(as_utc(ends))
+    return min(times) if times else None
+
+
+def maintain(*, session: Session, now: datetime) -> None:
+    """Finish ended sessions, materialise the horizon, replan presenters."""
+    for group, _cfg in schedule.configured_groups(session=session):
+        assert group.id is not None
+        schedule.lock_settings(session=session, group_id=group.id, now=now)
+        schedule.finish_started(session=session, group_id=group.id, now=now)
+        schedule.materialise(session=session, group_id=group.id, now=now)
+        rotation.plan(session=session, group_id=group.id, now=now)
+
+
+def refresh_group(*, session: Session, group_id: int, now: datetime) -> None:
+    """After a change to one group: sessions and presenters follow at once."""
+    schedule.lock_settings(session=session, group_id=group_id, now=now)
+    schedule.finish_started(session=session, group_id=group_id, now=now)
+    schedule.materialise(session=session, group_id=group_id, now=now)
+    rotation.plan(session=session, group_id=group_id, now=now)
+
+
+# --- claims ---------------------------------------------------------------
+
+
+def claim(*, session: Session, due: Due, now: datetime, status: str = "claimed") -> bool:
+    """Take the duty of sending ``due``; True for exactly one caller ever
+    (or, for a retry, for one caller per attempt)."""
+    existing = session.exec(select(Delivery).where(Delivery.key == due.key)).first()
+    if existing is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    Delivery(
+                        key=due.key,
+                        session_id=due.session_id,
+                        status=status,
+                        claimed_at=now,
+                        attempts=1,
+                    )
+                )
+                session.flush()
+        except IntegrityError:
+            return False
+        return True
+    if existing.status != "retry":
+        return False
+    result = session.execute(
+        sa.update(Delivery)
+        .where(col(Delivery.key) == due.key, col(Delivery.status) == "retry")
+        .values(status=status, claimed_at=now, attempts=Delivery.attempts + 1)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def finish(
+    *, session: Session, key: str, now: datetime, error: str = "", status: str = "sent"
+) -> None:
+    """Record how a claimed delivery ended: sent, nothing (nothing to say any
+    more), or an error (retried with backoff, up to ``MAX_ATTEMPTS``)."""
+    row = session.exec(select(Delivery).where(Delivery.key == key)).one()
+    if not error:
+        row.status, row.sent_at, row.error = status, now, ""
+    elif row.attempts >= MAX_ATTEMPTS:
+        row.status, row.error = "failed", error
+        log.error("giving up on %s after %d attempts: %s", key, row.attempts, error)
+    else:
+        row.status, row.error = "retry", error
+        row.next_attempt_at = now + timedelta(minutes=min(2 ** (row.attempts - 1), 30))
+    session.add(row)
+
+
+# --- what each message says -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A message ready to send, with where it goes."""
+
+    place: Place | None = None  # a channel post
+    direct_to: tuple[str, str, str] | None = None  # (platform, workspace, user_id)
+    reply: Reply | None = None
+    #: Open a discussion thread on the posted message and store it on the session.
+    open_thread: str = ""
+
+
+def _place(group: Group, cfg: GroupSettings, thread: str | None = None) -> Place:
+    return Place(group.platform, group.workspace, cfg.announce_channel or group.channel, thread)
+
+
+def when_text(meeting: MeetingSession, cfg: GroupSettings) -> str:
+    tz = schedule.zone(cfg.timezone or "UTC")
+    local = as_utc(meeting.starts_at).astimezone(tz)
+    return f"{local:%a %d %b %Y, %H:%M} {tz.key}"
+
+
+def _presenter(session: Session, meeting: MeetingSession) -> Member | None:
+    if meeting.presenter_member_id is None:
+        return None
+    return session.get(Member, meeting.presenter_member_id)
+
+
+def _who(member: Member | None) -> str:
+    return mention(member.user_id) if member is not None else "_nobody yet_"
+
+
+def _paper_line(session: Session, meeting: MeetingSession) -> str:
+    if meeting.proposal_id is None:
+        return "_not chosen yet_"
+    e = proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
+    if e is None:
+        return "_not chosen yet_"
+    return link(title_of(e.paper), abs_url(e.paper))
+
+
+def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
+    """Build the message for a claimed delivery (and apply what it implies:
+    the deadline assigns a paper, a nudge fixes the presenter)."""
+    meeting = session.get(MeetingSession, due.session_id)
+    group = session.get(Group, due.group_id)
+    cfg = session.get(GroupSettings, due.group_id)
+    if meeting is None or group is None or cfg is None:
+        return None
+    presenter = _presenter(session, meeting)
+    when = when_text(meeting, cfg)
+    if due.kind == "nudge":
+        if presenter is None:
+            return None
+        meeting.pinned = True
+        session.add(meeting)
+        blocks: list[object] = [
+            Header("You present at the reading group"),
+            Text(f"You're presenting on **{esc(when)}**."),
+        ]
+        if meeting.proposal_id is not None:
+            blocks.append(Text(f"Your paper: {_paper_line(session, meeting)}. All set."))
+        else:
+            top, _total = proposals_svc.queue(session=session, group_id=group.id or 0, limit=3)
+            if top:
+                blocks.append(
+                    Text(
+                        "Pick a paper from the top of the queue, or use "
+                        "`/present <arXiv link or id>` for another one:"
+                    )
+                )
+                for e in top:
+                    blocks.append(
+                        Text(
+                            f"{link(title_of(e.paper), abs_url(e.paper))} "
+                            f"({e.votes} vote{'s' if e.votes != 1 else ''})"
+                        )
+                    )
+                blocks.append(
+                    Buttons(
+                        tuple(
+                            Button(f"Present #{i}", PRESENT_PICK, str(e.proposal.id), "primary")
+                            for i, e in enumerate(top, start=1)
+                        )
+                    )
+                )
+            else:
+                blocks.append(
+                    Text("The queue is empty: choose a paper with `/present <arXiv link or id>`.")
+                )
+            blocks.append(
+                Context(
+                    f"If nothing is picked {cfg.pick_deadline_hours} h before the session, "
+                    "the top-voted paper is assigned."
+                )
+            )
+        reply = Reply(blocks=tuple(blocks), fallback_text=f"You present on {when}")  # type: ignore[arg-type]
+        return Outbound(direct_to=(group.platform, group.workspace, presenter.user_id), reply=reply)
+    if due.kind == "deadline":
+        if meeting.proposal_id is not None:
+            return None
+        top, _ = proposals_svc.queue(session=session, group_id=group.id or 0, limit=1)
+        if not top:
+            text = (
+                f"Nobody picked a paper for {esc(when)} and the queue is empty. "
+                "Choose one with `/present <arXiv link or id>`."
+            )
+        else:
+            schedule.assign_paper(
+                session=session, meeting=meeting, proposal=top[0].proposal, by="deadline", now=now
+            )
+            text = (
+                f"No paper was picked by the deadline, so the top-voted one is yours for "
+                f"{esc(when)}: {bold(link(title_of(top[0].paper), abs_url(top[0].paper)))}. "
+                "Prefer another? `/present <arXiv link or id>`."
+            )
+        if presenter is None:
+            return None
+        return Outbound(
+            direct_to=(group.platform, group.workspace, presenter.user_id),
+            reply=Reply(blocks=(Text(text),)),
+        )
+    if due.kind == "channel":
+        soon = "in 1 hour" if due.offset_minutes == 60 else f"in {offset_label(due.offset_minutes)}"
+        if due.offset_minutes == 24 * 60:
+            soon = "tomorrow"
+        blocks = [
+            Header(f"Reading group {soon}"),
+            Fields(
+                (
+                    ("When", esc(when)),
+                    ("Presenter", _who(presenter)),
+                    ("Paper", _paper_line(session, meeting)),
+                )
+            ),
+        ]
+        e = (
+            proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
+            if meeting.proposal_id is not None
+            else None
+        )
+        if meeting.thread_id is None and e is not None:
+            blocks.extend(paper_card(e).blocks)
+            blocks.append(
+                Context("Discuss the paper in this thread; react with 💡 to mark a takeaway.")
+            )
+            name = f"{as_utc(meeting.starts_at):%Y-%m-%d} {title_of(e.paper)}"[:90]
+            reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
+            return Outbound(place=_place(group, cfg), reply=reply, open_thread=name)
+        if meeting.thread_id is not None:
+            blocks.append(Context("The discussion is in the paper's thread."))
+        reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
+        return Outbound(place=_place(group, cfg), reply=reply)
+    if due.kind == "takeaways":
+        reply = Reply(
+            blocks=(
+                Text(
+                    f"Thanks for coming! What did you take away from "
+                    f"{_paper_line(session, meeting)}? Reply in this thread and react "
+                    "with 💡 to the points worth keeping; `/takeaways` lists them."
+                ),
+            ),
+        )
+        return Outbound(place=_place(group, cfg, meeting.thread_id), reply=reply)
+    return None
+
+
+def record_thread(
+    *, session: Session, session_id: int, message_id: str | None, thread_id: str | None
+) -> None:
+    meeting = session.get(MeetingSession, session_id)
+    if meeting is None:
+        return
+    if message_id and not meeting.card_message_id:
+        meeting.card_message_id = message_id
+    if thread_id and not meeting.thread_id:
+        meeting.thread_id = thread_id
+    session.add(meeting)
+
+
+# --- the loop body ----------------------------------------------------------
+
+
+#: A claim still unfinished after this was cut off mid-send (a crash).
+LOST_AFTER = timedelta(minutes=15)
+
+
+def mark_lost(*, session: Session, now: datetime) -> list[str]:
+    """Claims whose sender died between claiming and recording: the message
+    may or may not have gone out, so it is not sent again (at most once
+    beats twice); they are marked ``lost`` and logged for an organizer."""
+    rows = session.exec(
+        select(Delivery).where(
+            Delivery.status == "claimed", col(Delivery.claimed_at) < now - LOST_AFTER
+        )
+    ).all()
+    for row in rows:
+        row.status, row.error = "lost", "the sender stopped between claiming and sending"
+        session.add(row)
+    return [r.key for r in rows]
+
+
+async def run_due(bot: Bot) -> list[Sent]:
+    """Do everything due at ``bot.clock.now()``; returns what this call sent."""
+    now = bot.clock.now()
+    await bot.db(maintain, now=now)
+    for key in await bot.db(mark_lost, now=now):
+        log.error("%s was claimed but never recorded as sent (a crash?); not resending", key)
+    due = [d for d in await bot.db(pending, now=now) if d.due_at <= now]
+    sent: list[Sent] = []
+    for item in due:
+        if now >= item.stale_at:
+            if await bot.db(claim, due=item, now=now, status="skipped"):
+                log.warning(
+                    "skipped %s: due %s, but the bot was not running then and its session "
+                    "has started",
+                    item.key,
+                    item.due_at.isoformat(),
+                )
+            continue
+        if not await bot.db(claim, due=item, now=now):
+            continue  # another replica (or an earlier run) has it
+        try:
+            out = await bot.db(compose, due=item, now=now)
+            if out is not None and out.reply is not None:
+                await _send(bot, item, out)
+        except DeliveryError as exc:
+            log.warning("could not deliver %s (%s); will retry", item.key, exc)
+            await bot.db(finish, key=item.key, now=now, error=str(exc) or "delivery refused")
+            continue
+        except Exception as exc:
+            log.exception("failed to prepare or send %s", item.key)
+            await bot.db(finish, key=item.key, now=now, error=f"{type(exc).__name__}: {exc}")
+            continue
+        if out is None or out.reply is None:
+            await bot.db(finish, key=item.key, now=now, status="nothing")
+            continue
+        await bot.db(finish, key=item.key, now=now)
+        if out is not None:
+            sent.append(Sent(item.key, item.kind, item.session_id, now > item.due_at))
+    return sent
+
+
+async def _send(bot: Bot, item: Due, out: Outbound) -> None:
+    assert out.reply is not None
+    if out.direct_to is not None:
+        platform, workspace, user_id = out.direct_to
+        await bot.messenger.direct(platform, workspace, user_id, out.reply)
+        return
+    assert out.place is not None
+    message_id = await bot.messenger.post(out.place, out.reply)
+    if out.open_thread and message_id:
+        try:
+            thread_id = await bot.messenger.open_thread(out.place, message_id, out.open_thread)
+        except DeliveryError as exc:
+            # The card is out: never post it again. Replies to it still form
+            # its thread on Slack (thread = message ts); log for Discord.
+            log.warning("posted the card for %s but could not open its thread: %s", item.key, exc)
+            thread_id = None
+        await bot.db(
+            record_thread,
+            session_id=item.session_id,
+            message_id=message_id,
+            thread_id=thread_id or message_id,
+        )
