@@ -275,14 +275,14 @@ def _apply(
         if value.lower() in {"off", "none"}:
             cfg.reminder_minutes = []
             return "Channel reminders are off."
-        minutes = sorted(
+        offsets = sorted(
             {sched.parse_duration(v, unit="h") for v in value.replace(",", " ").split()},
             reverse=True,
         )
-        if any(m <= 0 or m > 14 * 24 * 60 for m in minutes) or len(minutes) > 4:
+        if any(m <= 0 or m > 14 * 24 * 60 for m in offsets) or len(offsets) > 4:
             raise sched.ScheduleError("Give up to four reminders between 1 minute and 14 days.")
-        cfg.reminder_minutes = minutes
-        return "Channel reminders: " + ", ".join(offset_label(m) for m in minutes) + " before."
+        cfg.reminder_minutes = offsets
+        return "Channel reminders: " + ", ".join(offset_label(m) for m in offsets) + " before."
     if key == "nudge":
         minutes = sched.parse_duration(value, unit="d")
         if minutes % (24 * 60) or not 1 <= minutes // (24 * 60) <= 14:

@@ -392,17 +392,17 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
                 )
             ),
         ]
-        e = (
+        card_entry = (
             proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
             if meeting.proposal_id is not None
             else None
         )
-        if meeting.thread_id is None and e is not None:
-            blocks.extend(paper_card(e).blocks)
+        if meeting.thread_id is None and card_entry is not None:
+            blocks.extend(paper_card(card_entry).blocks)
             blocks.append(
                 Context("Discuss the paper in this thread; react with 💡 to mark a takeaway.")
             )
-            name = f"{as_utc(meeting.starts_at):%Y-%m-%d} {title_of(e.paper)}"[:90]
+            name = f"{as_utc(meeting.starts_at):%Y-%m-%d} {title_of(card_entry.paper)}"[:90]
             reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
             return Outbound(place=_place(group, cfg), reply=reply, open_thread=name)
         if meeting.thread_id is not None:

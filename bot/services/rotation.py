@@ -145,7 +145,9 @@ def plan(*, session: Session, group_id: int, now: datetime) -> list[MeetingSessi
     tz = rule.tz if rule else zone("UTC")
     people = roster(session=session, group_id=group_id)
     active = {e.member.id for e in people}
-    order = {e.member.id: i for i, e in enumerate(people)}
+    order: dict[int, int] = {
+        e.member.id: i for i, e in enumerate(people) if e.member.id is not None
+    }
     aways: dict[int, list[tuple[date, date]]] = {}
     for a in session.exec(select(Away).where(Away.group_id == group_id)).all():
         aways.setdefault(a.member_id, []).append((a.first_day, a.last_day))
