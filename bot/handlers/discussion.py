@@ -136,6 +136,18 @@ def _takeaways(session: Session, who: Who, now: datetime, text: str) -> Reply:
             .order_by(col(MeetingSession.starts_at).desc())
         ).first()
         if meeting is None:
+            # Before the first session, the thread of the upcoming one may
+            # already hold takeaways: people discuss the paper in advance.
+            meeting = session.exec(
+                select(MeetingSession)
+                .where(
+                    MeetingSession.group_id == who.group.id,
+                    MeetingSession.status != SessionStatus.CANCELLED,
+                    col(MeetingSession.thread_id).is_not(None),
+                )
+                .order_by(col(MeetingSession.starts_at))
+            ).first()
+        if meeting is None:
             return say("No session has happened yet, so there are no takeaways.", private=True)
     assert meeting.id is not None
     thread = svc.messages(session=session, meeting_id=meeting.id)
