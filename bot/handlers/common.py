@@ -45,3 +45,21 @@ def split_first(text: str) -> tuple[str, str]:
 def shorten(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Row ids are 32-bit integers on PostgreSQL (``serial``).
+_MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(value: str) -> int | None:
+    """The row id a button carries, or None if the value cannot be one.
+
+    Button values come back from the platform and can be anything (an old
+    message, a hand-made payload): only ASCII digits in the database's
+    integer range are ids, so ``"²"`` or ``"99999999999"`` gets the
+    "broken button" answer instead of a failed query."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= _MAX_ROW_ID else None

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot import digest as dg
 from bot.events import Action, Command
-from bot.handlers.common import resolve
+from bot.handlers.common import resolve, row_id
 from bot.markup import esc
 from bot.messenger import DeliveryError
 from bot.replies import Context, Form, FormField, Reply, error
@@ -90,9 +90,10 @@ async def _organizer_view(ctx: Ctx, what: str) -> tuple[dg.DraftView | None, Rep
     """The draft a button names, if the actor organizes its group."""
     action = ctx.event
     assert isinstance(action, Action)
-    if not action.value.isdigit():
+    draft_id = row_id(action.value)
+    if draft_id is None:
         return None, error("That draft button is broken; run `/digest` again.")
-    view = await ctx.bot.db(dg.load_view, draft_id=int(action.value))
+    view = await ctx.bot.db(dg.load_view, draft_id=draft_id)
     if view is None:
         return None, error("That draft no longer exists; run `/digest` again.")
     if not is_organizer(

@@ -8,7 +8,7 @@ import logging
 from bot.arxiv_ref import InvalidReference, parse_ref
 from bot.cards import UPVOTE, list_line, paper_card, short_authors, title_of, upvote_button
 from bot.events import Action, Command
-from bot.handlers.common import resolve, shorten, split_first
+from bot.handlers.common import resolve, row_id, shorten, split_first
 from bot.markup import bold, esc
 from bot.paper_fetch import Outcome, fetch_paper, waiting_handlers
 from bot.replies import Buttons, Context, Header, Reply, Text, error, say
@@ -281,9 +281,8 @@ async def history(ctx: Ctx) -> Reply:
 async def _toggle(ctx: Ctx) -> tuple[svc.Entry | None, bool, str]:
     bot, act = ctx.bot, ctx.event
     assert isinstance(act, Action)
-    try:
-        proposal_id = int(act.value)
-    except ValueError:
+    proposal_id = row_id(act.value)
+    if proposal_id is None:
         return None, False, "That button is broken; run `/queue` again."
     now = bot.clock.now()
 
