@@ -23,7 +23,7 @@ from bot.calendar_export import export_ics
 from bot.cards import abs_url, paper_card, title_of
 from bot.clock import as_utc
 from bot.events import Action, Command, Place
-from bot.handlers.common import Who, resolve, split_first
+from bot.handlers.common import Who, resolve, row_id, split_first
 from bot.markup import bold, esc, link, mention
 from bot.mentions import UnknownPerson, parse_mentions, resolve_member
 from bot.messenger import DeliveryError
@@ -412,6 +412,17 @@ def _people(session: Session, who: Who, text: str, now: datetime) -> list[Member
     ]
 
 
+def _names_only_self(who: Who, text: str) -> bool:
+    """Whether every person ``text`` names is the actor, decided before any
+    member row is created (a refused request must change nothing)."""
+    me = who.member
+    own = {me.user_id.lower(), me.name.lower()} - {""}
+    return all(
+        ref.user_id == me.user_id or (not ref.exact and ref.name.lower() in own)
+        for ref in parse_mentions(text)
+    )
+
+
 def _list_rotation(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
     gid = _gid(who)
     refresh_group(session=session, group_id=gid, now=now)
@@ -470,14 +481,14 @@ def _leave(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
 
 
 def _add(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
+    if not who.organizer and not _names_only_self(who, text):
+        return error("Only organizers add other people. Ask them to run `/rotation join`.")
     try:
         people = _people(session, who, text, now)
     except UnknownPerson as exc:
         return error(esc(str(exc)))
     if not people:
         return error("Who? `/rotation add @alice` (you can name several).")
-    if not who.organizer and any(p.id != who.member.id for p in people):
-        return error("Only organizers add other people. Ask them to run `/rotation join`.")
     added = [
         p for p in people if rotation.join(session=session, group_id=_gid(who), member=p, now=now)
     ]
@@ -488,14 +499,14 @@ def _add(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
 
 
 def _remove(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
+    if not who.organizer and not _names_only_self(who, text):
+        return error("Only organizers remove other people; `/rotation leave` removes yourself.")
     try:
         people = _people(session, who, text, now)
     except UnknownPerson as exc:
         return error(esc(str(exc)))
     if not people:
         return error("Who? `/rotation remove @alice`.")
-    if not who.organizer and any(p.id != who.member.id for p in people):
-        return error("Only organizers remove other people; `/rotation leave` removes yourself.")
     removed = [
         p for p in people if rotation.leave(session=session, group_id=_gid(who), member=p, now=now)
     ]
@@ -576,13 +587,13 @@ def _away(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
     target = who.member
     first_word, rest = split_first(text)
     if first_word.startswith(("<@", "@")):
+        if not who.organizer and not _names_only_self(who, first_word):
+            return error("Only organizers mark other people away; `/away FROM TO` marks you.")
         try:
             people = _people(session, who, first_word, now)
         except UnknownPerson as exc:
             return error(esc(str(exc)))
         target, text = people[0], rest
-        if target.id != who.member.id and not who.organizer:
-            return error("Only organizers mark other people away; `/away FROM TO` marks you.")
     assert target.id is not None
     if not text.strip():
         aways = rotation.aways_of(session=session, group_id=gid, member_id=target.id, today=today)
@@ -804,9 +815,8 @@ async def present_pick(ctx: Ctx) -> Reply | list[Reply]:
     the group is the proposal's, not the place's."""
     bot, act = ctx.bot, ctx.event
     assert isinstance(act, Action)
-    try:
-        proposal_id = int(act.value)
-    except ValueError:
+    proposal_id = row_id(act.value)
+    if proposal_id is None:
         return error("That button is broken; use `/present <arXiv link or id>` instead.")
     now = bot.clock.now()
 
