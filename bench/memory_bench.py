@@ -1,0 +1,224 @@
+"""Memory: resident size of a real `readgroup serve slack --http` process idle
+and after 1,000 signed commands (goal: at most 150 MB, and no growth after
+warm-up).
+
+The server is the installed console script in a subprocess, configured only
+through the environment (SLACK_API_URL at a loopback fake Slack Web API,
+ARXIV_API_URL at a fake arXiv, a temporary SQLite DATABASE_URL, dummy
+credentials), exactly as an operator would run it. The benchmark sends a mix
+of `/propose` (a few papers, so most are duplicates), `/queue`, `/history` and
+`/help`, one at a time, and reads VmRSS from /proc/<pid>/status every 100
+commands. Growth is the RSS at 1,000 commands minus the RSS at 500, also given
+as a least-squares slope in KB per 100 commands over the second half.
+
+    .venv/bin/python bench/memory_bench.py [--commands 1000] [--every 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import table, write_result
+
+SECRET = "bench-memory-signing-secret"
+GOAL_MB = 150.0
+#: Allowed drift between 500 and 1,000 commands: allocator noise, not a leak.
+GROWTH_TOLERANCE_MB = 2.0
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(exe: str, port: int, env: dict[str, str], cwd: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [exe, "serve", "slack", "--http", "--port", str(port)],
+        env=env,
+        cwd=cwd,  # so no project .env is read
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def rss_kb(pid: int) -> int:
+    """VmRSS of a process in KB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def _signed(body: str) -> dict[str, str]:
+    import hashlib
+    import hmac
+
+    ts = str(int(time.time()))
+    sig = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={sig}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def _command(i: int, hook: str, papers: list[str]) -> str:
+    kind = i % 4
+    name, text = {
+        0: ("/propose", f"https://arxiv.org/abs/{papers[i % len(papers)]} memory run"),
+        1: ("/queue", ""),
+        2: ("/history", ["", "attention", "learning"][i % 3]),
+        3: ("/help", ""),
+    }[kind]
+    return urlencode(
+        {
+            "team_id": "T111",
+            "channel_id": "C111",
+            "user_id": f"U{i % 20:03d}",
+            "user_name": f"user{i % 20}",
+            "command": name,
+            "text": text,
+            "response_url": f"{hook}mem{i}",
+            "trigger_id": f"{i}.1.x",
+        }
+    )
+
+
+def _slope_kb(points: list[tuple[int, int]]) -> float:
+    """Least-squares KB per 100 commands."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    var = sum((x - mx) ** 2 for x, _ in points)
+    cov = sum((x - mx) * (y - my) for x, y in points)
+    return 0.0 if var == 0 else cov / var * 100
+
+
+async def _bench(commands: int, every: int) -> dict[str, object]:
+    from tests.fakes.arxiv_server import FakeArxiv
+    from tests.fakes.slack_api import FakeSlack
+
+    exe = shutil.which("readgroup", path=str(Path(sys.executable).parent)) or "readgroup"
+    fake_slack = await FakeSlack().start()
+    samples: list[tuple[int, int]] = []
+    with FakeArxiv() as arxiv, tempfile.TemporaryDirectory() as tmp:
+        papers = [p.split("v")[0] for p in arxiv.known_ids()[:5]]
+        port = _free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
+            "DATABASE_URL": f"sqlite:///{tmp}/memory.db",
+            "SLACK_API_URL": fake_slack.url,
+            "ARXIV_API_URL": arxiv.url,
+            "SLACK_BOT_TOKEN": "xoxb-memory-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "OPENAI_API_KEY": "",
+        }
+        proc = await asyncio.to_thread(_start_server, exe, port, env, tmp)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            async with aiohttp.ClientSession() as http:
+                deadline = time.monotonic() + 30
+                while True:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"server exited: {proc.stderr.read()}")  # type: ignore[union-attr]
+                    try:
+                        async with http.get(f"{url}/healthz") as resp:
+                            if resp.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("server did not answer /healthz within 30 s")
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(1.0)
+                samples.append((0, rss_kb(proc.pid)))
+                hook = fake_slack.response_url("")
+                for i in range(1, commands + 1):
+                    body = _command(i, hook, papers)
+                    async with http.post(
+                        f"{url}/slack/events", data=body, headers=_signed(body)
+                    ) as resp:
+                        await resp.read()
+                        if resp.status != 200:
+                            raise RuntimeError(f"command {i}: HTTP {resp.status}")
+                    if i % every == 0:
+                        await asyncio.sleep(0.3)  # let the replies go out
+                        samples.append((i, rss_kb(proc.pid)))
+                answered = len({c.path for c in fake_slack.calls if c.method == "response_url"})
+                posted = len(fake_slack.calls_to("chat.postMessage"))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    await fake_slack.stop()
+    by_n = dict(samples)
+    half = commands // 2
+    second_half = [(n, kb) for n, kb in samples if n >= half]
+    peak = max(kb for _, kb in samples)
+    return {
+        "commands": commands,
+        "rss_kb": {str(n): kb for n, kb in samples},
+        "idle_mb": round(by_n[0] / 1024, 1),
+        "peak_mb": round(peak / 1024, 1),
+        "final_mb": round(by_n[commands] / 1024, 1),
+        "growth_after_warmup_mb": round((by_n[commands] - by_n[half]) / 1024, 2),
+        "slope_kb_per_100": round(_slope_kb(second_half), 1),
+        "warmup_commands": half,
+        "replies": {"response_url": answered, "chat.postMessage": posted},
+        "goal_mb": GOAL_MB,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=1000)
+    parser.add_argument("--every", type=int, default=100, help="sample RSS every N commands")
+    args = parser.parse_args()
+    r = asyncio.run(_bench(args.commands, args.every))
+    rss = r["rss_kb"]
+    assert isinstance(rss, dict)
+    print(table([[n, round(kb / 1024, 1)] for n, kb in rss.items()], ["commands", "RSS MB"]))
+    peak_ok = r["peak_mb"] <= GOAL_MB  # type: ignore[operator]
+    flat_ok = r["growth_after_warmup_mb"] <= GROWTH_TOLERANCE_MB  # type: ignore[operator]
+    print(
+        table(
+            [
+                ["idle RSS", f"{r['idle_mb']} MB", f"<= {GOAL_MB:g} MB", r["idle_mb"] <= GOAL_MB],  # type: ignore[operator]
+                ["peak RSS", f"{r['peak_mb']} MB", f"<= {GOAL_MB:g} MB", peak_ok],
+                [
+                    f"growth {r['warmup_commands']}->{r['commands']}",
+                    f"{r['growth_after_warmup_mb']} MB ({r['slope_kb_per_100']} KB/100 cmds)",
+                    f"<= {GROWTH_TOLERANCE_MB:g} MB",
+                    flat_ok,
+                ],
+            ],
+            ["check", "measured", "goal", "met"],
+        )
+    )
+    r["goals_met"] = bool(peak_ok and flat_ok)
+    path = write_result("memory", r)
+    print(f"replies: {r['replies']}; wrote {path}")
+    return 0 if r["goals_met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

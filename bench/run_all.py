@@ -1,0 +1,189 @@
+"""Run every benchmark in bench/ (one after another: they time things, so they
+must not share the CPU) and print one combined table of the figures against
+their goals, from bench/results/*.json.
+
+    .venv/bin/python bench/run_all.py            # run all, then summarise
+    .venv/bin/python bench/run_all.py --report   # only summarise the last results
+    .venv/bin/python bench/run_all.py --only load_bench memory_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import RESULTS, table
+
+BENCH = Path(__file__).resolve().parent
+#: Each script and the result file it writes.
+SCRIPTS = {
+    "slack_ack": "slack_ack.json",
+    "load_bench": "load.json",
+    "digest_bench": "digest.json",
+    "storage_bench": "storage.json",
+    "memory_bench": "memory.json",
+}
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "NOT met"
+
+
+def _slack_ack(r: dict[str, Any]) -> list[list[object]]:
+    goal = r["goal_ratio"]
+    return [
+        [
+            "Slack ack: /propose vs bare Bolt (median)",
+            f"{r['ours']['median_ms']} vs {r['bare_bolt']['median_ms']} ms = {r['ratio_median']}x",
+            f"<= {goal}x",
+            _ok(r["ratio_median"] <= goal),
+        ],
+        [
+            "Slack ack: /propose vs bare Bolt (p99)",
+            f"{r['ours']['p99_ms']} vs {r['bare_bolt']['p99_ms']} ms = {r['ratio_p99']}x",
+            f"<= {goal}x",
+            _ok(r["ratio_p99"] <= goal),
+        ],
+    ]
+
+
+def _load_rows(r: dict[str, Any]) -> list[list[object]]:
+    ack = r["ack"]
+    n = r["distinct_papers"]
+    return [
+        [
+            f"Load: {r['commands']} /propose, {r['users']} users, {r['sent_over_s']} s, "
+            f"arXiv {r['arxiv_delay_s']:g} s/request: ack max / p99",
+            f"{ack['max_ms']} / {ack['p99_ms']} ms",
+            "< 3000 ms",
+            _ok(ack["max_ms"] < 3000),
+        ],
+        [
+            "Load: cards delivered",
+            f"{r['cards_delivered']} of {n} papers ({r['card_posts']} posts), "
+            f"+{r['private_replies_to_commands']} private answers",
+            "all, once each",
+            _ok(r["cards_delivered"] == n == r["card_posts"]),
+        ],
+        [
+            "Load: commands answered (card or private answer)",
+            f"{r['commands_answered']} of {r['commands']}",
+            "all",
+            _ok(r["commands_answered"] == r["commands"]),
+        ],
+        [
+            "Load: arXiv requests / min gap",
+            f"{r['arxiv_requests']} / {r['arxiv_min_gap_s']} s",
+            f"<= {n} / >= 3 s",
+            _ok(r["arxiv_requests"] <= n and (r["arxiv_min_gap_s"] or 3) >= 3),
+        ],
+    ]
+
+
+def _digest(r: dict[str, Any]) -> list[list[object]]:
+    one, conc = r["one_llm_call_s"], r["concurrency"]
+    rows: list[list[object]] = []
+    for run in r["runs"]:
+        p, wall = run["papers"], run["first_digest_s"]
+        fits = p <= conc
+        rows.append(
+            [
+                f"Digest: {p} paper{'s' if p > 1 else ''}, LLM 1 s/call",
+                f"{wall} s = {wall / one:.2f}x one call",
+                "<= 1.5x" if fits else f"n/a (> {conc} in flight: ~{-(-p // conc)} rounds)",
+                _ok(wall / one <= 1.5) if fits else "as expected",
+            ]
+        )
+    return rows
+
+
+def _storage(r: dict[str, Any]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for db, res in r["results"].items():
+        for query in ("/queue", "/history 2 words"):
+            p95 = res[query]["p95_ms"]
+            rows.append(
+                [
+                    f"Storage {db}: {query} ({r['papers']:,} papers, {r['groups']} groups) p95",
+                    f"{p95} ms",
+                    "<= 20 ms",
+                    _ok(p95 <= 20),
+                ]
+            )
+    return rows
+
+
+def _memory(r: dict[str, Any]) -> list[list[object]]:
+    return [
+        [
+            "Memory: serve slack RSS idle / after 1,000 commands",
+            f"{r['idle_mb']} / {r['final_mb']} MB (peak {r['peak_mb']})",
+            "<= 150 MB",
+            _ok(r["peak_mb"] <= r["goal_mb"]),
+        ],
+        [
+            f"Memory: growth {r['warmup_commands']} -> {r['commands']} commands",
+            f"{r['growth_after_warmup_mb']} MB ({r['slope_kb_per_100']} KB/100 commands)",
+            "no growth (<= 2 MB)",
+            _ok(r["growth_after_warmup_mb"] <= 2),
+        ],
+    ]
+
+
+ROWS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
+    "slack_ack.json": _slack_ack,
+    "load.json": _load_rows,
+    "digest.json": _digest,
+    "storage.json": _storage,
+    "memory.json": _memory,
+}
+
+
+def report() -> tuple[str, bool]:
+    rows: list[list[object]] = []
+    for file, make in ROWS.items():
+        data = _load(file)
+        if data is None:
+            rows.append([file, "no result yet", "", "missing"])
+            continue
+        rows.extend(make(data))
+    ok = all(r[3] in ("met", "as expected") for r in rows)
+    return table(rows, ["benchmark", "measured", "goal", ""]), ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", action="store_true", help="only summarise the last results")
+    parser.add_argument("--only", nargs="+", choices=sorted(SCRIPTS), help="run just these")
+    args = parser.parse_args()
+    failed: list[str] = []
+    if not args.report:
+        for script in args.only or SCRIPTS:
+            print(f"== {script}", flush=True)
+            start = time.monotonic()
+            rc = subprocess.call([sys.executable, str(BENCH / f"{script}.py")], cwd=BENCH.parent)
+            print(f"== {script}: exit {rc} after {time.monotonic() - start:.0f} s\n", flush=True)
+            if rc:
+                failed.append(script)
+    text, ok = report()
+    print(text)
+    if failed:
+        print(f"benchmarks that failed or missed a goal: {', '.join(failed)}")
+    return 0 if ok and not failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
