@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -57,10 +58,18 @@ _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 _QUARTER = re.compile(r"^\s*(\d{4})-?Q([1-4])\s*$", re.IGNORECASE)
 
 
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    """The UTC instant a local day begins (DST-safe: computed for that day)."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class Week:
+    """An ISO week, Monday 00:00 to Monday 00:00 in the group's time zone."""
+
     year: int
     number: int
+    tz: tzinfo = field(default=UTC, compare=False)
 
     @property
     def label(self) -> str:
@@ -72,11 +81,11 @@ class Week:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.monday, datetime.min.time(), tzinfo=UTC)
+        return _midnight(self.monday, self.tz)
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(days=7)
+        return _midnight(self.monday + timedelta(days=7), self.tz)
 
     @property
     def date_label(self) -> str:
@@ -88,20 +97,24 @@ class Week:
             return f"{a.day} {a:%B} – {b.day} {b:%B %Y}"
         return f"{a.day} {a:%B %Y} – {b.day} {b:%B %Y}"
 
-    @classmethod
-    def containing(cls, when: datetime) -> Week:
-        iso = as_utc(when).isocalendar()
-        return cls(iso.year, iso.week)
+    def previous(self) -> Week:
+        return Week.containing(self.start - timedelta(days=7), self.tz)
 
     @classmethod
-    def parse(cls, text: str | None, *, now: datetime) -> Week:
+    def containing(cls, when: datetime, tz: tzinfo = UTC) -> Week:
+        iso = as_utc(when).astimezone(tz).isocalendar()
+        return cls(iso.year, iso.week, tz)
+
+    @classmethod
+    def parse(cls, text: str | None, *, now: datetime, tz: tzinfo = UTC) -> Week:
+        """A typed ISO week; empty: the week that contains ``now`` in ``tz``."""
         if not text or not text.strip():
-            return cls.containing(now)
+            return cls.containing(now, tz)
         m = _WEEK.match(text)
         if not m:
             raise PeriodError(
                 f"“{text.strip()[:40]}” is not an ISO week. Write it like "
-                f"{cls.containing(now).label} (year, W, week number), or leave it out "
+                f"{cls.containing(now, tz).label} (year, W, week number), or leave it out "
                 "for the current week."
             )
         year, number = int(m.group(1)), int(m.group(2))
@@ -111,13 +124,16 @@ class Week:
             raise PeriodError(
                 f"{year} has no week {number}: ISO weeks run from W01 to W52 (W53 in some years)."
             ) from None
-        return cls(year, number)
+        return cls(year, number, tz)
 
 
 @dataclass(frozen=True)
 class Quarter:
+    """A calendar quarter, from the first of its first month in the group's time zone."""
+
     year: int
     number: int
+    tz: tzinfo = field(default=UTC, compare=False)
 
     @property
     def label(self) -> str:
@@ -125,22 +141,35 @@ class Quarter:
 
     @property
     def start(self) -> datetime:
-        return datetime(self.year, 3 * self.number - 2, 1, tzinfo=UTC)
+        return _midnight(date(self.year, 3 * self.number - 2, 1), self.tz)
 
     @property
     def end(self) -> datetime:
         if self.number == 4:
-            return datetime(self.year + 1, 1, 1, tzinfo=UTC)
-        return datetime(self.year, 3 * self.number + 1, 1, tzinfo=UTC)
+            return _midnight(date(self.year + 1, 1, 1), self.tz)
+        return _midnight(date(self.year, 3 * self.number + 1, 1), self.tz)
 
     @classmethod
-    def parse(cls, text: str) -> Quarter:
+    def parse(cls, text: str, tz: tzinfo = UTC) -> Quarter:
         m = _QUARTER.match(text or "")
         if not m:
             raise PeriodError(
                 f"“{(text or '').strip()[:40]}” is not a quarter. Write it like 2026-Q4."
             )
-        return cls(int(m.group(1)), int(m.group(2)))
+        return cls(int(m.group(1)), int(m.group(2)), tz)
+
+
+def group_zone(*, session: Session, group_id: int) -> tzinfo:
+    """The time zone of the group's meeting rule (UTC until one is configured):
+    weeks and quarters are cut at midnight there, and dates are shown there."""
+    cfg = session.get(GroupSettings, group_id)
+    if cfg is None or not cfg.timezone:
+        return UTC
+    try:
+        return ZoneInfo(cfg.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("group %s has an unknown time zone %r; using UTC", group_id, cfg.timezone)
+        return UTC
 
 
 # -- what happened in a week -----------------------------------------------------
@@ -565,7 +594,8 @@ async def regenerate(bot: Bot, *, draft_id: int, actor_id: str) -> DraftView:
         raise DraftClosed("missing")
     if view.draft.status != DraftStatus.DRAFT:
         raise DraftClosed(view.draft.status)
-    week = Week.parse(view.draft.week, now=bot.clock.now())
+    tz = await bot.db(group_zone, group_id=view.draft.group_id)
+    week = Week.parse(view.draft.week, now=bot.clock.now(), tz=tz)
     content, title, body, stats = await compose_week(
         bot, group_id=view.draft.group_id, week=week, force=True
     )
@@ -776,7 +806,9 @@ def render_quarter(
                 "link_line": _links(f.paper),
                 "authors": short_authors(f.paper.authors),
                 "presenter": sanitize.one_line(f.presenter, limit=80),
-                "date": as_utc(f.starts_at).strftime("%d %B %Y") if f.starts_at else "",
+                "date": as_utc(f.starts_at).astimezone(quarter.tz).strftime("%d %B %Y")
+                if f.starts_at
+                else "",
                 "summary": s.tldr if s and s.tldr else "The abstract is not available yet.",
                 "offline": bool(s and s.offline),
                 "key_insights": list(s.key_insights) if s else [],

@@ -94,10 +94,16 @@ def pick_group(*, session: Session, group_id: int | None) -> Group:
     return group
 
 
-async def export_week(bot: Bot, *, week: dg.Week, group_id: int | None = None) -> str:
-    """The week's post as Markdown: published, else newest draft, else fresh."""
+async def export_week(bot: Bot, *, week: dg.Week | None, group_id: int | None = None) -> str:
+    """The week's post as Markdown: published, else newest draft, else fresh.
+    ``None`` is the current week; weeks are cut in the group's time zone."""
     group = await bot.db(pick_group, group_id=group_id)
     assert group.id is not None
+    tz = await bot.db(dg.group_zone, group_id=group.id)
+    if week is None:
+        week = dg.Week.containing(bot.clock.now(), tz)
+    else:
+        week = dg.Week(week.year, week.number, tz)
     view = await bot.db(dg.published_of_week, group_id=group.id, week=week.label)
     if view is not None:
         return to_markdown(view.revision.title, view.revision.body)
@@ -113,6 +119,8 @@ async def export_week(bot: Bot, *, week: dg.Week, group_id: int | None = None) -
 async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None = None) -> str:
     group = await bot.db(pick_group, group_id=group_id)
     assert group.id is not None
+    tz = await bot.db(dg.group_zone, group_id=group.id)
+    quarter = dg.Quarter(quarter.year, quarter.number, tz)
     title, body, n = await dg.compose_quarter(bot, group_id=group.id, quarter=quarter)
     if not n:
         raise ExportError(f"No sessions were held in {quarter.label}; nothing to export.")
@@ -140,7 +148,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         else:
             from bot.clock import SystemClock
 
-            week = dg.Week.parse(args.week, now=SystemClock().now())
+            # validated here; None (this week) is settled in the group's time zone
+            week = dg.Week.parse(args.week, now=SystemClock().now()) if args.week else None
     except dg.PeriodError as exc:
         print(f"readgroup: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot import digest as dg
 from bot.events import Action, Command
@@ -70,9 +70,12 @@ async def draft(ctx: Ctx) -> Reply:
     if not who.organizer:
         return _only("draft the weekly post")
     assert who.group.id is not None
+    # weeks are cut at midnight in the group's time zone, not in UTC
+    tz = await bot.db(dg.group_zone, group_id=who.group.id)
+    week = dg.Week.parse(cmd.text, now=now, tz=tz)
     result = await dg.draft_week(bot, group_id=who.group.id, week=week, actor_id=cmd.actor.user_id)
     if result.view is None:
-        previous = dg.Week.containing(week.start - timedelta(days=7)).label
+        previous = week.previous().label
         return error(
             f"Nothing to draft for {week.label} ({esc(week.date_label)}): no sessions and no "
             f"proposals that week. Try another week, e.g. `/digest {previous}`."

@@ -1,0 +1,87 @@
+"""Weeks and quarters are cut at midnight in the group's time zone: a New York
+group's Sunday-evening proposal belongs to that Sunday's week, and `/digest`
+typed on Sunday evening drafts the week that is ending, not the next one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from bot import digest as dg
+from bot.app import Bot
+from bot.clock import ManualClock
+from bot.events import Command
+from bot.exports import export_week
+from bot.replies import Reply, to_plain
+from storage.schedule_tables import GroupSettings
+from storage.tables import Proposal
+from tests.digest.conftest import ORGANIZER, PLACE, WEEK, seed
+
+NEW_YORK = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+#: Sunday 22 November 2026, 20:30 in New York: already Monday 01:30 in UTC (W48).
+SUNDAY_EVENING_NY = datetime(2026, 11, 22, 20, 30, tzinfo=NEW_YORK)
+
+
+async def _noop(reply: Reply) -> None:
+    return None
+
+
+def test_a_week_starts_at_local_midnight_and_is_shorter_when_the_clocks_go_forward() -> None:
+    w47 = dg.Week(2026, 47, BERLIN)
+    assert w47.start.isoformat() == "2026-11-15T23:00:00+00:00"
+    assert w47.label == WEEK.label and w47 == WEEK  # the zone is not part of the identity
+    march = dg.Week(2026, 13, BERLIN)  # 23–29 March; summer time starts on the 29th
+    assert march.end - march.start == timedelta(days=7, hours=-1)
+    assert dg.Week.containing(SUNDAY_EVENING_NY).label == "2026-W48"  # UTC
+    assert dg.Week.containing(SUNDAY_EVENING_NY, NEW_YORK).label == "2026-W47"
+    assert dg.Week.parse("", now=SUNDAY_EVENING_NY, tz=NEW_YORK).label == "2026-W47"
+    q4 = dg.Quarter.parse("2026-Q4", NEW_YORK)
+    assert q4.start.isoformat() == "2026-10-01T04:00:00+00:00"  # EDT
+    assert q4.end.isoformat() == "2027-01-01T05:00:00+00:00"  # EST
+
+
+def _new_york_group_with_a_sunday_evening_proposal(bot: Bot) -> str:
+    s = seed(bot, sessions=0, also=2)
+    late = s.also[1]
+
+    def adjust(*, session):  # type: ignore[no-untyped-def]
+        session.add(
+            GroupSettings(
+                group_id=s.group_id,
+                meeting_weekday=3,
+                meeting_time="16:00",
+                timezone="America/New_York",
+                updated_at=WEEK.start,
+            )
+        )
+        p = session.exec(select(Proposal).where(Proposal.paper_id == late.id)).one()
+        p.created_at = SUNDAY_EVENING_NY.astimezone(UTC)
+        session.add(p)
+
+    bot.db_sync(adjust)
+    return late.title
+
+
+async def test_digest_on_sunday_evening_drafts_the_local_week_with_its_late_proposals(
+    bot: Bot,
+) -> None:
+    title = _new_york_group_with_a_sunday_evening_proposal(bot)
+    bot.clock = ManualClock((SUNDAY_EVENING_NY + timedelta(minutes=30)).astimezone(UTC))
+    [reply] = await bot.handle(Command("digest", "", ORGANIZER, PLACE), _noop)
+    text = to_plain(reply)
+    assert "2026-W47" in text or "16–22 November 2026" in text, text
+    assert title in text
+    # the week after (W48 in New York) does not take the Sunday-evening proposal
+    [later] = await bot.handle(Command("digest", "2026-W48", ORGANIZER, PLACE), _noop)
+    assert "Nothing to draft for 2026-W48" in to_plain(later)
+    assert "/digest 2026-W47" in to_plain(later)
+
+
+async def test_export_of_this_week_follows_the_group_zone(bot: Bot) -> None:
+    title = _new_york_group_with_a_sunday_evening_proposal(bot)
+    bot.clock = ManualClock((SUNDAY_EVENING_NY + timedelta(minutes=30)).astimezone(UTC))
+    md = await export_week(bot, week=None)
+    assert "16–22 November 2026" in md and title in md
