@@ -317,7 +317,14 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
             Text(f"You're presenting on **{esc(when)}**."),
         ]
         if meeting.proposal_id is not None:
-            blocks.append(Text(f"Your paper: {_paper_line(session, meeting)}. All set."))
+            # it may have been picked before this presenter got the session (an
+            # away or a leave moved it): say how to change it
+            blocks.append(
+                Text(
+                    f"Your paper: {_paper_line(session, meeting)}. All set; to present "
+                    "another one, use `/present <arXiv link or id>`."
+                )
+            )
         else:
             top, _total = proposals_svc.queue(session=session, group_id=group.id or 0, limit=3)
             if top:

@@ -17,7 +17,7 @@ from bot.replies import Buttons, to_plain
 from bot.services.reminders import run_due
 from storage.schedule_tables import Delivery, MeetingSession
 from storage.tables import Group, Member, Proposal, ProposalStatus
-from tests.schedule.conftest import Recorder, cmd, org, run_until, seed_paper
+from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_paper
 
 
 async def setup_group(bot: Bot, meeting: str = "Thu 16:00 Europe/Berlin") -> None:
@@ -293,3 +293,20 @@ async def test_a_claim_cut_off_by_a_crash_is_never_sent_twice_but_is_logged(
     assert key not in [s.key for s in sent]
     assert (await _statuses(later))[key] == "lost"
     assert any(key in r.message and "not resending" in r.message for r in caplog.records)
+
+
+async def test_a_presenter_who_inherits_a_picked_paper_is_told_how_to_change_it(
+    sbot: Bot,
+) -> None:
+    await setup_group(sbot)
+    first = await _first_session(sbot)
+    assert "Heat-bath" in plain(await cmd(sbot, "/present 1605.08386", user="alice"))
+    day = first.starts_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin")).date()
+    await cmd(sbot, f"/away {day} {day}", user="alice")
+    starts = first.starts_at.replace(tzinfo=UTC)
+    await run_until(sbot, starts - timedelta(days=2, hours=1))
+    rec = sbot.messenger
+    assert isinstance(rec, Recorder)
+    [(user, reply)] = rec.directs
+    text = to_plain(reply)
+    assert user == "bob" and "Your paper: Heat-bath" in text and "/present" in text
