@@ -159,6 +159,50 @@ class Quarter:
         return cls(int(m.group(1)), int(m.group(2)), tz)
 
 
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month, from midnight on the first in the group's time zone."""
+
+    year: int
+    number: int
+    tz: tzinfo = field(default=UTC, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{date(self.year, self.number, 1):%B %Y}"
+
+    @property
+    def start(self) -> datetime:
+        return _midnight(date(self.year, self.number, 1), self.tz)
+
+    @property
+    def end(self) -> datetime:
+        if self.number == 12:
+            return _midnight(date(self.year + 1, 1, 1), self.tz)
+        return _midnight(date(self.year, self.number + 1, 1), self.tz)
+
+    @classmethod
+    def containing(cls, when: datetime, tz: tzinfo = UTC) -> Month:
+        local = as_utc(when).astimezone(tz)
+        return cls(local.year, local.month, tz)
+
+    @classmethod
+    def parse(cls, text: str | None, *, now: datetime, tz: tzinfo = UTC) -> Month:
+        """``2026-11``; empty: the month that contains ``now`` in ``tz``."""
+        if not text or not text.strip():
+            return cls.containing(now, tz)
+        m = _MONTH.match(text)
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise PeriodError(
+                f"“{text.strip()[:40]}” is not a month. Write it like "
+                f"{now:%Y-%m} (year, dash, month), or leave it out for this month."
+            )
+        return cls(int(m.group(1)), int(m.group(2)), tz)
+
+
 def group_zone(*, session: Session, group_id: int) -> tzinfo:
     """The time zone of the group's meeting rule (UTC until one is configured):
     weeks and quarters are cut at midnight there, and dates are shown there."""
@@ -233,13 +277,11 @@ def _featured(*, session: Session, group_id: int, start: datetime, end: datetime
     return out
 
 
-def gather_week(*, session: Session, group_id: int, start: datetime, end: datetime) -> WeekContent:
-    """The week's sessions (from the schedule area) and the other papers
-    proposed that week, most voted first."""
-    group = session.get(Group, group_id)
-    assert group is not None
-    featured = _featured(session=session, group_id=group_id, start=start, end=end)
-    taken = {f.paper.id for f in featured}
+def proposed_between(
+    *, session: Session, group_id: int, start: datetime, end: datetime
+) -> list[AlsoProposed]:
+    """Papers proposed in [start, end) and not withdrawn, most voted first
+    (then oldest first)."""
     votes = (
         select(Vote.proposal_id, func.count().label("n")).group_by(col(Vote.proposal_id)).subquery()
     )
@@ -257,10 +299,23 @@ def gather_week(*, session: Session, group_id: int, start: datetime, end: dateti
         )
         .order_by(n.desc(), col(Proposal.created_at), col(Proposal.id))
     ).all()
-    also = tuple(
+    return [
         AlsoProposed(paper, member.name or member.user_id, int(votes_n), proposal.why)
         for proposal, paper, member, votes_n in rows
-        if paper.id not in taken
+    ]
+
+
+def gather_week(*, session: Session, group_id: int, start: datetime, end: datetime) -> WeekContent:
+    """The week's sessions (from the schedule area) and the other papers
+    proposed that week, most voted first."""
+    group = session.get(Group, group_id)
+    assert group is not None
+    featured = _featured(session=session, group_id=group_id, start=start, end=end)
+    taken = {f.paper.id for f in featured}
+    also = tuple(
+        a
+        for a in proposed_between(session=session, group_id=group_id, start=start, end=end)
+        if a.paper.id not in taken
     )
     return WeekContent(group, tuple(featured), also[:MAX_ALSO])
 
@@ -850,3 +905,84 @@ async def compose_quarter(bot: Bot, *, group_id: int, quarter: Quarter) -> tuple
     )
     title, body = render_quarter(quarter, group, featured, summaries)
     return title, body, len(featured)
+
+
+# -- the monthly picks -----------------------------------------------------------
+
+#: How many papers the monthly picks show.
+MAX_PICKS = 10
+
+
+def gather_month(
+    *, session: Session, group_id: int, start: datetime, end: datetime
+) -> tuple[Group, list[AlsoProposed]]:
+    """The month's most voted proposals (not withdrawn), at most MAX_PICKS."""
+    group = session.get(Group, group_id)
+    assert group is not None
+    picks = proposed_between(session=session, group_id=group_id, start=start, end=end)
+    return group, picks[:MAX_PICKS]
+
+
+def _why(pick: AlsoProposed) -> str:
+    """The proposer's own reason (like the seed's "Why →"), with who and how many votes."""
+    votes = f"{pick.votes} vote{'s' if pick.votes != 1 else ''}"
+    allowed = sanitize.paper_urls(pick.paper.arxiv_id, pick.paper.version)
+    said = sanitize.one_line(pick.why, allowed_urls=allowed, limit=500)
+    proposer = sanitize.one_line(pick.proposer, limit=80)
+    if said:
+        said = said[0].upper() + said[1:]
+        said = said if said.endswith((".", "!", "?")) else said + "."
+        return f"{said} ({proposer}, {votes})"
+    return f"Proposed by {proposer}; {votes}."
+
+
+def render_month(
+    month: Month, group: Group, picks: list[AlsoProposed], summaries: dict[int, Summary]
+) -> tuple[str, str]:
+    """(title, body markup) of the monthly picks (like seed 003)."""
+    template = prompts.load("monthly_picks")
+    papers: list[dict[str, Any]] = []
+    for pick in picks:
+        paper = pick.paper
+        s = summaries.get(paper.id or -1)
+        papers.append(
+            {
+                "title": _title(paper),
+                "abs_url": abs_url(paper),
+                "code_links": sanitize.code_links(
+                    paper.abstract, paper.comment, *(paper.links or [])
+                )[:2],
+                "authors": short_authors(paper.authors),
+                "why": _why(pick),
+                "tldr": s.tldr if s and s.tldr else "The abstract is not available yet.",
+                "offline": bool(s and s.offline),
+                "key_insights": list(s.key_insights) if s else [],
+            }
+        )
+    n = len(papers)
+    name = sanitize.one_line(group.name, limit=80) or "Reading Group"
+    intro = (
+        f"The {n} paper{'s' if n != 1 else ''} our group proposed in {month.label} with the "
+        "most votes: why each was put forward, and what it says. Don't take the list as "
+        "complete; it is what caught our eye."
+    )
+    ctx: dict[str, Any] = {
+        "group_name": name,
+        "month_label": month.label,
+        "intro": intro,
+        "papers": papers,
+        "closing": "Propose next month's picks with /propose, and vote for them in /queue.",
+    }
+    return title_of(template, ctx), template.render(**ctx)
+
+
+async def compose_month(bot: Bot, *, group_id: int, month: Month) -> tuple[str, str, int]:
+    """(title, body, number of papers) of a month's picks."""
+    group, picks = await bot.db(gather_month, group_id=group_id, start=month.start, end=month.end)
+    if not picks:
+        return "", "", 0
+    summaries, _stats = await summarize_papers(
+        [PaperInput.of(p.paper) for p in picks], db=bot.db, llm=llm_for(bot), now=bot.clock.now()
+    )
+    title, body = render_month(month, group, picks, summaries)
+    return title, body, len(picks)

@@ -1,8 +1,10 @@
-"""``readgroup export``: the weekly post and the quarterly digest as Markdown.
+"""``readgroup export``: the weekly post, the quarterly digest and the monthly picks as Markdown.
 
 ``readgroup export digest --week 2026-W47 --format md [--group ID]`` prints the
 week's published post (else its newest draft, else a fresh render);
 ``readgroup export quarter 2026-Q4 [--group ID]`` prints the quarter's digest;
+``readgroup export month [2026-11] [--group ID]`` prints the month's picks (the
+most voted proposals, with the proposer's reason and the tl;dr, like seed 003);
 ``readgroup export ics`` is handed to the calendar area (``bot.calendar_export``)
 so one ``export`` sub-command owns every kind of export.
 """
@@ -13,6 +15,7 @@ import argparse
 import asyncio
 import re
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
@@ -127,9 +130,30 @@ async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None 
     return to_markdown(title, body)
 
 
+async def export_month(bot: Bot, *, month: dg.Month | None, group_id: int | None = None) -> str:
+    """The month's picks (most voted proposals) as Markdown; ``None`` is this month."""
+    group = await bot.db(pick_group, group_id=group_id)
+    assert group.id is not None
+    tz = await bot.db(dg.group_zone, group_id=group.id)
+    if month is None:
+        month = dg.Month.containing(bot.clock.now(), tz)
+    else:
+        month = dg.Month(month.year, month.number, tz)
+    title, body, n = await dg.compose_month(bot, group_id=group.id, month=month)
+    if not n:
+        raise ExportError(f"Nothing was proposed in {month.label}; nothing to export.")
+    return to_markdown(title, body)
+
+
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", choices=["digest", "quarter", "ics"], help="what to export")
-    parser.add_argument("period", nargs="?", help="for quarter: the quarter, e.g. 2026-Q4")
+    parser.add_argument(
+        "what", choices=["digest", "quarter", "month", "ics"], help="what to export"
+    )
+    parser.add_argument(
+        "period",
+        nargs="?",
+        help="quarter: e.g. 2026-Q4; month: e.g. 2026-11 (default: this month)",
+    )
     parser.add_argument("--week", help="for digest: ISO week, e.g. 2026-W47 (default: this week)")
     parser.add_argument("--format", choices=["md"], default="md", help="output format (md)")
     parser.add_argument("--group", type=int, help="group id (default: the first group)")
@@ -145,6 +169,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             if not args.period:
                 raise dg.PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
             quarter = dg.Quarter.parse(args.period)
+        elif args.what == "month":
+            # validated here; None (this month) is settled in the group's time zone
+            month = dg.Month.parse(args.period, now=datetime.now(UTC)) if args.period else None
         else:
             from bot.clock import SystemClock
 
@@ -159,6 +186,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             if args.what == "quarter":
                 return await export_quarter(bot, quarter=quarter, group_id=args.group)
+            if args.what == "month":
+                return await export_month(bot, month=month, group_id=args.group)
             return await export_week(bot, week=week, group_id=args.group)
         finally:
             llm = dg.llm_for(bot)

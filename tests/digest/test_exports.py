@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import select
 
 from bot import cli
 from bot import digest as dg
@@ -18,6 +19,7 @@ from bot.exports import export_week, to_markdown
 from bot.replies import Reply
 from bot.services.week_sessions import SessionInfo
 from bot.settings import Settings
+from storage.tables import Member, Proposal, Vote
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
 
 
@@ -167,3 +169,54 @@ def test_prompts_check_renders_every_prompt_and_template(
     out = capsys.readouterr().out
     for name in ("tldr", "weekly_post", "quarterly_digest", "monthly_picks"):
         assert re.search(rf"^ok +{name} \(version [0-9a-f]{{12}}\)", out, re.M)
+
+
+def test_a_month_exports_its_most_voted_proposals_like_the_seed_picks(
+    sync_bot: Bot, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(sync_bot, sessions=0, also=2, week=dg.Week(2026, 44), start_index=0)  # October
+    november = [
+        p
+        for i, n in enumerate((45, 46, 47, 48))
+        for p in seed(
+            sync_bot, sessions=0, also=3, week=dg.Week(2026, n), start_index=2 + 3 * i
+        ).also
+    ]
+    favourite = november[7]
+
+    def vote(*, session):  # type: ignore[no-untyped-def]
+        top = session.exec(select(Proposal).where(Proposal.paper_id == favourite.id)).one()
+        for i in range(2):
+            m = Member(
+                platform="console",
+                workspace="local",
+                user_id=f"v{i}",
+                name=f"V{i}",
+                created_at=top.created_at,
+            )
+            session.add(m)
+            session.flush()
+            session.add(Vote(proposal_id=top.id, member_id=m.id, created_at=top.created_at))
+
+    sync_bot.db_sync(vote)
+    assert cli.main(["export", "month", "2026-11"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("# Reading Group Picks – November 2026\n")
+    sections = re.split(r"\n(?=\[)", md)[1:]
+    assert len(sections) == dg.MAX_PICKS  # 12 proposed in November, the top 10 shown
+    assert f"[{favourite.title}]" in sections[0]  # most votes first
+    assert "(Alice, 3 votes)" in sections[0] or "(Bob, 3 votes)" in sections[0]
+    for section in sections:
+        assert "**Why →** Worth a read. (" in section  # the proposer's reason, capitalised
+        assert "**Key insights →** " in section and "extractive summary (offline)" in section
+    assert "October" not in md and "\n\n\n" not in md
+
+
+def test_export_month_with_nothing_proposed_or_a_bad_month_says_so(
+    sync_bot: Bot, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(sync_bot, sessions=0, also=1)  # November 2026
+    assert cli.main(["export", "month", "2026-02"]) == 1
+    assert "Nothing was proposed in February 2026" in capsys.readouterr().err
+    assert cli.main(["export", "month", "2026-13"]) == 2
+    assert "not a month" in capsys.readouterr().err
