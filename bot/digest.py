@@ -865,7 +865,7 @@ def render_quarter(
                 if f.starts_at
                 else "",
                 "summary": s.tldr if s and s.tldr else "The abstract is not available yet.",
-                "offline": bool(s and s.offline),
+                "offline": bool(s and s.tldr and s.offline),
                 "key_insights": list(s.key_insights) if s else [],
                 "meaning": _meaning(f, s),
             }
@@ -955,17 +955,22 @@ def render_month(
                 "authors": short_authors(paper.authors),
                 "why": _why(pick),
                 "tldr": s.tldr if s and s.tldr else "The abstract is not available yet.",
-                "offline": bool(s and s.offline),
+                "offline": bool(s and s.tldr and s.offline),
                 "key_insights": list(s.key_insights) if s else [],
             }
         )
     n = len(papers)
     name = sanitize.one_line(group.name, limit=80) or "Reading Group"
-    intro = (
-        f"The {n} paper{'s' if n != 1 else ''} our group proposed in {month.label} with the "
-        "most votes: why each was put forward, and what it says. Don't take the list as "
-        "complete; it is what caught our eye."
-    )
+    if n == 1:
+        intro = (
+            f"One paper was proposed in {month.label}: why it was put forward, and what it says."
+        )
+    else:
+        intro = (
+            f"The {n} papers our group proposed in {month.label} with the most votes: why each "
+            "was put forward, and what it says. Don't take the list as complete; it is what "
+            "caught our eye."
+        )
     ctx: dict[str, Any] = {
         "group_name": name,
         "month_label": month.label,

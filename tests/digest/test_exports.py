@@ -220,3 +220,14 @@ def test_export_month_with_nothing_proposed_or_a_bad_month_says_so(
     assert "Nothing was proposed in February 2026" in capsys.readouterr().err
     assert cli.main(["export", "month", "2026-13"]) == 2
     assert "not a month" in capsys.readouterr().err
+
+
+def test_a_month_of_one_paper_arxiv_has_not_filled_in_says_so_plainly(
+    sync_bot: Bot, cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(sync_bot, sessions=0, also=1, abstracts={0: ""})
+    assert cli.main(["export", "month", "2026-11"]) == 0
+    md = capsys.readouterr().out
+    assert "One paper was proposed in November 2026" in md
+    assert "**Key insights →** The abstract is not available yet.\n" in md
+    assert "offline" not in md
