@@ -252,7 +252,9 @@ def queue(*, session: Session, group_id: int, limit: int = 10) -> tuple[list[Ent
     votes = _vote_counts(group_id)
     vote_count = func.coalesce(votes.c.votes, 0)
     base = (
-        select(Proposal, Paper, Member, vote_count)
+        select(  # type: ignore[call-overload]
+            Proposal, Paper, Member, vote_count, func.count().over().label("total")
+        )
         .join(Paper, col(Paper.id) == Proposal.paper_id)
         .join(Member, col(Member.id) == Proposal.member_id)
         .outerjoin(votes, votes.c.proposal_id == Proposal.id)
@@ -261,12 +263,8 @@ def queue(*, session: Session, group_id: int, limit: int = 10) -> tuple[list[Ent
     rows = session.exec(
         base.order_by(vote_count.desc(), col(Proposal.created_at), col(Proposal.id)).limit(limit)
     ).all()
-    total = session.exec(
-        select(func.count())
-        .select_from(Proposal)
-        .where(Proposal.group_id == group_id, Proposal.status == ProposalStatus.OPEN)
-    ).one()
-    return [Entry(p, pa, m, int(v)) for p, pa, m, v in rows], int(total)
+    total = int(rows[0][4]) if rows else 0  # the window count sees every open proposal
+    return [Entry(p, pa, m, int(v)) for p, pa, m, v, _t in rows], total
 
 
 def find_in_group(*, session: Session, group_id: int, arxiv_id: str) -> Entry | None:
@@ -296,15 +294,14 @@ def history(
 ) -> tuple[list[Entry], int]:
     """The group's papers (presented first, newest first) whose title, authors or
     abstract contain every word (case-insensitive)."""
-    votes = _vote_counts(group_id)
-    vote_count = func.coalesce(votes.c.votes, 0)
+    # Votes do not order the history, so they are counted for the page only
+    # (a second, small query) rather than aggregated for the whole group.
     query = (
         select(  # type: ignore[call-overload]
-            Proposal, Paper, Member, vote_count, func.count().over().label("total")
+            Proposal, Paper, Member, func.count().over().label("total")
         )
         .join(Paper, col(Paper.id) == Proposal.paper_id)
         .join(Member, col(Member.id) == Proposal.member_id)
-        .outerjoin(votes, votes.c.proposal_id == Proposal.id)
         .where(Proposal.group_id == group_id, Proposal.status != ProposalStatus.WITHDRAWN)
     )
     for word in words:
@@ -325,8 +322,18 @@ def history(
             sa.desc(col(Proposal.id)),
         ).limit(limit)
     ).all()
-    total = int(rows[0][4]) if rows else 0  # the window count sees every match, not the page
-    return [Entry(p, pa, m, int(v)) for p, pa, m, v, _ in rows], total
+    if not rows:
+        return [], 0
+    total = int(rows[0][3])  # the window count sees every match, not the page
+    ids = [p.id for p, _pa, _m, _t in rows]
+    counts = dict(
+        session.exec(
+            select(Vote.proposal_id, func.count())
+            .where(col(Vote.proposal_id).in_(ids))
+            .group_by(col(Vote.proposal_id))
+        ).all()
+    )
+    return [Entry(p, pa, m, int(counts.get(p.id or 0, 0))) for p, pa, m, _t in rows], total
 
 
 def claim_card(*, session: Session, proposal_id: int) -> bool:

@@ -227,3 +227,23 @@ def test_organizer_sources() -> None:
     assert is_organizer(actor=Actor("slack", "U2"), group=g, configured=frozenset())
     assert is_organizer(actor=Actor("slack", "U3"), group=g, configured=frozenset({"U3"}))
     assert not is_organizer(actor=Actor("slack", "U4"), group=g, configured=frozenset({"U3"}))
+
+
+def test_a_page_of_queue_or_history_still_counts_every_match_and_each_entrys_votes(
+    engine: sa.Engine,
+) -> None:
+    propose(engine, "alice", "1605.08386", at=T0)
+    propose(engine, "bob", "1707.08567", at=T0 + timedelta(hours=1))
+    propose(engine, "carol", "1707.08567", at=T0 + timedelta(hours=2))  # 2 votes
+    propose(engine, "dave", "2104.12255", at=T0 + timedelta(hours=3))
+    with session_scope(engine) as session:
+        group, _ = who(session, "alice")
+        entries, total = svc.queue(session=session, group_id=group.id, limit=1)
+        assert total == 3 and [(e.paper.arxiv_id, e.votes) for e in entries] == [("1707.08567", 2)]
+        entries, total = svc.history(session=session, group_id=group.id, words=[], limit=2)
+        assert total == 3
+        assert [(e.paper.arxiv_id, e.votes) for e in entries] == [
+            ("2104.12255", 1),
+            ("1707.08567", 2),
+        ]
+        assert svc.history(session=session, group_id=group.id, words=["zzz"], limit=2) == ([], 0)
