@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +25,7 @@ from bot.llm import LlmClient, client_from_settings
 from bot.markup import link
 from bot.replies import Block, Button, Buttons, Context, Header, Reply, Text
 from bot.services import week_sessions
+from bot.services.schedule import group_zone
 from bot.summaries import PaperInput, RunStats, Summary, sentences, summarize_papers
 from storage.digest_tables import DigestDraft, DigestRevision, DraftStatus
 from storage.schedule_tables import GroupSettings
@@ -58,9 +58,11 @@ _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 _QUARTER = re.compile(r"^\s*(\d{4})-?Q([1-4])\s*$", re.IGNORECASE)
 
 
-def _midnight(day: date, tz: tzinfo) -> datetime:
-    """The UTC instant a local day begins (DST-safe: computed for that day)."""
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+def _month_start(year: int, month: int, tz: tzinfo) -> datetime:
+    """The UTC instant the local month begins; month 13 is next January
+    (DST-safe: the offset is the one of that day)."""
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return datetime.combine(date(year, month, 1), time(0), tzinfo=tz).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,12 @@ class Week:
 
     @property
     def start(self) -> datetime:
-        return _midnight(self.monday, self.tz)
+        return datetime.combine(self.monday, time(0), tzinfo=self.tz).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
-        return _midnight(self.monday + timedelta(days=7), self.tz)
+        sunday = self.monday + timedelta(days=7)
+        return datetime.combine(sunday, time(0), tzinfo=self.tz).astimezone(UTC)
 
     @property
     def date_label(self) -> str:
@@ -141,13 +144,11 @@ class Quarter:
 
     @property
     def start(self) -> datetime:
-        return _midnight(date(self.year, 3 * self.number - 2, 1), self.tz)
+        return _month_start(self.year, 3 * self.number - 2, self.tz)
 
     @property
     def end(self) -> datetime:
-        if self.number == 4:
-            return _midnight(date(self.year + 1, 1, 1), self.tz)
-        return _midnight(date(self.year, 3 * self.number + 1, 1), self.tz)
+        return _month_start(self.year, 3 * self.number + 1, self.tz)
 
     @classmethod
     def parse(cls, text: str, tz: tzinfo = UTC) -> Quarter:
@@ -176,13 +177,11 @@ class Month:
 
     @property
     def start(self) -> datetime:
-        return _midnight(date(self.year, self.number, 1), self.tz)
+        return _month_start(self.year, self.number, self.tz)
 
     @property
     def end(self) -> datetime:
-        if self.number == 12:
-            return _midnight(date(self.year + 1, 1, 1), self.tz)
-        return _midnight(date(self.year, self.number + 1, 1), self.tz)
+        return _month_start(self.year, self.number + 1, self.tz)
 
     @classmethod
     def containing(cls, when: datetime, tz: tzinfo = UTC) -> Month:
@@ -201,19 +200,6 @@ class Month:
                 f"{now:%Y-%m} (year, dash, month), or leave it out for this month."
             )
         return cls(int(m.group(1)), int(m.group(2)), tz)
-
-
-def group_zone(*, session: Session, group_id: int) -> tzinfo:
-    """The time zone of the group's meeting rule (UTC until one is configured):
-    weeks and quarters are cut at midnight there, and dates are shown there."""
-    cfg = session.get(GroupSettings, group_id)
-    if cfg is None or not cfg.timezone:
-        return UTC
-    try:
-        return ZoneInfo(cfg.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("group %s has an unknown time zone %r; using UTC", group_id, cfg.timezone)
-        return UTC
 
 
 # -- what happened in a week -----------------------------------------------------

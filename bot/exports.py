@@ -15,7 +15,8 @@ import argparse
 import asyncio
 import re
 import sys
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, select
 from bot import digest as dg
 from bot.cli import EXTRA_COMMANDS
 from bot.markup import parse
+from bot.services.schedule import group_zone
 from bot.settings import Settings
 from storage.tables import Group
 
@@ -97,20 +99,22 @@ def pick_group(*, session: Session, group_id: int | None) -> Group:
     return group
 
 
+async def _group_and_zone(bot: Bot, group_id: int | None) -> tuple[int, tzinfo]:
+    """The group to export and its meeting time zone, where periods are cut."""
+    group = await bot.db(pick_group, group_id=group_id)
+    assert group.id is not None
+    return group.id, await bot.db(group_zone, group_id=group.id)
+
+
 async def export_week(bot: Bot, *, week: dg.Week | None, group_id: int | None = None) -> str:
     """The week's post as Markdown: published, else newest draft, else fresh.
     ``None`` is the current week; weeks are cut in the group's time zone."""
-    group = await bot.db(pick_group, group_id=group_id)
-    assert group.id is not None
-    tz = await bot.db(dg.group_zone, group_id=group.id)
-    if week is None:
-        week = dg.Week.containing(bot.clock.now(), tz)
-    else:
-        week = dg.Week(week.year, week.number, tz)
-    view = await bot.db(dg.published_of_week, group_id=group.id, week=week.label)
+    gid, tz = await _group_and_zone(bot, group_id)
+    week = replace(week, tz=tz) if week is not None else dg.Week.containing(bot.clock.now(), tz)
+    view = await bot.db(dg.published_of_week, group_id=gid, week=week.label)
     if view is not None:
         return to_markdown(view.revision.title, view.revision.body)
-    content, title, body, _stats = await dg.compose_week(bot, group_id=group.id, week=week)
+    content, title, body, _stats = await dg.compose_week(bot, group_id=gid, week=week)
     if content.empty:
         raise ExportError(
             f"Nothing to export for {week.label} ({week.date_label}): no sessions and no "
@@ -120,11 +124,8 @@ async def export_week(bot: Bot, *, week: dg.Week | None, group_id: int | None = 
 
 
 async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None = None) -> str:
-    group = await bot.db(pick_group, group_id=group_id)
-    assert group.id is not None
-    tz = await bot.db(dg.group_zone, group_id=group.id)
-    quarter = dg.Quarter(quarter.year, quarter.number, tz)
-    title, body, n = await dg.compose_quarter(bot, group_id=group.id, quarter=quarter)
+    gid, tz = await _group_and_zone(bot, group_id)
+    title, body, n = await dg.compose_quarter(bot, group_id=gid, quarter=replace(quarter, tz=tz))
     if not n:
         raise ExportError(f"No sessions were held in {quarter.label}; nothing to export.")
     return to_markdown(title, body)
@@ -132,14 +133,9 @@ async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None 
 
 async def export_month(bot: Bot, *, month: dg.Month | None, group_id: int | None = None) -> str:
     """The month's picks (most voted proposals) as Markdown; ``None`` is this month."""
-    group = await bot.db(pick_group, group_id=group_id)
-    assert group.id is not None
-    tz = await bot.db(dg.group_zone, group_id=group.id)
-    if month is None:
-        month = dg.Month.containing(bot.clock.now(), tz)
-    else:
-        month = dg.Month(month.year, month.number, tz)
-    title, body, n = await dg.compose_month(bot, group_id=group.id, month=month)
+    gid, tz = await _group_and_zone(bot, group_id)
+    month = replace(month, tz=tz) if month is not None else dg.Month.containing(bot.clock.now(), tz)
+    title, body, n = await dg.compose_month(bot, group_id=gid, month=month)
     if not n:
         raise ExportError(f"Nothing was proposed in {month.label}; nothing to export.")
     return to_markdown(title, body)

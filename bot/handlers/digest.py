@@ -20,6 +20,7 @@ from bot.messenger import DeliveryError
 from bot.replies import Context, Form, FormField, Reply, error
 from bot.router import Ctx, Option, Router
 from bot.services.groups import is_organizer
+from bot.services.schedule import group_zone
 from storage.digest_tables import DraftStatus
 
 log = logging.getLogger(__name__)
@@ -62,17 +63,16 @@ async def draft(ctx: Ctx) -> Reply:
     assert isinstance(cmd, Command)
     bot = ctx.bot
     now = bot.clock.now()
-    try:
-        week = dg.Week.parse(cmd.text, now=now)
-    except dg.PeriodError as exc:
-        return error(esc(str(exc)))
     who = await bot.db(resolve, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now)
     if not who.organizer:
         return _only("draft the weekly post")
     assert who.group.id is not None
     # weeks are cut at midnight in the group's time zone, not in UTC
-    tz = await bot.db(dg.group_zone, group_id=who.group.id)
-    week = dg.Week.parse(cmd.text, now=now, tz=tz)
+    tz = await bot.db(group_zone, group_id=who.group.id)
+    try:
+        week = dg.Week.parse(cmd.text, now=now, tz=tz)
+    except dg.PeriodError as exc:
+        return error(esc(str(exc)))
     result = await dg.draft_week(bot, group_id=who.group.id, week=week, actor_id=cmd.actor.user_id)
     if result.view is None:
         previous = week.previous().label

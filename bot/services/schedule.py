@@ -118,6 +118,13 @@ def get_settings(*, session: Session, group_id: int, now: datetime) -> GroupSett
     return row
 
 
+def group_zone(*, session: Session, group_id: int) -> ZoneInfo:
+    """The time zone of the group's meeting (UTC until one is configured): the
+    digest cuts weeks, months and quarters at midnight there."""
+    cfg = session.get(GroupSettings, group_id)
+    return zone(cfg.timezone) if cfg is not None and cfg.timezone else zone("UTC")
+
+
 def lock_settings(*, session: Session, group_id: int, now: datetime) -> GroupSettings:
     """The settings row, locked for this transaction on PostgreSQL so two
     replicas maintaining the same group take turns (SQLite has one writer)."""

@@ -41,6 +41,12 @@ def test_a_week_starts_at_local_midnight_and_is_shorter_when_the_clocks_go_forwa
     q4 = dg.Quarter.parse("2026-Q4", NEW_YORK)
     assert q4.start.isoformat() == "2026-10-01T04:00:00+00:00"  # EDT
     assert q4.end.isoformat() == "2027-01-01T05:00:00+00:00"  # EST
+    december = dg.Month.parse("2026-12", now=SUNDAY_EVENING_NY, tz=NEW_YORK)
+    assert december.label == "December 2026" and december.end == q4.end  # across the year
+    # 30 November, 21:00 in New York is already December in UTC
+    late = datetime(2026, 11, 30, 21, 0, tzinfo=NEW_YORK)
+    assert dg.Month.containing(late, NEW_YORK).label == "November 2026"
+    assert dg.Month.containing(late).label == "December 2026"
 
 
 def _new_york_group_with_a_sunday_evening_proposal(bot: Bot) -> str:
@@ -72,7 +78,7 @@ async def test_digest_on_sunday_evening_drafts_the_local_week_with_its_late_prop
     bot.clock = ManualClock((SUNDAY_EVENING_NY + timedelta(minutes=30)).astimezone(UTC))
     [reply] = await bot.handle(Command("digest", "", ORGANIZER, PLACE), _noop)
     text = to_plain(reply)
-    assert "2026-W47" in text or "16–22 November 2026" in text, text
+    assert "This Week in ML – 16–22 November 2026" in text, text  # W47, not W48
     assert title in text
     # the week after (W48 in New York) does not take the Sunday-evening proposal
     [later] = await bot.handle(Command("digest", "2026-W48", ORGANIZER, PLACE), _noop)
