@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.events import Actor
+from bot.markup import esc, mention
 from bot.services.groups import ensure_member
 from storage.tables import Member
 
@@ -48,6 +49,17 @@ def parse_mentions(text: str) -> list[MentionRef]:
         if name:
             out.append(MentionRef(name, name, False))
     return out
+
+
+def find_member(*, session: Session, user_id: str, platform: str, workspace: str) -> Member | None:
+    """The member with this platform id, if the bot has seen them (never creates)."""
+    return session.exec(
+        select(Member).where(
+            Member.platform == platform,
+            Member.workspace == workspace,
+            Member.user_id == user_id,
+        )
+    ).first()
 
 
 def resolve_member(
@@ -92,3 +104,35 @@ def resolve_member(
         f"Several people are called “{ref.name}”. Mention the one you mean with @ "
         "(pick them from the list your chat app offers)."
     )
+
+
+_WHERE = {"slack": "this workspace", "discord": "this server"}
+
+
+def unknown_person(*, session: Session, text: str, platform: str, workspace: str) -> str | None:
+    """Why the first person named in ``text`` whom the bot has never seen
+    can't be acted on (markup), or None if it knows them all.
+
+    For ``/away @someone``: away dates only steer the rotation, which holds
+    only people the bot knows, and a typo on the console (where a typed name
+    is the id) must not create a member. Plain names elsewhere are left to
+    :func:`resolve_member`, which refuses unknown ones itself."""
+    for ref in parse_mentions(text):
+        if not (ref.exact or platform == "console"):
+            continue
+        known = find_member(
+            session=session, user_id=ref.user_id, platform=platform, workspace=workspace
+        )
+        if known is not None:
+            continue
+        add = (
+            f"`/rotation add @{esc(ref.user_id)}`"
+            if platform == "console"
+            else "`/rotation add` and an @-mention of them"
+        )
+        return (
+            f"I don't know {mention(ref.user_id)} yet: they need to use a command in "
+            f"{_WHERE.get(platform, 'this group')} first, or an organizer adds them with "
+            f"{add}. Then mark them away."
+        )
+    return None

@@ -82,9 +82,15 @@ class Console:
             await self._show(reply)
 
     async def _press(self, arg: str) -> None:
-        button = self.book.get(int(arg)) if arg.isdigit() else None
+        # Only ASCII digits make a number: "²".isdigit() is True but int("²") fails.
+        if not (arg.isascii() and arg.isdigit()):
+            what = f"No such button: `{arg[:40]}` is not a number." if arg else "Which button?"
+            self._print(f"{what} Buttons show their number, e.g. `/press 1`.\n")
+            return
+        # int() refuses more than 4,300 digits; no button has a number that long.
+        button = self.book.get(int(arg)) if len(arg) <= 12 else None
         if button is None:
-            self._print("No such button. Buttons show their number as `/press N`.\n")
+            self._print(f"No such button: {arg[:40]}. Buttons show their number as `/press N`.\n")
             return
         event = Action(button.action, button.value, self.actor, self.place)
         for reply in await self.bot.handle(event, self._show):

@@ -106,6 +106,9 @@ class Responder:
                     view=_edit_view(first),
                     allowed_mentions=first.allowed_mentions,
                 )
+                # @original is now the button's message (a card): later replies
+                # are follow-ups, never an edit or deletion of it.
+                self.original_used = True
             else:
                 await self._edit_original(first)
         elif not self.responded:

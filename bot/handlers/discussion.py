@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.clock import as_utc
+from bot.dates import DateError, parse_day
 from bot.events import Command, Reaction, ThreadMessage
 from bot.handlers.common import Who, resolve, shorten
 from bot.markup import bold, esc, mention
@@ -32,6 +33,8 @@ from bot.services import discussion as svc
 from bot.services import schedule as sched
 from bot.services.reminders import when_text
 from storage.schedule_tables import MeetingSession, SessionStatus
+
+TAKEAWAYS_EXAMPLES = "`/takeaways 2026-11-19`, `/takeaways yesterday` or `/takeaways last thursday`"
 
 
 def register(router: Router) -> None:
@@ -117,11 +120,14 @@ def _takeaways(session: Session, who: Who, now: datetime, text: str) -> Reply:
     meeting: MeetingSession | None
     if text:
         try:
-            first, last = sched.parse_period(text, today=as_utc(now).astimezone(tz).date())
-        except sched.ScheduleError as exc:
-            return error(f"{esc(str(exc))} Example: `/takeaways 2026-11-19`.")
-        if first != last:
-            return error("Give one session date, e.g. `/takeaways 2026-11-19`.")
+            first = parse_day(
+                text,
+                today=as_utc(now).astimezone(tz).date(),
+                examples=TAKEAWAYS_EXAMPLES,
+                direction="past",
+            )
+        except DateError as exc:
+            return error(str(exc))
         meeting = sched.session_on(session=session, group_id=who.group.id, day=first, tz=tz)
         if meeting is None:
             return error(f"There was no session on {first}. `/schedule` lists the sessions.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.markup import esc
 from bot.replies import Context, Header, Reply, Text
 from bot.router import Ctx, Router
@@ -12,10 +14,13 @@ def register(router: Router) -> None:
     async def show_help(ctx: Ctx) -> Reply:
         lines = []
         for spec in sorted(router.commands.values(), key=lambda s: s.name):
-            who = " _(organizers)_" if spec.organizer_only else ""
-            lines.append(
-                f"**/{esc(spec.name)}** — {esc(spec.summary)}{who}  e.g. `{esc(spec.example)}`"
-            )
+            summary, who = spec.summary, ""
+            if spec.organizer_only:
+                # Summaries double as Discord command descriptions, where some
+                # say "(organizers)" themselves: the marker is added once here.
+                summary = re.sub(r"\s*\(organizers\)", "", summary, flags=re.IGNORECASE)
+                who = " _(organizers)_"
+            lines.append(f"**/{esc(spec.name)}** — {esc(summary)}{who}  e.g. `{esc(spec.example)}`")
         return Reply(
             blocks=(
                 Header("readgroup commands"),

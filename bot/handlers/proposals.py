@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from bot.arxiv_ref import InvalidReference, parse_ref
 from bot.cards import UPVOTE, list_line, paper_card, short_authors, title_of, upvote_button
@@ -11,6 +12,7 @@ from bot.events import Action, Command
 from bot.handlers.common import resolve, row_id, shorten, split_first
 from bot.markup import bold, esc
 from bot.paper_fetch import Outcome, fetch_paper, waiting_handlers
+from bot.plural import plural
 from bot.replies import Buttons, Context, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
 from bot.services import proposals as svc
@@ -160,9 +162,9 @@ def _duplicate_answer(ctx: Ctx, result: svc.ProposeResult) -> Reply:
     else:
         head = f"{title} was already proposed by {who} on {when}."
     if result.vote_added:
-        tail = f" I counted your vote: it now has {result.votes}."
+        tail = f" I counted your vote: it now has {plural(result.votes, 'vote')}."
     else:
-        tail = f" You already vote for it ({result.votes} vote{'s' if result.votes != 1 else ''})."
+        tail = f" You have already voted for it ({plural(result.votes, 'vote')})."
     return say(head + tail, private=True)
 
 
@@ -278,44 +280,99 @@ async def history(ctx: Ctx) -> Reply:
     return Reply(blocks=tuple(blocks), private=True)  # type: ignore[arg-type]
 
 
-async def _toggle(ctx: Ctx) -> tuple[svc.Entry | None, bool, str]:
+@dataclass(frozen=True)
+class _Toggled:
+    """A vote press: the proposal it counted on (None: refused, see ``problem``),
+    whether the actor now votes for it, and why it went to another proposal."""
+
+    entry: svc.Entry | None
+    voted: bool = False
+    problem: str = ""
+    #: Set when the button's proposal was closed and the vote went to the
+    #: paper's open proposal instead.
+    moved: bool = False
+
+
+_CLOSED = {
+    ProposalStatus.SCHEDULED: "Voting is closed: this paper is already scheduled for a session.",
+    ProposalStatus.PRESENTED: "Voting is closed: this paper was already presented.",
+    ProposalStatus.WITHDRAWN: (
+        "Voting is closed: this proposal was withdrawn. Propose the paper again with "
+        "`/propose` if the group should still read it."
+    ),
+}
+
+
+async def _toggle(ctx: Ctx) -> _Toggled:
     bot, act = ctx.bot, ctx.event
     assert isinstance(act, Action)
     proposal_id = row_id(act.value)
     if proposal_id is None:
-        return None, False, "That button is broken; run `/queue` again."
+        return _Toggled(None, problem="That button is broken; run `/queue` again.")
     now = bot.clock.now()
 
     def work(*, session):  # type: ignore[no-untyped-def]
         e = svc.entry(session=session, proposal_id=proposal_id)
         if e is None:
-            return None, False, "That proposal no longer exists. `/queue` shows the current ones."
-        if e.proposal.status != ProposalStatus.OPEN:
-            return e, False, f"Voting is closed: this paper is {e.proposal.status}."
+            return _Toggled(
+                None, problem="That proposal no longer exists. `/queue` shows the current ones."
+            )
+        target, moved = e.proposal, False
+        if target.status != ProposalStatus.OPEN:
+            # An old card of a withdrawn proposal: the paper may be open again
+            # under a newer proposal, which is where the vote belongs.
+            live = svc.active_proposal(
+                session=session, group_id=target.group_id, paper_id=target.paper_id
+            )
+            if live is None or live.status != ProposalStatus.OPEN:
+                status = ProposalStatus((live or target).status)
+                return _Toggled(None, problem=_CLOSED.get(status, "Voting is closed."))
+            target, moved = live, True
+        assert target.id is not None
         member = ensure_member(
             session=session, actor=act.actor, workspace=act.place.workspace, now=now
         )
-        voted = svc.toggle_vote(session=session, proposal_id=proposal_id, member=member, now=now)
+        voted = svc.toggle_vote(session=session, proposal_id=target.id, member=member, now=now)
         session.flush()
-        return svc.entry(session=session, proposal_id=proposal_id), voted, ""
+        return _Toggled(svc.entry(session=session, proposal_id=target.id), voted, moved=moved)
 
     return await bot.db(work)
 
 
-async def upvote_card(ctx: Ctx) -> list[Reply]:
-    e, _voted, problem = await _toggle(ctx)
-    if problem:
-        return [error(problem)]
+def _vote_note(t: _Toggled) -> Reply:
+    """The short private word after a press (the card itself updates in place)."""
+    e = t.entry
     assert e is not None
-    card = paper_card(e)
-    return [Reply(blocks=card.blocks, replace=True, tag=card.tag, fallback_text=card.fallback_text)]
+    title, votes = bold(esc(title_of(e.paper))), plural(e.votes, "vote")
+    if t.voted:
+        said = f"Vote counted: {title} now has {votes}. Press ▲ again to take it back."
+    else:
+        said = f"Your vote was removed: {title} now has {votes}. Press ▲ to vote again."
+    if t.moved:
+        said = (
+            "That card's proposal was withdrawn, but the paper is open again (proposed by "
+            f"{esc(e.proposer.name or e.proposer.user_id)} on {e.proposal.created_at:%Y-%m-%d}), "
+            "so your press went there. " + said
+        )
+    return say(said, private=True)
+
+
+async def upvote_card(ctx: Ctx) -> list[Reply]:
+    t = await _toggle(ctx)
+    if t.entry is None:
+        return [error(t.problem)]
+    card = paper_card(t.entry)
+    return [
+        Reply(blocks=card.blocks, replace=True, tag=card.tag, fallback_text=card.fallback_text),
+        _vote_note(t),
+    ]
 
 
 async def upvote_queue(ctx: Ctx) -> list[Reply]:
-    e, _voted, problem = await _toggle(ctx)
-    if problem:
-        return [error(problem)]
-    assert e is not None
+    t = await _toggle(ctx)
+    if t.entry is None:
+        return [error(t.problem)]
+    e = t.entry
     entries, total = await ctx.bot.db(svc.queue, group_id=e.proposal.group_id, limit=QUEUE_SIZE)
     q = _queue_reply(entries, total)
-    return [Reply(blocks=q.blocks, replace=True, tag=q.tag)]
+    return [Reply(blocks=q.blocks, replace=True, tag=q.tag), _vote_note(t)]

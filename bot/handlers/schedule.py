@@ -22,11 +22,13 @@ from bot.arxiv_ref import InvalidReference, parse_ref
 from bot.calendar_export import export_ics
 from bot.cards import abs_url, paper_card, title_of
 from bot.clock import as_utc
+from bot.dates import WEEKDAY_NAMES, DateError, parse_day, parse_period
 from bot.events import Action, Command, Place
 from bot.handlers.common import Who, resolve, row_id, split_first
 from bot.markup import bold, esc, link, mention
-from bot.mentions import UnknownPerson, parse_mentions, resolve_member
+from bot.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
 from bot.messenger import DeliveryError
+from bot.plural import plural
 from bot.replies import Context, Fields, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
 from bot.scheduler import changed
@@ -50,6 +52,7 @@ CONFIG_KEYS = (
     "channel",
     "organizers",
 )
+SKIP_EXAMPLES = "`/readgroup skip 2026-12-24` or `/readgroup skip next thursday`"
 NO_MEETING = (
     "This group has no meeting time yet. An organizer sets it with "
     f"`{sched.MEETING_EXAMPLE}` (weekday, local time, IANA time zone)."
@@ -184,7 +187,7 @@ def _config_reply(session: Session, who: Who, now: datetime, note: str = "") -> 
         ("Meeting", esc(rule.describe()) if rule else "_not set_"),
         ("Duration", f"{cfg.duration_minutes} min"),
         ("Channel reminders", reminders or "_none_"),
-        ("Presenter nudge", f"{cfg.nudge_days} day(s) before, by direct message"),
+        ("Presenter nudge", f"{plural(cfg.nudge_days, 'day')} before, by direct message"),
         ("Pick deadline", f"{cfg.pick_deadline_hours} h before"),
         ("Takeaways prompt", f"{offset_label(cfg.takeaways_after_minutes)} after the start"),
         (
@@ -288,7 +291,7 @@ def _apply(
         if minutes % (24 * 60) or not 1 <= minutes // (24 * 60) <= 14:
             raise sched.ScheduleError("The presenter nudge is 1 to 14 whole days before.")
         cfg.nudge_days = minutes // (24 * 60)
-        return f"Presenters get a nudge {cfg.nudge_days} day(s) before."
+        return f"Presenters get a nudge {plural(cfg.nudge_days, 'day')} before."
     if key == "deadline":
         minutes = sched.parse_duration(value, unit="h")
         if minutes % 60 or not 1 <= minutes // 60 <= 14 * 24:
@@ -338,17 +341,15 @@ def _skip_date(*, session: Session, who: Who, now: datetime, text: str) -> Reply
     if sched.rule_of(cfg) is None:
         return error(NO_MEETING)
     try:
-        first, last = sched.parse_period(text, today=_today(cfg, now))
-    except sched.ScheduleError as exc:
-        return error(f"{esc(str(exc))}\nExample: `/readgroup skip 2026-12-24`.")
-    if first != last:
-        return error("Skip one date at a time, e.g. `/readgroup skip 2026-12-24`.")
+        first = parse_day(text, today=_today(cfg, now), examples=SKIP_EXAMPLES)
+    except DateError as exc:
+        return error(str(exc))
     rule = sched.rule_of(cfg)
     assert rule is not None
     if first.weekday() != rule.weekday:
         return error(
-            f"The group meets on {sched.DAY_NAMES[rule.weekday]}s; {first} is a "
-            f"{sched.DAY_NAMES[first.weekday()]}. Give a meeting date, e.g. the ones "
+            f"The group meets on {WEEKDAY_NAMES[rule.weekday]}s; {first} is a "
+            f"{WEEKDAY_NAMES[first.weekday()]}. Give a meeting date, e.g. the ones "
             "`/schedule` lists."
         )
     if first < _today(cfg, now):
@@ -449,7 +450,7 @@ def _list_rotation(*, session: Session, who: Who, now: datetime, text: str) -> R
             bits.append("away " + ", ".join(f"{a.first_day}–{a.last_day}" for a in aways))
         lines.append(f"{i}. {mention(e.member.user_id)} · " + " · ".join(bits))
     blocks = (
-        Header(f"Rotation: {len(people)} member{'s' if len(people) != 1 else ''}"),
+        Header(f"Rotation: {plural(len(people), 'member')}"),
         Text("\n".join(lines)),
         Context(
             "Next presenter: whoever presented least recently among those available; "
@@ -558,14 +559,25 @@ def _skip_turn(*, session: Session, who: Who, now: datetime, text: str) -> Reply
         return error("There is no upcoming session with a presenter. `/schedule` shows the plan.")
     if nxt.presenter_member_id != who.member.id and not who.organizer:
         return error("Only the next presenter or an organizer can skip the next turn.")
+    chosen = (
+        proposals_svc.entry(session=session, proposal_id=nxt.proposal_id)
+        if nxt.proposal_id is not None
+        else None
+    )
     meeting, passed = rotation.skip_next(session=session, group_id=gid, now=now)
     refresh_group(session=session, group_id=gid, now=now)
     cfg = sched.get_settings(session=session, group_id=gid, now=now)
     passed_member = session.get(Member, passed)
     new = session.get(Member, meeting.presenter_member_id) if meeting.presenter_member_id else None
+    paper = ""
+    if chosen is not None and chosen.proposal.status == ProposalStatus.OPEN:  # released
+        paper = (
+            f" The paper they chose, {bold(esc(title_of(chosen.paper)))}, goes back to "
+            "the queue; `/present` picks one for the session."
+        )
     return say(
         f"{_name(passed_member)} moves back; {esc(when_text(meeting, cfg))} is now presented "
-        f"by {_name(new)}."
+        f"by {_name(new)}.{paper}"
     )
 
 
@@ -589,6 +601,14 @@ def _away(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
     if first_word.startswith(("<@", "@")):
         if not who.organizer and not _names_only_self(who, first_word):
             return error("Only organizers mark other people away; `/away FROM TO` marks you.")
+        stranger = unknown_person(
+            session=session,
+            text=first_word,
+            platform=who.group.platform,
+            workspace=who.group.workspace,
+        )
+        if stranger is not None:
+            return error(stranger)
         try:
             people = _people(session, who, first_word, now)
         except UnknownPerson as exc:
@@ -608,11 +628,11 @@ def _away(*, session: Session, who: Who, now: datetime, text: str) -> Reply:
     if text.strip().lower() in {"clear", "none", "back"}:
         n = rotation.clear_aways(session=session, group_id=gid, member_id=target.id, today=today)
         refresh_group(session=session, group_id=gid, now=now)
-        return say(f"Cleared {n} away period{'s' if n != 1 else ''}.", private=True)
+        return say(f"Cleared {plural(n, 'away period')}.", private=True)
     try:
-        first, last = sched.parse_period(text, today=today)
-    except sched.ScheduleError as exc:
-        return error(esc(str(exc)))
+        first, last = parse_period(text, today=today, examples=sched.PERIOD_EXAMPLE)
+    except DateError as exc:
+        return error(str(exc))
     if last < today:
         return error(f"That period ({first} to {last}) is over. Give dates from today on.")
     rotation.add_away(session=session, group_id=gid, member=target, first=first, last=last, now=now)

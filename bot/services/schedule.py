@@ -16,33 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.clock import as_utc
+from bot.dates import DAY_NAMES, WEEKDAYS, DateError
+from bot.dates import parse_period as parse_dates
 from storage.schedule_tables import GroupSettings, MeetingSession, SessionStatus
 from storage.tables import Group, Proposal, ProposalStatus
 
 #: How far ahead sessions exist as rows (so /schedule, swaps and reminders see them).
 HORIZON_WEEKS = 8
 MEETING_EXAMPLE = '/readgroup config meeting "Thu 16:00 Europe/Berlin"'
-
-WEEKDAYS = {
-    "mon": 0,
-    "monday": 0,
-    "tue": 1,
-    "tues": 1,
-    "tuesday": 1,
-    "wed": 2,
-    "wednesday": 2,
-    "thu": 3,
-    "thur": 3,
-    "thurs": 3,
-    "thursday": 3,
-    "fri": 4,
-    "friday": 4,
-    "sat": 5,
-    "saturday": 5,
-    "sun": 6,
-    "sunday": 6,
-}
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class ScheduleError(ValueError):
@@ -351,56 +332,12 @@ def configured_groups(*, session: Session) -> list[tuple[Group, GroupSettings]]:
 PERIOD_EXAMPLE = "`/away 2026-12-01 2026-12-14`, `/away next week` or `/away tomorrow`"
 
 
-def _day_expr(tokens: list[str], i: int, today: date) -> tuple[date, date, int] | None:
-    """A date expression at ``tokens[i]``: (first day, last day, tokens used)."""
-    word = tokens[i].lower()
-    pair = " ".join(tokens[i : i + 2]).lower()
-    monday = today - timedelta(days=today.weekday())
-    if pair == "next week":
-        start = monday + timedelta(days=7)
-        return start, start + timedelta(days=6), 2
-    if pair == "this week":
-        return today, monday + timedelta(days=6), 2
-    if word == "today":
-        return today, today, 1
-    if word == "tomorrow":
-        return today + timedelta(days=1), today + timedelta(days=1), 1
-    if word in WEEKDAYS:  # the next such day (today counts)
-        day = today + timedelta(days=(WEEKDAYS[word] - today.weekday()) % 7)
-        return day, day, 1
-    try:
-        day = date.fromisoformat(word)
-    except ValueError:
-        return None
-    return day, day, 1
-
-
 def parse_period(text: str, *, today: date) -> tuple[date, date]:
-    """``FROM TO`` as ISO dates or words (today, tomorrow, a weekday, this
-    week, next week); one expression alone is its own period."""
-    tokens = [t for t in text.replace("–", " ").split() if t.lower() not in {"to", "until", "-"}]
-    if not tokens:
-        raise ScheduleError(f"When are you away? For example {PERIOD_EXAMPLE}.")
-    parts: list[tuple[date, date]] = []
-    i = 0
-    while i < len(tokens):
-        found = _day_expr(tokens, i, today)
-        if found is None:
-            raise ScheduleError(
-                f"I can't read `{tokens[i]}` as a date. Use ISO dates (YYYY-MM-DD) or words "
-                f"like today, tomorrow, next week: {PERIOD_EXAMPLE}."
-            )
-        parts.append(found[:2])
-        i += found[2]
-    if len(parts) > 2:
-        raise ScheduleError(f"Give at most a first and a last day, e.g. {PERIOD_EXAMPLE}.")
-    first, last = parts[0][0], parts[-1][1]
-    if last < first:
-        raise ScheduleError(
-            f"The period ends ({last}) before it starts ({first}). Give the first day, "
-            f"then the last: {PERIOD_EXAMPLE}."
-        )
-    return first, last
+    """``FROM TO`` for ``/away`` (see :func:`bot.dates.parse_period`)."""
+    try:
+        return parse_dates(text, today=today, examples=PERIOD_EXAMPLE)
+    except DateError as exc:
+        raise ScheduleError(str(exc)) from None
 
 
 def parse_duration(text: str, *, unit: str = "m") -> int:

@@ -61,11 +61,11 @@ async def test_dedupe_across_forms_answers_privately_and_counts_the_vote(bot: Bo
     dup = await run(bot, "/propose https://arxiv.org/pdf/1605.08386v1.pdf", user="bob")
     assert dup[0].private
     said = text_of(dup)
-    assert "already proposed by Alice on" in said and "now has 2" in said
+    assert "already proposed by Alice on" in said and "it now has 2 votes." in said
     again = text_of(
         await run(bot, "/propose <https://arxiv.org/abs/1605.08386v1|paper>", user="bob")
     )
-    assert "You already vote for it (2 votes)" in again
+    assert "You have already voted for it (2 votes)." in again
     assert "2 votes" in text_of(await run(bot, "/queue"))
     assert bot.arxiv.requests_made == 1  # metadata fetched once, then from the database
 
@@ -74,10 +74,41 @@ async def test_upvote_button_toggles_and_updates_the_card(bot: Bot) -> None:
     [card] = await run(bot, "/propose 1605.08386")
     [button] = buttons([card])
     press = Action(button.action, button.value, actor("bob"), PLACE)
-    [updated] = await bot.handle(press, _no_followup)
+    [updated, counted] = await bot.handle(press, _no_followup)
     assert updated.replace and "Upvote (2)" in buttons([updated])[0].label
-    [undone] = await bot.handle(press, _no_followup)
+    assert counted.private and not counted.replace
+    assert to_plain(counted).startswith(f"Vote counted: {TITLE} now has 2 votes.")
+    [undone, removed] = await bot.handle(press, _no_followup)
     assert "Upvote (1)" in buttons([undone])[0].label
+    assert removed.private
+    assert to_plain(removed).startswith(f"Your vote was removed: {TITLE} now has 1 vote.")
+
+
+async def test_a_vote_on_a_withdrawn_card_goes_to_the_papers_open_proposal(bot: Bot) -> None:
+    [old_card] = await run(bot, "/propose 1605.08386")
+    [old_button] = buttons([old_card])
+    await run(bot, "/withdraw 1605.08386")
+    [closed] = await bot.handle(
+        Action(old_button.action, old_button.value, actor("bob"), PLACE), _no_followup
+    )
+    assert closed.private and "withdrawn" in to_plain(closed) and "/propose" in to_plain(closed)
+
+    [new_card] = await run(bot, "/propose 1605.08386", user="carol")
+    [new_button] = buttons([new_card])
+    assert new_button.value != old_button.value
+    press = Action(old_button.action, old_button.value, actor("bob"), PLACE)
+    [card, note] = await bot.handle(press, _no_followup)
+    # The old card now shows the open proposal, and its button votes there.
+    assert card.replace and [b.value for b in buttons([card])] == [new_button.value]
+    assert "Upvote (2)" in buttons([card])[0].label
+    said = to_plain(note)
+    assert note.private and "proposal was withdrawn, but the paper is open again" in said
+    assert "proposed by Carol" in said and "Vote counted" in said
+    assert "2 votes" in text_of(await run(bot, "/queue"))
+
+    await run(bot, "/withdraw 1605.08386", user="carol")
+    [closed] = await bot.handle(press, _no_followup)
+    assert closed.private and "Voting is closed" in to_plain(closed)
 
 
 async def test_bad_reference_gets_a_private_error_with_examples_and_the_input(bot: Bot) -> None:

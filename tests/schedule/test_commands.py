@@ -16,7 +16,7 @@ async def test_config_shows_defaults_and_says_how_to_set_the_meeting(sbot: Bot) 
     shown = plain(await cmd(sbot, "/readgroup config", user="bob"))
     assert "Meeting: not set" in shown
     assert "Channel reminders: 1d before, 1h before" in shown
-    assert "Presenter nudge: 3 day(s) before" in shown and "Pick deadline: 48 h before" in shown
+    assert "Presenter nudge: 3 days before" in shown and "Pick deadline: 48 h before" in shown
     assert '/readgroup config meeting "Thu 16:00 Europe/Berlin"' in shown
     schedule = plain(await cmd(sbot, "/schedule", user="bob"))
     assert "no meeting time yet" in schedule and "/readgroup config meeting" in schedule
@@ -55,7 +55,7 @@ async def test_organizers_are_set_from_platform_mentions(sbot: Bot) -> None:
     # Ann (not a workspace admin) may now change settings.
     ann = Actor("slack", "U111", "ann")
     ok = await sbot.handle(Command("readgroup", "config nudge 2d", ann, place), _ignore)
-    assert "nudge 2 day(s)" in plain(ok)
+    assert "nudge 2 days" in plain(ok)
 
 
 async def test_rotation_join_add_list_and_permissions(sbot: Bot) -> None:
@@ -102,7 +102,7 @@ async def test_away_in_words_passes_the_member_over(sbot: Bot) -> None:
     assert "@alice is away 2026-01-05 to 2026-01-11" in said
     assert (await _presenters(sbot))[:4] == ["bob", "alice", "carol", "bob"]
     bad = plain(await cmd(sbot, "/away whenever", user="alice"))
-    assert "can't read `whenever`" in bad and "/away next week" in bad
+    assert "can't read whenever" in bad and "/away next week" in bad
     assert "Only organizers mark other people" in plain(
         await cmd(sbot, "/away @bob next week", user="alice")
     )
@@ -115,7 +115,7 @@ async def test_holiday_skip_cancels_the_date_and_shifts_the_rotation(sbot: Bot) 
     await org(sbot, '/readgroup config meeting "Thu 16:00 Europe/Berlin"')
     await org(sbot, "/rotation add @alice @bob")
     wrong_day = await org(sbot, "/readgroup skip 2026-01-14")
-    assert "meets on Thus" in wrong_day and "2026-01-14 is a Wed" in wrong_day
+    assert "meets on Thursdays" in wrong_day and "2026-01-14 is a Wednesday" in wrong_day
     assert "No session on 2026-01-15" in await org(sbot, "/readgroup skip 2026-01-15")
     schedule = plain(await cmd(sbot, "/schedule"))
     assert "15 Jan" not in schedule.split("Skipped")[0] and "Skipped: 2026-01-15" in schedule
