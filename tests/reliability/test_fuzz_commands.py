@@ -85,3 +85,22 @@ async def test_console_answers_every_line(fuzz_bot: Bot, line: str) -> None:
         return
     if line.strip() and not line.strip().startswith("#"):
         assert out.getvalue().strip(), f"no output for {line!r}"
+
+
+# Button numbers as people (and keyboards) type them: unicode digits such as
+# "²" or "٣" pass str.isdigit() but not int(), and huge numbers int() refuses.
+press_arg = st.one_of(
+    st.text(st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=8),
+    st.text(max_size=20),
+    st.integers(-5, 10**30).map(str),
+    st.just("9" * 5000),
+)
+
+
+@FUZZ
+@given(arg=press_arg)
+async def test_console_press_answers_any_argument(fuzz_bot: Bot, arg: str) -> None:
+    out = io.StringIO()
+    console = Console(fuzz_bot, user="fuzzer", organizer=True, out=out)
+    await asyncio.wait_for(console.run_line(f"/press {arg}"), 10)
+    assert "button" in out.getvalue().lower(), f"no answer for /press {arg!r}"

@@ -76,6 +76,23 @@ def test_buttons_can_be_pressed_in_the_console(database_url: str, fake_arxiv: Fa
     )
     assert out.returncode == 0, out.stderr
     assert "Upvote (1)" in out.stdout and "Upvote (0)" in out.stdout
+    assert "Your vote was removed: Heat-bath random walks" in out.stdout
+
+
+def test_press_with_unicode_digits_or_garbage_answers_and_carries_on(
+    database_url: str, fake_arxiv: FakeArxiv
+) -> None:
+    """'²'.isdigit() is True but int('²') raises: the console used to exit 1."""
+    lines = ["/press ²", "/press ٣", "/press 1x", "/press", "/press " + "9" * 5000, "/help"]
+    out = console(database_url, fake_arxiv.url, "\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    assert "No such button: `²` is not a number. Buttons show their number" in out.stdout
+    assert "No such button: `٣` is not a number." in out.stdout
+    assert "No such button: `1x` is not a number." in out.stdout
+    assert "Which button? Buttons show their number, e.g. `/press 1`." in out.stdout
+    assert "No such button: 9999" in out.stdout
+    assert "readgroup commands" in out.stdout  # the line after them still ran
 
 
 @pytest.mark.slow
