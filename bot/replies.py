@@ -53,6 +53,17 @@ Block = Header | Text | Fields | Context | Buttons | Divider
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (a calendar export). Each adapter sends it
+    its own way: an uploaded file on Slack, a message attachment on Discord, a
+    file written to disk by the console."""
+
+    name: str  # a plain file name, e.g. "readgroup-schedule.ics"
+    content: bytes
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class FormField:
     name: str
     label: str
@@ -93,6 +104,8 @@ class Reply:
     #: Open this form instead of posting (only as the answer to a button press).
     form: Form | None = None
     fallback_text: str = field(default="")
+    #: Files that go with the message (its blocks say what they are).
+    files: tuple[Attachment, ...] = ()
 
     @property
     def fallback(self) -> str:

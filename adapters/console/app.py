@@ -10,12 +10,13 @@ import asyncio
 import getpass
 import logging
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console.render import ButtonBook, render
 from bot.app import Bot
 from bot.events import Action, Actor, Command, Place
-from bot.replies import Form, Reply
+from bot.replies import Attachment, Form, Reply
 
 PLATFORM = "console"
 WORKSPACE = "local"
@@ -23,26 +24,49 @@ CHANNEL = "general"
 log = logging.getLogger(__name__)
 
 
+def save_files(files: tuple[Attachment, ...], directory: Path) -> list[str]:
+    """Write a reply's files (a calendar export) into ``directory``, usually
+    where the console was started, and say where each went: a terminal can't
+    take an attachment, and 150 lines of iCalendar on screen help nobody."""
+    lines = []
+    for f in files:
+        path = directory / (Path(f.name).name or "readgroup-file")
+        try:
+            path.write_bytes(f.content)
+        except OSError as exc:
+            lines.append(f"Could not save {path}: {exc.strerror or exc}. Its content:")
+            lines.append(f.content.decode("utf-8", "replace"))
+            continue
+        lines.append(f"Saved {f.name} to {path.resolve()} ({len(f.content):,} bytes).")
+    return lines
+
+
 class ConsoleMessenger:
     """Messages the bot sends on its own (late cards, reminders) go to the screen."""
 
-    def __init__(self, out: TextIO, book: ButtonBook) -> None:
+    def __init__(self, out: TextIO, book: ButtonBook, files_dir: Path | None = None) -> None:
         self.out = out
         self.book = book
+        self.files_dir = files_dir or Path.cwd()
         self._n = 0
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    def _show(self, reply: Reply, where: str) -> None:
+        self._print(render(reply, self.book, where=where))
+        for line in save_files(reply.files, self.files_dir):
+            self._print(line)
+
     async def post(self, place: Place, reply: Reply) -> str | None:
         self._n += 1
         where = f"#{place.channel}" + (f" thread {place.thread}" if place.thread else "")
-        self._print(render(reply, self.book, where=where))
+        self._show(reply, where)
         return f"m{self._n}"
 
     async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
         self._n += 1
-        self._print(render(reply, self.book, where=f"direct message to {user_id}"))
+        self._show(reply, f"direct message to {user_id}")
         return f"m{self._n}"
 
     async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
@@ -50,9 +74,13 @@ class ConsoleMessenger:
 
 
 class Console:
-    def __init__(self, bot: Bot, *, user: str, organizer: bool, out: TextIO) -> None:
+    def __init__(
+        self, bot: Bot, *, user: str, organizer: bool, out: TextIO, files_dir: Path | None = None
+    ) -> None:
         self.bot = bot
         self.out = out
+        #: Where files that come with a reply are written (the working directory).
+        self.files_dir = files_dir or Path.cwd()
         self.book = ButtonBook()
         self.actor = Actor(PLATFORM, user, user, is_admin=organizer)
         self.place = Place(PLATFORM, WORKSPACE, CHANNEL)
@@ -62,6 +90,8 @@ class Console:
 
     async def _show(self, reply: Reply) -> None:
         self._print(render(reply, self.book))
+        for line in save_files(reply.files, self.files_dir):
+            self._print(line)
         self._print("")
 
     async def run_line(self, line: str) -> None:

@@ -29,7 +29,7 @@ from bot.markup import bold, esc, link, mention
 from bot.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
 from bot.messenger import DeliveryError
 from bot.plural import plural
-from bot.replies import Context, Fields, Header, Reply, Text, error, say
+from bot.replies import Attachment, Context, Fields, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
 from bot.scheduler import changed
 from bot.services import proposals as proposals_svc
@@ -52,6 +52,7 @@ CONFIG_KEYS = (
     "channel",
     "organizers",
 )
+ICS_NAME = "readgroup-schedule.ics"
 SKIP_EXAMPLES = "`/readgroup skip 2026-12-24` or `/readgroup skip next thursday`"
 NO_MEETING = (
     "This group has no meeting time yet. An organizer sets it with "
@@ -663,18 +664,18 @@ def _ics(*, session: Session, who: Who, now: datetime) -> Reply:
     cfg = sched.get_settings(session=session, group_id=_gid(who), now=now)
     if sched.rule_of(cfg) is None:
         return error(NO_MEETING)
-    text = export_ics(session=session, group_id=_gid(who)).decode("utf-8")
-    body = text.replace("\r\n", "\n").replace("\\", "\\\\").replace("`", "\\`")
+    data = export_ics(session=session, group_id=_gid(who))
+    events = data.count(b"BEGIN:VEVENT")
     return Reply(
         blocks=(
             Text(
-                "Save this as `readgroup.ics` and import it into your calendar "
-                "(or run `readgroup export ics` on the server):"
+                f"The reading group calendar ({plural(events, 'session')}): import "
+                f"`{ICS_NAME}` into your calendar app. Import it again after the plan "
+                "changes; `/schedule` shows the next sessions."
             ),
-            Text(f"`{body}`"),
         ),
         private=True,
-        long_form=True,
+        files=(Attachment(ICS_NAME, data, "text/calendar"),),
         fallback_text="The reading group calendar (.ics)",
     )
 

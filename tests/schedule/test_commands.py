@@ -176,10 +176,15 @@ async def test_schedule_ics_replies_with_the_calendar(sbot: Bot) -> None:
     await org(sbot, '/readgroup config meeting "Thu 16:00 Europe/Berlin"')
     await org(sbot, "/rotation add @alice")
     reply = (await cmd(sbot, "/schedule ics"))[0]
+    # The calendar is an attachment, not ~150 lines pasted into the chat.
     text = to_plain(reply)
-    assert reply.private and "BEGIN:VCALENDAR" in text
-    assert text.count("BEGIN:VEVENT") == 8
-    assert "DTSTART;TZID=Europe/Berlin:20260108T160000" in text
+    assert reply.private and "BEGIN:VCALENDAR" not in text
+    assert "calendar (8 sessions)" in text and "readgroup-schedule.ics" in text
+    (ics,) = reply.files
+    assert ics.name == "readgroup-schedule.ics" and ics.mime == "text/calendar"
+    body = ics.content.decode()
+    assert body.startswith("BEGIN:VCALENDAR") and body.count("BEGIN:VEVENT") == 8
+    assert "DTSTART;TZID=Europe/Berlin:20260108T160000" in body
 
 
 async def _presenters(bot: Bot) -> list[str]:

@@ -16,7 +16,12 @@ TITLE = "Heat-bath random walks with Markov bases"
 
 
 def console(
-    database_url: str, arxiv_url: str, stdin: str, *args: str, timeout: float = 90
+    database_url: str,
+    arxiv_url: str,
+    stdin: str,
+    *args: str,
+    timeout: float = 90,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "OPENAI_"))
@@ -30,6 +35,7 @@ def console(
         env=env,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -77,6 +83,20 @@ def test_buttons_can_be_pressed_in_the_console(database_url: str, fake_arxiv: Fa
     assert out.returncode == 0, out.stderr
     assert "Upvote (1)" in out.stdout and "Upvote (0)" in out.stdout
     assert "Your vote was removed: Heat-bath random walks" in out.stdout
+
+
+def test_schedule_ics_is_written_to_a_file_and_the_console_says_where(
+    database_url: str, fake_arxiv: FakeArxiv, tmp_path: Path
+) -> None:
+    script = '/readgroup config meeting "Thu 16:00 Europe/Berlin"\n/schedule ics\n'
+    out = console(database_url, fake_arxiv.url, script, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    saved = tmp_path / "readgroup-schedule.ics"
+    body = saved.read_text()
+    assert body.startswith("BEGIN:VCALENDAR") and body.count("BEGIN:VEVENT") == 8
+    assert f"Saved readgroup-schedule.ics to {saved.resolve()} (" in out.stdout
+    assert "import readgroup-schedule.ics into your calendar app" in out.stdout
+    assert "BEGIN:VCALENDAR" not in out.stdout and "DTSTART" not in out.stdout
 
 
 def test_press_with_unicode_digits_or_garbage_answers_and_carries_on(
