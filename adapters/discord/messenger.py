@@ -44,6 +44,7 @@ async def send_all(channel: Messageable, messages: list[DiscordMessage]) -> list
         sent = await channel.send(
             m.content or None,
             embeds=m.embeds,
+            files=m.discord_files() if m.files else MISSING,
             allowed_mentions=m.allowed_mentions,
             view=view if view is not None else MISSING,
         )

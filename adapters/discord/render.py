@@ -10,6 +10,7 @@ core mentioned on purpose (``<@id>`` spans), so untrusted text can never ping.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,18 @@ import discord
 from discord.utils import escape_markdown
 
 from bot.markup import Span, parse
-from bot.replies import Block, Button, Buttons, Context, Divider, Fields, Header, Reply, Text
+from bot.replies import (
+    Attachment,
+    Block,
+    Button,
+    Buttons,
+    Context,
+    Divider,
+    Fields,
+    Header,
+    Reply,
+    Text,
+)
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_MAX = 2000
@@ -162,6 +174,12 @@ class DiscordMessage:
     buttons: tuple[Button, ...] = ()
     #: User ids this message may ping (mentions the core wrote on purpose).
     mention_ids: tuple[str, ...] = ()
+    #: Files attached to this message (a reply's files go on its first message).
+    files: tuple[Attachment, ...] = ()
+
+    def discord_files(self) -> list[discord.File]:
+        """Fresh ``discord.File`` objects (discord.py consumes them on send)."""
+        return [discord.File(io.BytesIO(f.content), filename=f.name) for f in self.files]
 
     @property
     def allowed_mentions(self) -> discord.AllowedMentions:
@@ -302,6 +320,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
         # Only content pings; a mention inside an embed never does.
         m.mention_ids = tuple(i for i in ids if f"<@{i}>" in m.content)
     messages[-1].buttons = buttons
+    messages[0].files = reply.files
     return messages
 
 

@@ -46,6 +46,11 @@ def _send_view(m: DiscordMessage) -> discord.ui.View:
     return view if view is not None else MISSING
 
 
+def _files(m: DiscordMessage) -> list[discord.File]:
+    """The message's attachments (MISSING: none, and an edit keeps what it had)."""
+    return m.discord_files() if m.files else MISSING
+
+
 class Responder:
     """Sends a handler's replies for one interaction, in order."""
 
@@ -103,6 +108,7 @@ class Responder:
                 await response.edit_message(
                     content=first.content or None,
                     embeds=first.embeds,
+                    attachments=_files(first),
                     view=_edit_view(first),
                     allowed_mentions=first.allowed_mentions,
                 )
@@ -115,6 +121,7 @@ class Responder:
             await response.send_message(
                 first.content or None,
                 embeds=first.embeds,
+                files=_files(first),
                 view=_send_view(first),
                 ephemeral=reply.private,
                 allowed_mentions=first.allowed_mentions,
@@ -140,6 +147,7 @@ class Responder:
         await self.interaction.edit_original_response(
             content=m.content or None,
             embeds=m.embeds,
+            attachments=_files(m),
             view=_edit_view(m),
             allowed_mentions=m.allowed_mentions,
         )
@@ -148,6 +156,7 @@ class Responder:
         await self.interaction.followup.send(
             m.content or MISSING,
             embeds=m.embeds,
+            files=_files(m),
             view=_send_view(m),
             ephemeral=private,
             allowed_mentions=m.allowed_mentions,

@@ -38,7 +38,14 @@ from adapters.slack.messenger import SlackMessenger
 from adapters.slack.render import render, render_modal
 from bot.events import Place
 from bot.messenger import DeliveryError
-from bot.replies import Reply, error
+from bot.replies import Reply, Text, error, say
+
+
+def as_code(content: bytes) -> str:
+    """File bytes as the inside of a neutral-markup code span."""
+    text = content.decode("utf-8", "replace").replace("\r\n", "\n")
+    return text.replace("\\", "\\\\").replace("`", "\\`")
+
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +120,8 @@ class Responder:
         o = self.origin
         if reply.form is not None:
             await self._open_form(reply)
+        elif reply.files:
+            await self._with_files(reply)
         elif reply.replace and o.message:
             await self._replace(reply)
         elif reply.private:
@@ -185,6 +194,36 @@ class Responder:
         # The original can't be edited (an ephemeral message seen from a modal,
         # or an expired response_url): show the new version to the user instead.
         await self._private(reply)
+
+    async def _with_files(self, reply: Reply) -> None:
+        """Files are uploaded, never pasted. A file shared in a channel is seen
+        by everyone there, so a private reply's file goes to the user's direct
+        messages with the bot, and the channel gets an ephemeral pointer."""
+        o = self.origin
+        names = ", ".join(f"`{f.name}`" for f in reply.files)
+        try:
+            if reply.private:
+                await self.messenger.upload(await self.messenger.dm_channel(o.user), reply)
+            else:
+                thread = (o.thread or o.message) if reply.in_thread else o.thread
+                await self.messenger.upload(o.channel, reply, thread=thread)
+        except DeliveryError as exc:
+            # Nothing is lost: the file's text comes as a message instead.
+            why = str(exc).rsplit(": ", 1)[-1]
+            pasted = [
+                Text(f"I couldn't attach {names} (Slack said `{why}`); here is its content:"),
+                *(Text(f"`{as_code(f.content)}`") for f in reply.files),
+            ]
+            fallback = Reply(blocks=(*reply.blocks, *pasted), private=reply.private, long_form=True)
+            if reply.private:
+                await self._private(fallback)
+            else:
+                await self._public(fallback)
+            return
+        if reply.private:
+            await self._private(
+                say(f"I sent you {names} in a direct message (readgroup, under Apps).")
+            )
 
     async def _open_form(self, reply: Reply) -> None:
         o = self.origin

@@ -28,6 +28,7 @@ BOT_SCOPES = {
     "chat:write": "post cards, replies and reminders; update the vote count",
     "chat:write.public": "post cards in public channels the bot was not invited to",
     "im:write": "direct messages (conversations.open) to presenters and proposers",
+    "files:write": "the /schedule ics calendar, uploaded as a file (files upload v2)",
     "users:read": "users.info: who is a workspace admin or owner (organizer rights)",
     "reactions:read": "reactions that mark takeaways in discussion threads",
     "channels:history": "messages in discussion threads of public channels",

@@ -15,10 +15,10 @@ import logging
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render
+from adapters.slack.render import file_comment, render
 from bot.events import Place
 from bot.messenger import DeliveryError
 from bot.replies import Reply
@@ -46,7 +46,13 @@ class SlackMessenger:
     async def _call(self, what: str, coro: Any) -> Any:
         try:
             return await coro
-        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except (
+            SlackApiError,
+            SlackRequestError,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as exc:
             code = slack_error(exc)
             log.error("Slack refused %s: %s", what, code)
             raise DeliveryError(f"Slack refused {what}: {code}") from exc
@@ -67,14 +73,37 @@ class SlackMessenger:
             first = first or resp.get("ts")
         return first
 
-    async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
+    async def dm_channel(self, user_id: str) -> str:
+        """The id of the bot's direct-message channel with a user."""
         resp = await self._call(
             f"conversations.open with {user_id}", self.client.conversations_open(users=user_id)
         )
         channel = (resp.get("channel") or {}).get("id")
         if not channel:
             raise DeliveryError(f"Slack opened no DM channel with {user_id}")
+        return str(channel)
+
+    async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
+        channel = await self.dm_channel(user_id)
+        if reply.files:
+            await self.upload(channel, reply)
+            return None
         return await self.post(Place(platform, workspace, channel), reply)
+
+    async def upload(self, channel: str, reply: Reply, *, thread: str | None = None) -> None:
+        """Share the reply's files in a channel (files upload v2: get an upload
+        URL, send the bytes, complete), with the reply's text as the comment."""
+        await self._call(
+            f"files upload to {channel}",
+            self.client.files_upload_v2(
+                file_uploads=[
+                    {"content": f.content, "filename": f.name, "title": f.name} for f in reply.files
+                ],
+                channel=channel,
+                thread_ts=thread,
+                initial_comment=file_comment(reply),
+            ),
+        )
 
     async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
         return message_id

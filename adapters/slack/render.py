@@ -219,6 +219,12 @@ def render(reply: Reply) -> list[Message]:
     return messages
 
 
+def file_comment(reply: Reply) -> str:
+    """A reply's text as the mrkdwn comment of an uploaded file."""
+    parts = [mrkdwn(b.markup) for b in reply.blocks if isinstance(b, Text | Context)]
+    return _cut("\n\n".join(p for p in parts if p) or fallback_text(reply), FALLBACK_MAX)
+
+
 def _size(block: dict[str, Any]) -> int:
     return len(json.dumps(block, ensure_ascii=False))
 

@@ -16,18 +16,19 @@ with ``Z_SYNC_FLUSH``) so the client's real decompressor is used.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
 import re
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "discord"
 API_PREFIX = "/api/v10"
@@ -57,6 +58,8 @@ class Recorded:
     query: dict[str, str]
     body: Any
     time: float  # time.monotonic()
+    #: (file name, content) of each file in a multipart request (attachments).
+    files: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass
@@ -97,6 +100,8 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         #: interaction token -> the message its @original refers to.
         self._token_message: dict[str, int] = {}
+        #: Files of the request being routed (see ``_attaching``).
+        self._files: list[tuple[str, bytes]] = []
         self.port = 0
         self.channels[self.channel_id] = {
             "id": str(self.channel_id),
@@ -194,6 +199,26 @@ class FakeDiscord:
         m.update(user=self.user(user_id, name), permissions=str(permissions), roles=[], flags=0)
         return m
 
+    @contextlib.contextmanager
+    def _attaching(self, files: list[tuple[str, bytes]]) -> Iterator[None]:
+        """The files of the request being routed become the attachments of
+        the message it creates or edits."""
+        self._files = files
+        try:
+            yield
+        finally:
+            self._files = []
+
+    def _attachments(self, channel_id: int) -> list[dict[str, Any]]:
+        out = []
+        for name, content in self._files:
+            aid = str(self.next_id())
+            url = f"https://cdn.discordapp.com/attachments/{channel_id}/{aid}/{name}"
+            out.append(
+                {"id": aid, "filename": name, "size": len(content), "url": url, "proxy_url": url}
+            )
+        return out
+
     def _message(self, channel_id: int, body: dict[str, Any], **extra: Any) -> dict[str, Any]:
         msg = fixture("message_object_example.json")
         msg.pop("reactions", None)
@@ -207,6 +232,7 @@ class FakeDiscord:
             flags=body.get("flags") or 0,
             timestamp="2026-11-22T08:00:00.000000+00:00",
             mentions=[],
+            attachments=self._attachments(channel_id),
         )
         msg.update(extra)
         self.messages[int(msg["id"])] = msg
@@ -217,6 +243,8 @@ class FakeDiscord:
         for key in ("content", "embeds", "components"):
             if key in body:
                 msg[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+        if self._files:
+            msg["attachments"] = self._attachments(int(msg["channel_id"]))
         msg["edited_timestamp"] = "2026-11-22T08:00:01.000000+00:00"
         return msg
 
@@ -239,12 +267,24 @@ class FakeDiscord:
     async def _http(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         body: Any = None
-        if request.can_read_body:
+        files: list[tuple[str, bytes]] = []
+        if request.content_type == "multipart/form-data":
+            # Messages with attachments: the JSON is the payload_json part.
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                assert isinstance(part, BodyPartReader)
+                if part.name == "payload_json":
+                    body = json.loads(await part.text())
+                elif part.filename:
+                    files.append((part.filename, bytes(await part.read())))
+        elif request.can_read_body:
             raw = await request.read()
             if raw:
                 body = json.loads(raw) if request.content_type == "application/json" else raw
         self.requests.append(
-            Recorded(request.method, path, dict(request.query), body, time.monotonic())
+            Recorded(
+                request.method, path, dict(request.query), body, time.monotonic(), tuple(files)
+            )
         )
         await self._notify()
         if request.headers.get("Authorization") != f"Bot {self.token}" and not path.startswith(
@@ -256,7 +296,8 @@ class FakeDiscord:
                 f.count -= 1
                 return _json({"code": f.code, "message": f"fake failure {f.status}"}, f.status)
         try:
-            return self._route(request.method, path, body, request.query)
+            with self._attaching(files):
+                return self._route(request.method, path, body, request.query)
         except KeyError:
             return _json({"code": 10003, "message": "Unknown Channel"}, 404)
 

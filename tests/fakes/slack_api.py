@@ -31,8 +31,13 @@ SPEC_PATH = (
     / "specs"
     / "slack_web_openapi_v2.json"
 )
-#: Newer than the v2 spec (2019) and so missing from it; checked by hand below.
-NOT_IN_SPEC = {"apps.connections.open": ("app_token",)}
+#: Newer than the v2 spec (2019) and so missing from it; checked by hand below
+#: (the token, and these required arguments).
+NOT_IN_SPEC: dict[str, tuple[str, ...]] = {
+    "apps.connections.open": (),
+    "files.getUploadURLExternal": ("filename", "length"),
+    "files.completeUploadExternal": ("files",),
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,9 @@ class FakeSlack:
         self.web_app = web.Application()
         self.web_app.router.add_route("*", "/api/{method}", self._api)
         self.web_app.router.add_post("/response/{name}", self._response_url)
+        self.web_app.router.add_post("/upload/{file_id}", self._upload)
+        #: file id -> {"filename", "length", "content" (bytes, once sent), "completed"}.
+        self.files: dict[str, dict[str, Any]] = {}
         self._changed = asyncio.Condition()
         self.socket: Any = None  # a SocketModeServer once attached
 
@@ -175,7 +183,7 @@ class FakeSlack:
             args.update(json.loads(raw))
         elif raw:
             args.update(dict(parse_qsl(raw, keep_blank_values=True)))
-        for key in ("blocks", "view", "attachments"):
+        for key in ("blocks", "view", "attachments", "files"):
             if isinstance(args.get(key), str) and args[key][:1] in "[{":
                 args[key] = json.loads(args[key])
         await self._record(Call(method, request.path, dict(request.headers), args, raw))
@@ -233,11 +241,43 @@ class FakeSlack:
                 }
             case "views.open" | "views.publish" | "views.update":
                 return {"view": {"id": "V" + self._next_ts().replace(".", ""), **args["view"]}}
+            case "files.getUploadURLExternal":
+                file_id = "F" + self._next_ts().replace(".", "")
+                self.files[file_id] = {
+                    "filename": args.get("filename"),
+                    "length": int(args.get("length") or 0),
+                    "content": None,
+                    "completed": None,
+                }
+                return {"file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
+            case "files.completeUploadExternal":
+                done = []
+                for f in args.get("files") or []:
+                    stored = self.files.get(str(f.get("id")))
+                    if stored is None or stored["content"] is None:
+                        return {"ok": False, "error": "file_not_found"}
+                    stored["completed"] = {**args, "title": f.get("title")}
+                    name, title = stored["filename"], f.get("title")
+                    done.append({"id": f["id"], "name": name, "title": title})
+                return {"files": done}
             case "apps.connections.open":
                 if self.socket is None:
                     raise web.HTTPNotFound(text="no Socket Mode server attached")
                 return {"url": self.socket.url}
         return {}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files upload v2: the file's bytes, POSTed to the upload URL."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        raw = data.decode("utf-8", "replace")
+        args = {"file_id": file_id, "content": data}
+        await self._record(Call("file_upload", request.path, dict(request.headers), args, raw))
+        stored = self.files.get(file_id)
+        if stored is None:
+            return web.Response(status=404, text="unknown upload url")
+        stored["content"] = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         raw = await request.text()
@@ -267,12 +307,15 @@ def spec_problems(calls: Iterable[Call]) -> list[str]:
     problems: list[str] = []
     paths = _spec()["paths"]
     for call in calls:
-        if call.method == "response_url":
+        if call.method in ("response_url", "file_upload"):
             continue
         has_token = call.headers.get("Authorization", "").startswith("Bearer x")
         if call.method in NOT_IN_SPEC:
             if not has_token:
                 problems.append(f"{call.method}: no token")
+            for name in NOT_IN_SPEC[call.method]:
+                if name not in call.args:
+                    problems.append(f"{call.method}: required argument {name!r} missing")
             continue
         ops = paths.get(f"/{call.method}")
         if not ops:

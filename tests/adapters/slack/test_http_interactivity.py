@@ -76,11 +76,20 @@ async def test_upvote_toggles_the_vote_and_updates_the_card_in_place(slack: Slac
     assert update.args["channel"] == CHANNEL and update.args["ts"] == posted_ts
     assert _button(update.blocks)["text"]["text"] == "▲ Upvote (2)"
     assert update.args["text"]  # fallback present
+    # The voter alone is told, through the press's response_url.
+    (counted,) = await slack.fake.wait_calls("response_url")
+    assert counted.args["response_type"] == "ephemeral"
+    assert counted.args["replace_original"] is False
+    assert counted.args["text"].startswith("Vote counted: ")
     # Pressing again takes the vote back.
     assert await slack.interactive(payload) == 200
     updates = await slack.fake.wait_calls("chat.update", 2)
     assert _button(updates[1].blocks)["text"]["text"] == "▲ Upvote (1)"
+    removed = (await slack.fake.wait_calls("response_url", 2))[1]
+    assert removed.args["response_type"] == "ephemeral"
+    assert removed.args["text"].startswith("Your vote was removed: ")
     assert len(_cards(slack.fake.calls)) == 1  # updated, never re-posted
+    assert not slack.fake.calls_to("chat.postEphemeral")  # nothing else in the channel
 
 
 async def test_a_button_on_an_ephemeral_message_is_replaced_through_response_url(
@@ -91,7 +100,7 @@ async def test_a_button_on_an_ephemeral_message_is_replaced_through_response_url
     url = slack.fake.response_url("eph")
     payload = press(card, "1700000000.000001", user="UBOB", response_url=url, ephemeral=True)
     await slack.interactive(payload)
-    (answer,) = await slack.fake.wait_calls("response_url")
+    answer = (await slack.fake.wait_calls("response_url"))[0]
     assert answer.args["replace_original"] is True
     assert _button(answer.args["blocks"])["text"]["text"] == "▲ Upvote (2)"
     assert not slack.fake.calls_to("chat.update")
