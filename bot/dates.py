@@ -51,22 +51,22 @@ class DateError(ValueError):
     """A date that can't be read; the message (markup) says how to write one."""
 
 
-def _weekday(word: str) -> int | None:
-    return WEEKDAYS.get(word)
-
-
-def _expr(tokens: list[str], i: int, today: date, direction: Direction) -> tuple[date, date, int]:
-    """The date expression at ``tokens[i]``: (first day, last day, tokens used)."""
+def _expr(
+    tokens: list[str], i: int, today: date, direction: Direction, start: date | None = None
+) -> tuple[date, date, int]:
+    """The date expression at ``tokens[i]``: (first day, last day, tokens used).
+    ``start``: the period's first day, when this is its end (``next thursday
+    to friday`` ends on the Friday after that Thursday)."""
     word = tokens[i]
     nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
     monday = today - timedelta(days=today.weekday())
     if word == "this" and nxt == "week":
         return today, monday + timedelta(days=6), 2
     if word in {"next", "last"} and nxt == "week":
-        start = monday + timedelta(days=7 if word == "next" else -7)
-        return start, start + timedelta(days=6), 2
-    if word in {"next", "last", "this", "coming"} and _weekday(nxt) is not None:
-        wd = _weekday(nxt)
+        begin = monday + timedelta(days=7 if word == "next" else -7)
+        return begin, begin + timedelta(days=6), 2
+    if word in {"next", "last", "this", "coming"} and WEEKDAYS.get(nxt) is not None:
+        wd = WEEKDAYS.get(nxt)
         assert wd is not None
         if word in {"next", "coming"}:  # strictly after today
             day = today + timedelta(days=(wd - today.weekday() - 1) % 7 + 1)
@@ -81,9 +81,9 @@ def _expr(tokens: list[str], i: int, today: date, direction: Direction) -> tuple
         return today + timedelta(days=1), today + timedelta(days=1), 1
     if word == "yesterday":
         return today - timedelta(days=1), today - timedelta(days=1), 1
-    wd = _weekday(word)
+    wd = WEEKDAYS.get(word)
     if wd is not None:
-        day = _bare_weekday(wd, today, direction)
+        day = _bare_weekday(wd, max(today, start or today), direction)
         return day, day, 1
     try:
         day = date.fromisoformat(word)
@@ -108,7 +108,8 @@ class _Unreadable(DateError):
 
 def _tokens(text: str) -> list[str]:
     words = text.replace("–", " ").replace("—", " ").lower().split()
-    return [w.strip(",.;") for w in words if w.strip(",.;") and w.strip(",.;") not in _FILLER]
+    stripped = (w.strip(",.;") for w in words)
+    return [w for w in stripped if w and w not in _FILLER]
 
 
 def parse_period(
@@ -123,7 +124,8 @@ def parse_period(
     i = 0
     while i < len(tokens):
         try:
-            first, last, used = _expr(tokens, i, today, direction)
+            start = parts[0][0] if parts else None
+            first, last, used = _expr(tokens, i, today, direction, start)
         except _Unreadable as exc:
             raise DateError(
                 f"I can't read `{esc(exc.token)}` as a date. Write {WORDS_HINT}, "

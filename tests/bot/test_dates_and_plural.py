@@ -29,6 +29,15 @@ def test_friendly_words_read_in_the_given_today() -> None:
         date(2026, 11, 9),
         date(2026, 11, 15),
     )
+    friday = date(2026, 11, 20)
+    assert parse_period("next thursday to friday", today=friday, examples=ex) == (
+        date(2026, 11, 26),
+        date(2026, 11, 27),
+    )
+    assert parse_period("from tomorrow until tue", today=today, examples=ex) == (
+        date(2026, 11, 19),
+        date(2026, 11, 24),
+    )
     with pytest.raises(DateError, match=r"can't read `someday`.*`/x 2026-11-19`"):
         parse_day("someday", today=today, examples=ex)
     with pytest.raises(DateError, match="one date"):
