@@ -127,9 +127,11 @@ def parse_period(
             start = parts[0][0] if parts else None
             first, last, used = _expr(tokens, i, today, direction, start)
         except _Unreadable as exc:
+            said = f"`{esc(exc.token)}`"
+            if len(tokens) > 1:
+                said += f" (in `{esc(' '.join(text.split())[:80])}`)"
             raise DateError(
-                f"I can't read `{esc(exc.token)}` as a date. Write {WORDS_HINT}, "
-                f"for example {examples}."
+                f"I can't read {said} as a date. Write {WORDS_HINT}, for example {examples}."
             ) from None
         parts.append((first, last))
         i += used

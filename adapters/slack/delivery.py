@@ -16,6 +16,10 @@ The rules, and why:
   ``response_url`` with ``replace_original``. Where neither works (a modal
   opened from an ephemeral message, an expired response_url) the new version
   is shown to the user ephemerally rather than lost.
+* **files** (a calendar export): uploaded with files upload v2, never pasted;
+  a private reply's files go to the user's direct messages (a file in a
+  channel is public) with an ephemeral pointer where they asked. If Slack
+  refuses the upload (no ``files:write`` scope), the content comes as text.
 * **form**: ``views.open`` with the trigger_id of the action that asked for
   it; where it came from travels in the modal's ``private_metadata``.
 
@@ -40,17 +44,16 @@ from bot.events import Place
 from bot.messenger import DeliveryError
 from bot.replies import Reply, Text, error, say
 
+log = logging.getLogger(__name__)
+
+#: chat.postMessage errors after which a response_url in_channel post still works.
+_NOT_A_MEMBER = ("not_in_channel", "channel_not_found")
+
 
 def as_code(content: bytes) -> str:
     """File bytes as the inside of a neutral-markup code span."""
     text = content.decode("utf-8", "replace").replace("\r\n", "\n")
     return text.replace("\\", "\\\\").replace("`", "\\`")
-
-
-log = logging.getLogger(__name__)
-
-#: chat.postMessage errors after which a response_url in_channel post still works.
-_NOT_A_MEMBER = ("not_in_channel", "channel_not_found")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ async def test_takeaways_accepts_yesterday_in_the_groups_zone(sbot: Bot) -> None
     assert "Takeaways: Thu 08 Jan 2026" in plain(await cmd(sbot, "/takeaways thursday"))
     assert "Takeaways: Thu 08 Jan 2026" in plain(await cmd(sbot, "/takeaways last thu"))
     bad = plain(await cmd(sbot, "/takeaways the other day"))
+    assert "can't read the (in the other day) as a date" in bad
     assert "/takeaways yesterday" in bad and "/takeaways 2026-11-19" in bad
     assert "/away" not in bad
 
