@@ -142,9 +142,7 @@ def week_state(*, session: Session, group_id: int, week: str) -> WeekState | Non
     if draft is None:
         return None
     posted, total = session.exec(
-        select(func.count(), func.max(DigestPostPart.of)).where(
-            DigestPostPart.draft_id == draft.id
-        )
+        select(func.count(), func.max(DigestPostPart.of)).where(DigestPostPart.draft_id == draft.id)
     ).one()
     return WeekState(draft, int(posted or 0), int(total or 0))
 

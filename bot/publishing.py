@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from bot import digest as dg
 from bot.clock import as_utc
@@ -116,9 +116,7 @@ def _revision(session: Session, draft_id: int, number: int) -> DigestRevision | 
     ).first()
 
 
-def claim(
-    *, session: Session, draft_id: int, revision: int, actor_id: str, now: datetime
-) -> Claim:
+def claim(*, session: Session, draft_id: int, revision: int, actor_id: str, now: datetime) -> Claim:
     """Take the right to publish ``revision`` of a draft, or to finish its
     interrupted publication once the lease has lapsed. One conditional update
     each way, so two presses (or two replicas) never both hold it; the unique
@@ -343,7 +341,11 @@ def _interrupted(*, session: Session, now: datetime) -> tuple[list[int], datetim
         select(DigestDraft).where(col(DigestDraft.status) == DraftStatus.PUBLISHING)
     ).all()
     lapsed = [d.id for d in drafts if d.id is not None and not lease_live(d, now)]
-    live = [as_utc(d.publishing_until) for d in drafts if lease_live(d, now)]
+    live = [
+        as_utc(d.publishing_until)
+        for d in drafts
+        if d.publishing_until is not None and lease_live(d, now)
+    ]
     return lapsed, min(live) if live else None
 
 
@@ -374,6 +376,8 @@ async def recover_once(bot: Bot) -> datetime | None:
 
 def resumed_note(done: Published) -> str:
     n = len(done.posted_now)
+    if n == 0 and done.total == 1:
+        return "it had already been posted, so it was not posted again"
     if n == 0:
         return f"all {done.total} parts had already been posted, so none was posted again"
     if n == done.total:
@@ -406,8 +410,9 @@ async def _tell_approver(bot: Bot, c: Claim, done: Published) -> None:
 def start_recovery(bot: Bot) -> None:
     """At start: finish interrupted publications now, and the ones whose
     lease is still live (another replica, or one killed a moment ago) when
-    it lapses."""
-    bot.spawn(_recovery_loop(bot), name="loop:publish-recovery")
+    it lapses. Not a ``loop:`` task, so the console's end of input waits
+    for it (bounded) instead of cancelling a publication half-way."""
+    bot.spawn(_recovery_loop(bot), name="publish-recovery")
 
 
 async def _recovery_loop(bot: Bot) -> None:

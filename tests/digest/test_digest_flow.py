@@ -50,7 +50,11 @@ def _draft_id(reply: Reply) -> int:
 def _value(reply: Reply, kind: str = dg.APPROVE) -> str:
     """The value of one of a reply's buttons (``draft:revision``)."""
     [button] = [
-        b for blk in reply.blocks if isinstance(blk, Buttons) for b in blk.buttons if b.action == kind
+        b
+        for blk in reply.blocks
+        if isinstance(blk, Buttons)
+        for b in blk.buttons
+        if b.action == kind
     ]
     return button.value
 
