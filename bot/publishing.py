@@ -43,8 +43,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: How long a claim to publish holds without being renewed. Renewed before
-#: and after each part, so only a publisher that stopped (killed, hung) loses it.
+#: and after each part and every HEARTBEAT_SECONDS while a part is being sent
+#: (Slack may make us wait out several 429s), so only a publisher that stopped
+#: (killed) loses it.
 LEASE = timedelta(minutes=2)
+HEARTBEAT_SECONDS = 30.0
 #: Characters of body per part: one message on Slack (under its 12,000 per
 #: message) and on Discord (under 4,096 per embed description).
 PART_CHARS = 3800
@@ -317,7 +320,11 @@ async def publish(bot: Bot, c: Claim) -> Published:
             continue
         if not await bot.db(renew, draft_id=draft_id, token=c.token, now=bot.clock.now()):
             raise LeaseLost(f"draft {draft_id} was taken over by another publisher")
-        message_id = await bot.messenger.post(c.place, part)
+        beat = asyncio.ensure_future(_heartbeat(bot, draft_id, c.token))
+        try:
+            message_id = await bot.messenger.post(c.place, part)
+        finally:
+            beat.cancel()
         first = first or message_id
         await bot.db(
             record_part,
@@ -333,6 +340,17 @@ async def publish(bot: Bot, c: Claim) -> Published:
         posted_now.append(n)
     await bot.db(finish, draft_id=draft_id, of=total, now=bot.clock.now())
     return Published(total, tuple(posted_now), first)
+
+
+async def _heartbeat(bot: Bot, draft_id: int, token: str) -> None:
+    """Keep the lease while one part is in flight (a wait after a 429)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            if not await bot.db(renew, draft_id=draft_id, token=token, now=bot.clock.now()):
+                return
+        except Exception:
+            log.warning("could not renew the publishing lease of draft %s", draft_id)
 
 
 def _interrupted(*, session: Session, now: datetime) -> tuple[list[int], datetime | None]:

@@ -188,3 +188,25 @@ async def test_only_one_of_two_takers_resumes_a_lapsed_publication(week_bot: Bot
     texts = [to_plain(r) for r in replies if isinstance(r, Reply)]
     assert sum("Finished publishing" in t for t in texts) <= 1
     assert _drafts(week_bot)[0].status == "published"
+
+
+async def test_a_slow_part_keeps_its_lease_so_nobody_else_takes_over(
+    week_bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publisher that is alive but waiting (Slack's 429s) renews its lease
+    while it waits; only one that stopped loses it."""
+    monkeypatch.setattr(publishing, "HEARTBEAT_SECONDS", 0.01)
+    value = _value(await _say(week_bot))
+    stalling = StallingMessenger(1)
+    week_bot.messenger = stalling
+    task = asyncio.ensure_future(_press(week_bot, dg.APPROVE, value))
+    await asyncio.wait_for(stalling.stalled.wait(), 10)
+    week_bot.clock.advance(publishing.LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    await asyncio.sleep(0.2)  # a few heartbeats on the new time
+    # (a takeover would stall on the same messenger: bound the wait)
+    busy = await asyncio.wait_for(_press(week_bot, dg.APPROVE, value), 5)
+    assert "being published right now" in to_plain(busy)
+    assert len(stalling.sent) == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
