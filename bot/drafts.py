@@ -175,6 +175,13 @@ def published_week_text(state: WeekState, *, now: datetime, next_week: str) -> s
             f"{_who(d.approved_by)} at {when(d.approved_at)}), so I did not "
             "draft it again."
         )
+    if d.publishing_token is None:  # claimed by a version that recorded no parts
+        return (
+            f"Publishing the post for {d.week} (approved by {_who(d.approved_by)} at "
+            f"{when(d.approved_at)}) was interrupted, and that version of the bot did not "
+            "record what it had posted. Look in the announcement channel: if the post is not "
+            "there, press Approve & publish below; if it is, there is nothing to do."
+        )
     left = state.parts_total - state.parts_posted if state.parts_total else 0
     done = (
         f"after {state.parts_posted} of {state.parts_total} parts"

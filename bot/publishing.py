@@ -358,7 +358,13 @@ def _interrupted(*, session: Session, now: datetime) -> tuple[list[int], datetim
     drafts = session.exec(
         select(DigestDraft).where(col(DigestDraft.status) == DraftStatus.PUBLISHING)
     ).all()
-    lapsed = [d.id for d in drafts if d.id is not None and not lease_live(d, now)]
+    # A claim without a token was left by a version that recorded no parts:
+    # it may or may not have been posted, so a person decides (Approve).
+    lapsed = [
+        d.id
+        for d in drafts
+        if d.id is not None and d.publishing_token is not None and not lease_live(d, now)
+    ]
     live = [
         as_utc(d.publishing_until)
         for d in drafts
@@ -399,7 +405,7 @@ def resumed_note(done: Published) -> str:
     if n == 0:
         return f"all {done.total} parts had already been posted, so none was posted again"
     if n == done.total:
-        return "nothing had been posted yet, so I posted it now"
+        return "no part of it was recorded as posted, so I posted it now"
     which = ", ".join(str(x) for x in done.posted_now)
     return (
         f"{done.total - n} of {done.total} parts had already been posted; I posted only the "

@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.events import Place
 from bot.messenger import DeliveryError, NullMessenger
 from bot.replies import Reply, to_plain
+from storage.digest_tables import DigestDraft
 from tests.digest.conftest import WEEK, at, seed
 from tests.digest.test_digest_flow import _drafts, _press, _say, _value
 
@@ -108,7 +109,10 @@ async def test_killed_while_waiting_out_a_429_before_any_post_the_next_approve_p
     assert "was interrupted before anything was posted" in to_plain(offer)
     assert "already published" not in to_plain(offer) and len(_drafts(week_bot)) == 1
     done = to_plain(await _press(week_bot, dg.APPROVE, _value(offer)))
-    assert "Finished publishing" in done and "nothing had been posted yet" in done
+    assert (
+        "Finished publishing" in done
+        and "no part of it was recorded as posted, so I posted it now" in done
+    )
     assert [r for _, r in after.sent] == _parts_of(week_bot)
     assert _drafts(week_bot)[0].status == "published"
     assert value == _value(offer)
@@ -210,3 +214,25 @@ async def test_a_slow_part_keeps_its_lease_so_nobody_else_takes_over(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_a_claim_left_by_the_old_version_is_not_posted_again_without_a_person(
+    week_bot: Bot,
+) -> None:
+    """Before the lease, a kill left 'publishing' with no record of what went
+    out: the recovery leaves it alone, /digest explains, Approve decides."""
+    value = _value(await _say(week_bot))
+
+    def stuck(*, session):  # type: ignore[no-untyped-def]
+        draft = session.get(DigestDraft, 1)
+        draft.status, draft.approved_by, draft.approved_at = "publishing", "alice", at(WEEK)
+        session.add(draft)
+
+    week_bot.db_sync(stuck)
+    assert await publishing.recover_once(week_bot) is None
+    assert week_bot.messenger.sent == []  # type: ignore[attr-defined]
+    offer = to_plain(await _say(week_bot))
+    assert "did not record what it had posted" in offer and "Look in the announcement" in offer
+    done = to_plain(await _press(week_bot, dg.APPROVE, value))
+    assert "Finished publishing" in done and _drafts(week_bot)[0].status == "published"
+    assert [r for _, r in week_bot.messenger.sent] == _parts_of(week_bot)  # type: ignore[attr-defined]
