@@ -181,3 +181,20 @@ async def test_a_form_saved_after_someone_regenerated_keeps_the_edit_and_says_so
     assert "Typed while it changed." in text
     draft: DigestDraft = _drafts(week_bot)[0]
     assert draft.revision == 3
+
+
+async def test_the_claim_itself_refuses_a_revision_that_is_no_longer_the_newest(
+    week_bot: Bot,
+) -> None:
+    """An edit saved between the button's check and the claim cannot slip an
+    unseen revision into the post: the claim is conditional on the revision."""
+    from bot import publishing
+
+    first = await _say(week_bot)
+    await _edit(week_bot, _value(first), "Saved a moment before the claim.")
+    draft_id = _draft_id(first)
+    claim = week_bot.db_sync(
+        publishing.claim, draft_id=draft_id, revision=1, actor_id="alice", now=at(WEEK)
+    )
+    assert not claim.ok and claim.reason == "stale"
+    assert _drafts(week_bot)[0].status == "draft" and _sent(week_bot) == []
