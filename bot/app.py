@@ -100,10 +100,12 @@ class Bot:
     def start(self) -> None:
         """Start background loops (call inside the running event loop)."""
         from bot.paper_fetch import start_retry_loop
+        from bot.publishing import start_recovery
         from bot.scheduler import start_scheduler
 
         start_retry_loop(self)
         start_scheduler(self)
+        start_recovery(self)
         for starter in self.starters:
             starter(self)
 

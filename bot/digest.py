@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot import prompts, sanitize
 from bot.clock import as_utc
+from bot.drafts import button_value
 from bot.events import Place
 from bot.llm import LlmClient, client_from_settings
 from bot.markup import link
@@ -671,7 +671,7 @@ def draft_reply(view: DraftView, *, note: str = "", replace: bool = False) -> Re
     """The organizer's private preview with Approve / Edit / Regenerate / Discard."""
     draft = view.draft
     assert draft.id is not None
-    value = str(draft.id)
+    value = button_value(draft.id, view.revision.number)
     blocks: list[Block] = []
     if note:
         blocks.append(Context(note))
@@ -712,66 +712,6 @@ def announcement_place(group: Group, session: Session) -> Place:
     row = session.get(GroupSettings, group.id)
     channel = row.announce_channel if row is not None and row.announce_channel else group.channel
     return Place(group.platform, group.workspace, channel)
-
-
-@dataclass(frozen=True)
-class Claim:
-    ok: bool
-    reason: str = ""  # published | publishing | discarded | missing | week_published
-    view: DraftView | None = None
-    place: Place | None = None
-
-
-def claim_publication(*, session: Session, draft_id: int, actor_id: str, now: datetime) -> Claim:
-    """Take the right to publish: one conditional update, so two presses (or
-    two replicas) publish once; the unique index stops a second draft of an
-    already published week."""
-    try:
-        with session.begin_nested():
-            result = session.execute(
-                sa.update(DigestDraft)
-                .where(
-                    col(DigestDraft.id) == draft_id,
-                    col(DigestDraft.status) == DraftStatus.DRAFT,
-                )
-                .values(status=DraftStatus.PUBLISHING, approved_by=actor_id, approved_at=now)
-            )
-    except IntegrityError:
-        view = load_view(session=session, draft_id=draft_id)
-        return Claim(False, "week_published", view)
-    view = load_view(session=session, draft_id=draft_id)
-    if view is None:
-        return Claim(False, "missing")
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return Claim(False, view.draft.status, view)
-    return Claim(True, "", view, announcement_place(view.group, session))
-
-
-def mark_published(
-    *, session: Session, draft_id: int, channel: str, message_id: str | None, now: datetime
-) -> None:
-    session.execute(
-        sa.update(DigestDraft)
-        .where(col(DigestDraft.id) == draft_id)
-        .values(
-            status=DraftStatus.PUBLISHED,
-            published_at=now,
-            published_channel=channel,
-            published_message=message_id,
-        )
-    )
-
-
-def release_claim(*, session: Session, draft_id: int) -> None:
-    """Posting failed: the draft is a draft again, so approving can be retried."""
-    session.execute(
-        sa.update(DigestDraft)
-        .where(
-            col(DigestDraft.id) == draft_id,
-            col(DigestDraft.status) == DraftStatus.PUBLISHING,
-        )
-        .values(status=DraftStatus.DRAFT, approved_by=None, approved_at=None)
-    )
 
 
 def published_of_week(*, session: Session, group_id: int, week: str) -> DraftView | None:

@@ -7,6 +7,8 @@
 * ``digest_drafts`` / ``digest_revisions``: a week's post, every revision kept;
   publishing is claimed by a conditional update on the draft and a unique index
   per group and week, so a post goes out at most once.
+* ``digest_post_parts``: each message of a published (split) post, recorded as
+  soon as the platform took it, so an interrupted publication posts only the rest.
 """
 
 from __future__ import annotations
@@ -112,6 +114,12 @@ class DigestDraft(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     published_channel: str | None = Field(default=None, max_length=64)
     published_message: str | None = Field(default=None, max_length=64)
+    #: While publishing: the revision being posted, the claim's token, and when
+    #: the claim lapses (a publisher killed mid-way stops renewing it, so another
+    #: press or the start-up recovery can take over and post what is missing).
+    publishing_revision: int | None = None
+    publishing_token: str | None = Field(default=None, max_length=40)
+    publishing_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class DigestRevision(SQLModel, table=True):
@@ -129,3 +137,19 @@ class DigestRevision(SQLModel, table=True):
     title: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     created_at: datetime = Field(sa_column=_ts())
+
+
+class DigestPostPart(SQLModel, table=True):
+    """One message of a post, recorded right after the platform accepted it."""
+
+    __tablename__ = "digest_post_parts"
+    __table_args__ = (sa.UniqueConstraint("draft_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="digest_drafts.id", index=True)
+    revision: int
+    number: int  # 1-based
+    of: int  # how many parts the post has
+    channel: str = Field(max_length=64)
+    message_id: str | None = Field(default=None, max_length=64)
+    posted_at: datetime = Field(sa_column=_ts())

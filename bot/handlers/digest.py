@@ -13,8 +13,10 @@ import re
 from datetime import datetime
 
 from bot import digest as dg
+from bot import drafts, publishing
+from bot.drafts import ButtonValue
 from bot.events import Action, Command
-from bot.handlers.common import resolve, row_id
+from bot.handlers.common import resolve
 from bot.markup import esc
 from bot.messenger import DeliveryError
 from bot.replies import Context, Form, FormField, Reply, error
@@ -44,6 +46,8 @@ def register(router: Router) -> None:
     router.action(dg.EDIT)(edit)
     router.action(dg.EDIT_SAVE)(save_edit)
     router.action(dg.REGENERATE)(regenerate)
+    router.action(drafts.REGENERATE_ANYWAY)(regenerate_anyway)
+    router.action(drafts.KEEP_EDIT)(keep_edit)
     router.action(dg.DISCARD)(discard)
 
 
@@ -55,7 +59,7 @@ def _only(what: str) -> Reply:
 
 
 def _when(t: datetime | None) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC") if t else "?"
+    return drafts.when(t)
 
 
 async def draft(ctx: Ctx) -> Reply:
@@ -73,6 +77,17 @@ async def draft(ctx: Ctx) -> Reply:
         week = dg.Week.parse(cmd.text, now=now, tz=tz)
     except dg.PeriodError as exc:
         return error(esc(str(exc)))
+    state = await bot.db(drafts.week_state, group_id=who.group.id, week=week.label)
+    if state is not None:
+        text = drafts.published_week_text(state, now=now, next_week=_next(week))
+        interrupted = state.draft.status == DraftStatus.PUBLISHING and not drafts.lease_live(
+            state.draft, now
+        )
+        if interrupted and state.draft.id is not None:
+            view = await bot.db(dg.load_view, draft_id=state.draft.id)
+            if view is not None:
+                return dg.draft_reply(view, note=text)
+        return error(text)
     result = await dg.draft_week(bot, group_id=who.group.id, week=week, actor_id=cmd.actor.user_id)
     if result.view is None:
         previous = week.previous().label
@@ -89,90 +104,142 @@ async def draft(ctx: Ctx) -> Reply:
     return dg.draft_reply(result.view, note=note)
 
 
-async def _organizer_view(ctx: Ctx, what: str) -> tuple[dg.DraftView | None, Reply | None]:
-    """The draft a button names, if the actor organizes its group."""
+def _next(week: dg.Week) -> str:
+    return dg.Week.containing(week.end, week.tz).label
+
+
+async def _organizer_view(
+    ctx: Ctx, what: str
+) -> tuple[dg.DraftView | None, ButtonValue | None, Reply | None]:
+    """The draft a button names (and the revision it was shown with), if the
+    actor organizes its group."""
     action = ctx.event
     assert isinstance(action, Action)
-    draft_id = row_id(action.value)
-    if draft_id is None:
-        return None, error("That draft button is broken; run `/digest` again.")
-    view = await ctx.bot.db(dg.load_view, draft_id=draft_id)
+    button = drafts.parse_value(action.value)
+    if button is None:
+        return None, None, error("That draft button is broken; run `/digest` again.")
+    view = await ctx.bot.db(dg.load_view, draft_id=button.draft_id)
     if view is None:
-        return None, error("That draft no longer exists; run `/digest` again.")
+        return None, None, error("That draft no longer exists; run `/digest` again.")
     if not is_organizer(
         actor=action.actor, group=view.group, configured=ctx.bot.settings.organizers
     ):
-        return None, _only(what)
-    return view, None
+        return None, None, _only(what)
+    return view, button, None
 
 
-def _closed(view: dg.DraftView) -> Reply:
+def _stale(view: dg.DraftView, button: ButtonValue) -> Reply | None:
+    """The newest revision with a note, when an open draft's button is older."""
+    if view.draft.status != DraftStatus.DRAFT or not drafts.is_stale(button, view.draft):
+        return None
+    return dg.draft_reply(view, note=drafts.stale_note(button, view.revision))
+
+
+def _closed(view: dg.DraftView, now: datetime | None = None) -> Reply:
     d = view.draft
     if d.status == DraftStatus.PUBLISHED:
         return error(
             f"This post was already published by {esc(d.approved_by or '?')} on "
-            f"{_when(d.approved_at)}; nothing changed."
+            f"{_when(d.published_at or d.approved_at)}; nothing changed."
         )
     if d.status == DraftStatus.PUBLISHING:
-        return error("This post is being published right now; nothing else to do.")
+        return error(
+            f"This post is being published right now (approved by {esc(d.approved_by or '?')} "
+            f"at {_when(d.approved_at)}); nothing else to do."
+        )
     return error(
         f"This draft was discarded. Run `/digest {d.week}` to start a new one "
         "(its revisions are kept)."
     )
 
 
+async def _other_draft(ctx: Ctx, view: dg.DraftView) -> Reply:
+    """Approve refused because another draft of the week holds the claim."""
+    now = ctx.bot.clock.now()
+    d = view.draft
+    state = await ctx.bot.db(drafts.week_state, group_id=d.group_id, week=d.week)
+    if state is None or state.draft.status == DraftStatus.PUBLISHED:
+        return error(
+            f"The post for {d.week} was already published from another draft; nothing changed."
+        )
+    if drafts.lease_live(state.draft, now):
+        return error(
+            f"Another draft of {d.week} is being published right now; nothing changed. "
+            f"Run `/digest {d.week}` in a minute to see it."
+        )
+    return error(
+        f"Another draft of {d.week} was approved and its publishing was interrupted; nothing "
+        f"changed. Run `/digest {d.week}` to finish publishing that one."
+    )
+
+
+def _parts_word(n: int) -> str:
+    return f"{n} part{'s' if n != 1 else ''}"
+
+
 async def approve(ctx: Ctx) -> Reply:
     action = ctx.event
     assert isinstance(action, Action)
-    view, refusal = await _organizer_view(ctx, "approve and publish the weekly post")
+    view, button, refusal = await _organizer_view(ctx, "approve and publish the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None and view.draft.id is not None
+    assert view is not None and button is not None and view.draft.id is not None
+    stale = _stale(view, button)
+    if stale is not None:
+        return stale
     bot = ctx.bot
     claim = await bot.db(
-        dg.claim_publication,
+        publishing.claim,
         draft_id=view.draft.id,
+        revision=button.revision or view.draft.revision,
         actor_id=action.actor.user_id,
         now=bot.clock.now(),
     )
     if not claim.ok:
+        fresh = claim.view or view
         if claim.reason == "week_published":
-            return error(
-                f"The post for {view.draft.week} was already published from another draft; "
-                "nothing changed."
-            )
-        return _closed(claim.view or view)
-    assert claim.view is not None and claim.place is not None
-    rev = claim.view.revision
+            return await _other_draft(ctx, fresh)
+        if claim.reason == "stale" and button.revision is not None:
+            return dg.draft_reply(fresh, note=drafts.stale_note(button, fresh.revision))
+        return _closed(fresh)
+    assert claim.view is not None and claim.place is not None and claim.revision is not None
+    rev = claim.revision
+    channel = esc(claim.place.channel)
     try:
-        message_id = await bot.messenger.post(claim.place, dg.post_reply(rev.title, rev.body))
+        done = await publishing.publish(bot, claim)
     except Exception as exc:
         log.warning("publishing draft %s failed: %s", view.draft.id, exc)
-        await bot.db(dg.release_claim, draft_id=view.draft.id)
+        status = await bot.db(
+            publishing.give_up, draft_id=view.draft.id, token=claim.token, now=bot.clock.now()
+        )
         why = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
+        if status == DraftStatus.DRAFT:
+            return error(
+                f"I could not post to the announcement channel ({esc(why)}). The draft is "
+                "unchanged; press Approve & publish again in a minute."
+            )
+        posted = await bot.db(publishing.posted_count, draft_id=view.draft.id)
+        total = len(publishing.split_post(rev.title, rev.body))
         return error(
-            f"I could not post to the announcement channel ({esc(why)}). The draft is "
-            "unchanged; press Approve & publish again in a minute."
+            f"I posted {posted} of {total} parts of the post to #{channel}, then could not post "
+            f"the rest ({esc(why)}). Press Approve & publish again to post the remaining "
+            f"{_parts_word(total - posted)}; what is posted already is not posted again."
         )
     now = bot.clock.now()
-    await bot.db(
-        dg.mark_published,
-        draft_id=view.draft.id,
-        channel=claim.place.channel,
-        message_id=message_id,
-        now=now,
-    )
-    return Reply(
-        blocks=(
-            Context(
-                f"Published “{esc(rev.title)}” (revision {rev.number}) to "
-                f"#{esc(claim.place.channel)}, approved by {esc(action.actor.display)} on "
-                f"{_when(now)}."
-            ),
-        ),
-        private=True,
-        replace=True,
-    )
+    what = f"“{esc(rev.title)}” (revision {rev.number})"
+    if claim.resumed:
+        text = (
+            f"Finished publishing {what} to #{channel}, which had been interrupted: "
+            f"{publishing.resumed_note(done)}. Approved by "
+            f"{esc(claim.view.draft.approved_by or '?')}; finished on {_when(now)}."
+        )
+    else:
+        split = f" in {_parts_word(done.total)}" if done.total > 1 else ""
+        text = (
+            f"Published {what} to #{channel}{split}, approved by {esc(action.actor.display)} on "
+            f"{_when(now)}."
+        )
+    return Reply(blocks=(Context(text),), private=True, replace=True)
 
 
 def _parts(body: str) -> list[str]:
@@ -192,12 +259,15 @@ def _parts(body: str) -> list[str]:
 
 
 async def edit(ctx: Ctx) -> Reply:
-    view, refusal = await _organizer_view(ctx, "edit the weekly post")
+    view, button, refusal = await _organizer_view(ctx, "edit the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None
+    assert view is not None and button is not None
     if view.draft.status != DraftStatus.DRAFT:
         return _closed(view)
+    stale = _stale(view, button)
+    if stale is not None:
+        return stale
     parts = _parts(view.revision.body)
     if len(parts) > EDIT_PARTS or any(len(p) > PART_CHARS for p in parts):
         return error(
@@ -223,7 +293,7 @@ async def edit(ctx: Ctx) -> Reply:
         form=Form(
             title="Edit the weekly post",
             action=dg.EDIT_SAVE,
-            value=str(view.draft.id),
+            value=drafts.button_value(view.draft.id, view.revision.number),
             fields=tuple(fields),
             submit_label="Save revision",
         ),
@@ -233,10 +303,10 @@ async def edit(ctx: Ctx) -> Reply:
 async def save_edit(ctx: Ctx) -> Reply:
     action = ctx.event
     assert isinstance(action, Action)
-    view, refusal = await _organizer_view(ctx, "edit the weekly post")
+    view, button, refusal = await _organizer_view(ctx, "edit the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None and view.draft.id is not None
+    assert view is not None and button is not None and view.draft.id is not None
     title = " ".join(action.field("title", view.revision.title).split()) or view.revision.title
     parts = [action.field(f"body{i + 1}").strip() for i in range(EDIT_PARTS)]
     body = "\n\n".join(p for p in parts if p)
@@ -257,28 +327,84 @@ async def save_edit(ctx: Ctx) -> Reply:
     except dg.DraftClosed:
         fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
         return _closed(fresh or view)
-    return dg.draft_reply(new, note=f"Saved your edit as revision {new.revision.number}.")
+    note = f"Saved your edit as revision {new.revision.number}."
+    if button.revision is not None and button.revision != view.revision.number:
+        # Someone made a revision while the form was open: the edit wins (it
+        # is what the user typed), and they are told what it replaced.
+        note += (
+            f" You edited revision {button.revision}; {drafts.revision_line(view.revision)} "
+            "was made meanwhile and is kept in the history."
+        )
+    return dg.draft_reply(new, note=note)
 
 
 async def regenerate(ctx: Ctx) -> Reply:
-    action = ctx.event
-    assert isinstance(action, Action)
-    view, refusal = await _organizer_view(ctx, "regenerate the weekly post")
+    view, button, refusal = await _organizer_view(ctx, "regenerate the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None and view.draft.id is not None
+    assert view is not None and button is not None
     if view.draft.status != DraftStatus.DRAFT:
         return _closed(view)
+    stale = _stale(view, button)
+    if stale is not None:
+        return stale
+    if view.revision.source == "edited":
+        return drafts.confirm_regenerate(draft=view.draft, edited=view.revision)
+    return await _regenerate(ctx, view)
+
+
+async def _regenerate(ctx: Ctx, view: dg.DraftView, *, replace: bool = False) -> Reply:
+    action = ctx.event
+    assert isinstance(action, Action) and view.draft.id is not None
     try:
         new = await dg.regenerate(ctx.bot, draft_id=view.draft.id, actor_id=action.actor.user_id)
     except dg.DraftClosed:
         fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
         return _closed(fresh or view)
-    return dg.draft_reply(new, note=f"Regenerated as revision {new.revision.number}.")
+    note = f"Regenerated as revision {new.revision.number}."
+    if view.revision.source == "edited":
+        note += (
+            f" Your edit is kept in the history as revision {view.revision.number}; "
+            f"this one, revision {new.revision.number}, is the text Approve publishes."
+        )
+    return dg.draft_reply(new, note=note, replace=replace)
+
+
+async def regenerate_anyway(ctx: Ctx) -> Reply:
+    """The organizer confirmed: regenerate over their manual edit."""
+    view, button, refusal = await _organizer_view(ctx, "regenerate the weekly post")
+    if refusal is not None:
+        return refusal
+    assert view is not None and button is not None
+    if view.draft.status != DraftStatus.DRAFT:
+        return _closed(view)
+    stale = _stale(view, button)
+    if stale is not None:
+        return stale
+    return await _regenerate(ctx, view, replace=True)
+
+
+async def keep_edit(ctx: Ctx) -> Reply:
+    """The organizer kept their edit: show it again, with its buttons."""
+    view, button, refusal = await _organizer_view(ctx, "regenerate the weekly post")
+    if refusal is not None:
+        return refusal
+    assert view is not None and button is not None
+    if view.draft.status != DraftStatus.DRAFT:
+        return _closed(view)
+    stale = _stale(view, button)
+    if stale is not None:
+        return stale
+    return dg.draft_reply(
+        view,
+        note=f"Kept your edit: revision {view.revision.number} is still the text to approve; "
+        "nothing was regenerated.",
+        replace=True,
+    )
 
 
 async def discard(ctx: Ctx) -> Reply:
-    view, refusal = await _organizer_view(ctx, "discard the weekly post")
+    view, _button, refusal = await _organizer_view(ctx, "discard the weekly post")
     if refusal is not None:
         return refusal
     assert view is not None and view.draft.id is not None

@@ -30,8 +30,10 @@ async def _no_followups(reply: Reply) -> None:
 
 
 async def _press(
-    bot: Bot, kind: str, draft_id: int, actor: Actor = ORGANIZER, **fields: str
+    bot: Bot, kind: str, draft_id: int | str, actor: Actor = ORGANIZER, **fields: str
 ) -> Reply:
+    """Press a draft's button; an int is the value of a button from before
+    buttons carried their revision (just the draft id)."""
     event = Action(kind, str(draft_id), actor, PLACE, fields=tuple(fields.items()))
     [reply] = await bot.handle(event, _no_followups)
     return reply
@@ -42,7 +44,19 @@ def _draft_id(reply: Reply) -> int:
     assert [b.action for b in buttons] == [dg.APPROVE, dg.EDIT, dg.REGENERATE, dg.DISCARD]
     assert [b.label for b in buttons] == ["Approve & publish", "Edit", "Regenerate", "Discard"]
     assert len({b.value for b in buttons}) == 1
-    return int(buttons[0].value)
+    return int(buttons[0].value.split(":")[0])
+
+
+def _value(reply: Reply, kind: str = dg.APPROVE) -> str:
+    """The value of one of a reply's buttons (``draft:revision``)."""
+    [button] = [
+        b
+        for blk in reply.blocks
+        if isinstance(blk, Buttons)
+        for b in blk.buttons
+        if b.action == kind
+    ]
+    return button.value
 
 
 def _drafts(bot: Bot) -> list[DigestDraft]:
@@ -254,7 +268,7 @@ async def test_edit_opens_a_form_and_saving_keeps_a_new_revision(
     draft_id = _draft_id(await _say(week_bot))
     opened = await _press(week_bot, dg.EDIT, draft_id)
     form = opened.form
-    assert form is not None and form.action == dg.EDIT_SAVE and form.value == str(draft_id)
+    assert form is not None and form.action == dg.EDIT_SAVE and form.value == f"{draft_id}:1"
     assert form.fields[0].name == "title" and form.fields[1].multiline
     assert len(form.fields) <= 5 and all(f.max_length <= 3000 for f in form.fields)
     original = "\n\n".join(f.initial for f in form.fields[1:])
@@ -268,7 +282,7 @@ async def test_edit_opens_a_form_and_saving_keeps_a_new_revision(
     revs = _revisions(week_bot)
     assert [(r.number, r.source) for r in revs] == [(1, "generated"), (2, "edited")]
     assert revs[0].body != revs[1].body  # the old revision is kept unchanged
-    await _press(week_bot, dg.APPROVE, draft_id)
+    await _press(week_bot, dg.APPROVE, _value(saved))
     [(_, post)] = week_bot.messenger.sent  # type: ignore[attr-defined]
     assert post.blocks[0] == Header("This Week in ML – edited")
     assert "Thanks all, see you Thursday." in to_plain(post)

@@ -23,6 +23,7 @@ from sqlmodel import SQLModel, select
 
 import storage.all_tables  # noqa: F401 (every table in the metadata)
 from bot import digest as dg
+from bot import drafts
 from bot.app import Bot
 from bot.clock import ManualClock
 from bot.events import Action, Actor, Command, Event
@@ -67,6 +68,8 @@ ACTIONS: dict[str, str] = {
     dg.EDIT_SAVE: ORGANIZER,
     dg.REGENERATE: ORGANIZER,
     dg.DISCARD: ORGANIZER,
+    drafts.REGENERATE_ANYWAY: ORGANIZER,
+    drafts.KEEP_EDIT: ORGANIZER,
 }
 
 OLGA = Actor("console", "olga", "Olga", is_admin=True)  # organizer (workspace admin)
@@ -146,7 +149,7 @@ async def world(bot: Bot, sessions_patch: list) -> World:  # type: ignore[type-a
             for blk in reply.blocks
             for b in getattr(blk, "buttons", ())
             if b.action == dg.APPROVE
-        )
+        ).split(":")[0]  # the value is "<draft id>:<revision>"
     )
     return World(bot, draft_id, proposal_b, next_date)
 
@@ -202,6 +205,8 @@ class Op:
     #: Refused for organizers too (someone the bot has never seen can't be
     #: marked away); still refused for a plain member without a change.
     nobody_may: bool = False
+    #: Changes nothing by design (e.g. "Keep my edit"): it must answer, not refuse.
+    read_only: bool = False
 
 
 OPS = [
@@ -230,6 +235,8 @@ OPS = [
     Op("digest save edit", action(dg.EDIT_SAVE, _draft, title="Mine now", body1="Rewritten.")),
     Op("digest regenerate", action(dg.REGENERATE, _draft)),
     Op("digest discard", action(dg.DISCARD, _draft)),
+    Op("digest regenerate anyway", action(drafts.REGENERATE_ANYWAY, _draft)),
+    Op("digest keep edit", action(drafts.KEEP_EDIT, _draft), read_only=True),
 ]
 
 
@@ -291,6 +298,9 @@ async def test_those_allowed_succeed(world: World, op: Op, who: Actor) -> None:
     text = "\n".join(to_plain(r) for r in replies)
     if op.opens_form:
         assert any(r.form is not None for r in replies), f"{op.name}: no form: {text}"
+        return
+    if op.read_only:
+        assert "Only organizers" not in text and "Kept your edit" in text, text
         return
     after = dump(world.bot)
     changed = {t for t in before if before[t] != after.get(t)}
