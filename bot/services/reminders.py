@@ -411,11 +411,12 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
         reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
         return Outbound(place=_place(group, cfg), reply=reply)
     if due.kind == "takeaways":
+        what = _paper_line(session, meeting) if meeting.proposal_id else "today's session"
         reply = Reply(
             blocks=(
                 Text(
                     f"Thanks for coming! What did you take away from "
-                    f"{_paper_line(session, meeting)}? Reply in this thread and react "
+                    f"{what}? Reply in this thread and react "
                     "with 💡 to the points worth keeping; `/takeaways` lists them."
                 ),
             ),
