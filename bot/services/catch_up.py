@@ -51,7 +51,7 @@ class _Item(Protocol):
     def session_id(self) -> int: ...
 
     @property
-    def due_at(self) -> datetime: ...
+    def planned_at(self) -> datetime: ...
 
 
 T = TypeVar("T", bound=_Item)
@@ -69,7 +69,7 @@ def supersede(due: Iterable[T]) -> tuple[list[T], list[tuple[T, T]]]:
     for item in order:
         slot = _slot(item)
         best = latest.get(slot)
-        if best is None or item.due_at >= best.due_at:
+        if best is None or item.planned_at >= best.planned_at:
             latest[slot] = item
     keep = {id(v) for v in latest.values()}
     send = [d for d in order if id(d) in keep]

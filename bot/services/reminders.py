@@ -69,6 +69,12 @@ class Due:
     #: After this, the message is pointless: skip it instead of sending.
     stale_at: datetime
     offset_minutes: int = 0
+    #: When it was first due, if ``due_at`` was moved on (a retry).
+    first_due: datetime | None = None
+
+    @property
+    def planned_at(self) -> datetime:
+        return self.first_due or self.due_at
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,7 @@ def pending(*, session: Session, now: datetime) -> list[Due]:
                     max(d.due_at, as_utc(claim.next_attempt_at)),
                     d.stale_at,
                     d.offset_minutes,
+                    d.due_at,
                 )
             )
     return sorted(out, key=lambda d: d.due_at)
@@ -515,7 +522,7 @@ async def _deliver(bot: Bot, item: Due, now: datetime) -> Sent | None:
         await bot.db(finish, key=item.key, now=now, status="nothing")
         return None
     await bot.db(finish, key=item.key, now=now)
-    return Sent(item.key, item.kind, item.session_id, now > item.due_at)
+    return Sent(item.key, item.kind, item.session_id, now > item.planned_at)
 
 
 async def _send(bot: Bot, item: Due, out: Outbound) -> None:
