@@ -31,15 +31,16 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.cards import abs_url, paper_card, title_of
+from bot.cards import paper_card, title_of
 from bot.clock import as_utc
 from bot.events import Place
-from bot.markup import bold, esc, link, mention
+from bot.markup import esc, mention
 from bot.messenger import DeliveryError
-from bot.replies import Button, Buttons, Context, Fields, Header, Reply, Text
-from bot.services import catch_up, rotation, schedule
+from bot.replies import Context, Fields, Header, Reply, Text
+from bot.services import catch_up, presenter_messages, rotation, schedule
 from bot.services import proposals as proposals_svc
 from bot.services.claims import MAX_ATTEMPTS, claim, expire_leases, finish, lease_ends, release
+from bot.services.presenter_messages import PRESENT_PICK, paper_line, when_text
 from storage.schedule_tables import Delivery, GroupSettings, MeetingSession, SessionStatus
 from storage.tables import Group, Member
 
@@ -48,13 +49,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PRESENT_PICK = "present_pick"
 #: How long a takeaways prompt may still go out after it was due.
 TAKEAWAYS_GRACE = timedelta(days=1)
 #: On a clean stop, how long a delivery already under way may take to finish
 #: before its claim is handed back (see :func:`run_due`).
 STOP_GRACE_SECONDS = 10.0
-__all__ = ["MAX_ATTEMPTS", "claim", "finish", "release"]
+__all__ = ["MAX_ATTEMPTS", "PRESENT_PICK", "claim", "finish", "release", "when_text"]
 
 
 @dataclass(frozen=True)
@@ -254,12 +254,6 @@ def _place(group: Group, cfg: GroupSettings, thread: str | None = None) -> Place
     return Place(group.platform, group.workspace, cfg.announce_channel or group.channel, thread)
 
 
-def when_text(meeting: MeetingSession, cfg: GroupSettings) -> str:
-    tz = schedule.zone(cfg.timezone or "UTC")
-    local = as_utc(meeting.starts_at).astimezone(tz)
-    return f"{local:%a %d %b %Y, %H:%M} {tz.key}"
-
-
 def _presenter(session: Session, meeting: MeetingSession) -> Member | None:
     if meeting.presenter_member_id is None:
         return None
@@ -272,15 +266,6 @@ def _who(member: Member | None) -> str:
     return mention(member.user_id)
 
 
-def _paper_line(session: Session, meeting: MeetingSession) -> str:
-    if meeting.proposal_id is None:
-        return "_not chosen yet_"
-    e = proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
-    if e is None:
-        return "_not chosen yet_"
-    return link(title_of(e.paper), abs_url(e.paper))
-
-
 def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
     """Build the message for a claimed delivery (and apply what it implies:
     the deadline assigns a paper, a nudge fixes the presenter)."""
@@ -291,103 +276,17 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
         return None
     presenter = _presenter(session, meeting)
     when = when_text(meeting, cfg)
-    if due.kind == "nudge":
+    if due.kind in ("nudge", "deadline", "assigned"):
         if presenter is None:
             return None
-        meeting.pinned = True
-        session.add(meeting)
-        blocks: list[object] = [
-            Header("You present at the reading group"),
-            Text(f"You're presenting on **{esc(when)}**."),
-        ]
-        if meeting.proposal_id is not None:
-            # it may have been picked before this presenter got the session (an
-            # away or a leave moved it): say how to change it
-            blocks.append(
-                Text(
-                    f"Your paper: {_paper_line(session, meeting)}. All set; to present "
-                    "another one, use `/present <arXiv link or id>`."
-                )
-            )
-        else:
-            top, _total = proposals_svc.queue(session=session, group_id=group.id or 0, limit=3)
-            if top:
-                blocks.append(
-                    Text(
-                        "Pick a paper from the top of the queue, or use "
-                        "`/present <arXiv link or id>` for another one:"
-                    )
-                )
-                for e in top:
-                    blocks.append(
-                        Text(
-                            f"{link(title_of(e.paper), abs_url(e.paper))} "
-                            f"({e.votes} vote{'s' if e.votes != 1 else ''})"
-                        )
-                    )
-                blocks.append(
-                    Buttons(
-                        tuple(
-                            Button(f"Present #{i}", PRESENT_PICK, str(e.proposal.id), "primary")
-                            for i, e in enumerate(top, start=1)
-                        )
-                    )
-                )
-            else:
-                blocks.append(
-                    Text("The queue is empty: choose a paper with `/present <arXiv link or id>`.")
-                )
-            if now < catch_up.deadline_of(meeting.starts_at, cfg.pick_deadline_hours):
-                rule = (
-                    f"If nothing is picked {cfg.pick_deadline_hours} h before the session, "
-                    "the top-voted paper is assigned."
-                )
-            else:
-                rule = (
-                    "The pick deadline has passed: unless you choose one, the top-voted "
-                    "paper is assigned to you as soon as the queue has one."
-                )
-            blocks.append(Context(rule))
-        reply = Reply(blocks=tuple(blocks), fallback_text=f"You present on {when}")  # type: ignore[arg-type]
-        return Outbound(direct_to=(group.platform, group.workspace, presenter.user_id), reply=reply)
-    if due.kind in ("deadline", "assigned"):
-        # The paper itself is assigned by catch_up.auto_pick on every pass; this
-        # only tells the presenter (who may not have had the nudge: see
-        # catch_up.supersede), so it says that they present, and when.
-        if presenter is None:
-            return None
-        if due.kind == "deadline":
-            if meeting.proposal_id is not None:
-                return None
-            text = (
-                f"You present on {esc(when)} and no paper is chosen yet; the queue is "
-                "empty. Choose one with `/present <arXiv link or id>`. Until the session "
-                "starts, the first paper proposed is assigned to you, and you'll be told."
-            )
-        else:
-            picked = (
-                proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
-                if meeting.proposal_id is not None
-                else None
-            )
-            if picked is None or meeting.paper_chosen_by != "deadline":
-                return None
-            why = (
-                "No paper was picked by the deadline"
-                if as_utc(meeting.created_at) < due.due_at
-                else "No paper was chosen"
-            )
-            text = (
-                f"You present on {esc(when)}. {why}, so the top-voted one is yours: "
-                f"{bold(link(title_of(picked.paper), abs_url(picked.paper)))}. "
-                "Prefer another? `/present <arXiv link or id>`."
-            )
-        meeting.pinned = True
-        session.add(meeting)
-        return Outbound(
-            direct_to=(group.platform, group.workspace, presenter.user_id),
-            reply=Reply(blocks=(Text(text),)),
+        reply = presenter_messages.compose(
+            session=session, kind=due.kind, meeting=meeting, cfg=cfg, due_at=due.due_at, now=now
         )
+        if reply is None:
+            return None
+        meeting.pinned = True  # told: the fairness pass leaves this presenter alone
+        session.add(meeting)
+        return Outbound(direct_to=(group.platform, group.workspace, presenter.user_id), reply=reply)
     if due.kind == "channel":
         soon = catch_up.soon_text(as_utc(meeting.starts_at) - now, due.offset_minutes)
         blocks = [
@@ -396,7 +295,7 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
                 (
                     ("When", esc(when)),
                     ("Presenter", _who(presenter)),
-                    ("Paper", _paper_line(session, meeting)),
+                    ("Paper", paper_line(session, meeting)),
                 )
             ),
         ]
@@ -418,7 +317,7 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
         reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
         return Outbound(place=_place(group, cfg), reply=reply)
     if due.kind == "takeaways":
-        what = _paper_line(session, meeting) if meeting.proposal_id else "today's session"
+        what = paper_line(session, meeting) if meeting.proposal_id else "today's session"
         reply = Reply(
             blocks=(
                 Text(

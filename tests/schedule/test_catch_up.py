@@ -101,9 +101,7 @@ async def test_with_nobody_in_the_rotation_the_reminder_waits_then_says_how_to_v
     _clock(sbot).set(SET_AT)
     assert "meets every" in await org(sbot, '/readgroup config meeting "Tue 18:25 UTC"')
     sent = await run_until(sbot, datetime(2026, 12, 1, 18, 24, tzinfo=UTC))
-    assert [(at.strftime("%H:%M"), s.key) for at, s in sent] == [
-        ("18:15", "session:1:channel-1h")
-    ]
+    assert [(at.strftime("%H:%M"), s.key) for at, s in sent] == [("18:15", "session:1:channel-1h")]
     [(_place, reply)] = _rec(sbot).posts
     text = to_plain(reply)
     assert text.splitlines()[0] == "Reading group in 10 minutes"

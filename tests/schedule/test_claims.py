@@ -118,7 +118,7 @@ async def test_a_stop_while_a_send_is_under_way_lets_it_finish(sbot: Bot) -> Non
 async def test_closing_the_bot_mid_pass_finishes_the_delivery(sbot: Bot) -> None:
     """The console's input ending (or a server stopping) closes the bot while
     the scheduler is in the middle of a pass."""
-    sid, starts = await _group_before_the_hour(sbot)
+    sid, _starts = await _group_before_the_hour(sbot)
     key = f"session:{sid}:channel-1h"
     rec = SlowRecorder(delay=0.3)
     sbot.messenger = rec
