@@ -99,18 +99,21 @@ class ScheduleRunner:
             self.scheduler.shutdown(wait=False)
 
     async def stop(self, grace: float | None = None) -> None:
-        """No new passes; give the one under way ``grace`` seconds to finish."""
+        """No new passes; give the one under way ``grace`` seconds to finish,
+        then shut the scheduler down. (Shutting down first would cancel the
+        pass: APScheduler's asyncio executor cancels the jobs it is running.)"""
         self.stopping = True
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if self._lock.locked():
+            wait = reminders.STOP_GRACE_SECONDS if grace is None else grace
+            try:
+                await asyncio.wait_for(self._lock.acquire(), wait)
+            except TimeoutError:
+                log.warning("a reminder pass was still running after %.0f s at shutdown", wait)
+            else:
+                self._lock.release()
         self.shutdown()
-        if not self._lock.locked():
-            return
-        wait = reminders.STOP_GRACE_SECONDS if grace is None else grace
-        try:
-            await asyncio.wait_for(self._lock.acquire(), wait)
-        except TimeoutError:
-            log.warning("a reminder pass was still running after %.0f s at shutdown", wait)
-            return
-        self._lock.release()
 
 
 def start_scheduler(bot: Bot) -> ScheduleRunner:
