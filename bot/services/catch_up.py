@@ -30,11 +30,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.clock import as_utc
 from bot.services import proposals as proposals_svc
 from bot.services import schedule
+from storage.schedule_tables import Delivery, MeetingSession
+from storage.tables import Proposal
 
 #: A channel reminder of a session with no presenter waits at most until this
 #: long before the start, for someone to join the rotation.
@@ -138,3 +140,35 @@ def auto_pick(*, session: Session, group_id: int, now: datetime) -> list[int]:
         assert meeting.id is not None
         assigned.append(meeting.id)
     return assigned
+
+
+def told_before(*, session: Session, session_ids: Iterable[int]) -> set[int]:
+    """Sessions whose deadline pick was already told to the presenter by the
+    deadline message itself (as the bot did before the pick kept trying: it
+    assigned and told in one go), so no separate "assigned" notice is due.
+
+    The deadline message now only ever says the queue was empty, and an
+    assignment comes in a later pass; one sent at the very moment the paper
+    was assigned is the old combined message.
+    """
+    ids = list(session_ids)
+    if not ids:
+        return set()
+    rows = session.exec(
+        select(MeetingSession.id, Delivery.sent_at, Proposal.status_changed_at)
+        .join(Delivery, col(Delivery.session_id) == MeetingSession.id)
+        .join(Proposal, col(Proposal.id) == MeetingSession.proposal_id)
+        .where(
+            col(MeetingSession.id).in_(ids),
+            col(Delivery.key).in_([f"session:{i}:deadline" for i in ids]),
+            Delivery.status == "sent",
+        )
+    ).all()
+    return {
+        int(sid)
+        for sid, sent_at, changed in rows
+        if sid is not None
+        and sent_at is not None
+        and changed is not None
+        and as_utc(sent_at) >= as_utc(changed)
+    }

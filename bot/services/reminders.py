@@ -178,8 +178,14 @@ def pending(*, session: Session, now: datetime) -> list[Due]:
     taken: dict[str, Delivery] = {
         d.key: d for d in session.exec(select(Delivery).where(col(Delivery.key).in_(keys))).all()
     }
+    legacy = catch_up.told_before(
+        session=session,
+        session_ids={d.session_id for d in items if d.kind == "assigned" and d.key not in taken},
+    )
     out: list[Due] = []
     for d in items:
+        if d.kind == "assigned" and d.session_id in legacy:
+            continue
         claim = taken.get(d.key)
         if claim is None:
             out.append(d)

@@ -148,3 +148,49 @@ async def test_an_empty_queue_at_the_deadline_is_retried_until_a_proposal_is_ass
     sent = await run_until(sbot, starts)
     assert all("assigned" not in s.key and "deadline" not in s.key for _, s in sent)
     assert any("Late But Welcome" in to_plain(r) for _, r in _rec(sbot).posts)
+
+
+async def test_a_pick_told_by_the_old_combined_deadline_message_is_not_told_again(
+    sbot: Bot,
+) -> None:
+    """Upgrading: the bot used to assign and tell in the one deadline message."""
+    from bot.services import schedule
+    from storage.tables import Proposal
+
+    _clock(sbot).set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    await cmd(sbot, "/rotation join", user="alice")
+    assert "meets every" in await org(sbot, '/readgroup config meeting "Thu 18:25 UTC"')
+    first = (await _sessions(sbot))[0]
+    deadline = first.starts_at.replace(tzinfo=UTC) - timedelta(hours=48)
+
+    def old_deadline_pass(*, session):  # type: ignore[no-untyped-def]
+        group = session.exec(select(Group)).one()
+        alice = session.exec(select(Member).where(Member.user_id == "alice")).one()
+        pid = seed_paper(
+            session=session,
+            group=group,
+            member=alice,
+            arxiv_id="2612.00003",
+            title="Old",
+            now=deadline,
+        )
+        meeting = session.get(MeetingSession, first.id)
+        proposal = session.get(Proposal, pid)
+        schedule.assign_paper(
+            session=session, meeting=meeting, proposal=proposal, by="deadline", now=deadline
+        )
+        session.add(
+            Delivery(
+                key=f"session:{first.id}:deadline",
+                session_id=first.id,
+                status="sent",
+                claimed_at=deadline,
+                sent_at=deadline,
+                attempts=1,
+            )
+        )
+
+    await sbot.db(old_deadline_pass)
+    _clock(sbot).set(deadline + timedelta(minutes=30))
+    sent = await run_due(sbot)
+    assert not [s for s in sent if s.kind in ("assigned", "deadline")]
