@@ -406,14 +406,18 @@ async def _deliver(bot: Bot, item: Due, now: datetime) -> Sent | None:
     """Claim, compose, send and record one message."""
     if not await bot.db(claim, due=item, now=now):
         return None  # another replica (or an earlier run) has it
+    posted: list[bool] = []
     try:
         out = await bot.db(compose, due=item, now=now)
         if out is not None and out.reply is not None:
-            await _send(bot, item, out)
+            await _send(bot, item, out, posted)
     except asyncio.CancelledError:
         # Synchronous on purpose: a second cancellation must not stop it halfway.
-        bot.db_sync(release, key=item.key, now=now)
-        log.warning("stopped before %s was sent; released its claim for the next run", item.key)
+        if posted:  # it is out (only opening its thread was cut off): never twice
+            bot.db_sync(finish, key=item.key, now=now)
+        else:
+            bot.db_sync(release, key=item.key, now=now)
+            log.warning("stopped before %s was sent; released its claim", item.key)
         raise
     except DeliveryError as exc:
         log.warning("could not deliver %s (%s); will retry", item.key, exc)
@@ -430,14 +434,17 @@ async def _deliver(bot: Bot, item: Due, now: datetime) -> Sent | None:
     return Sent(item.key, item.kind, item.session_id, now > item.planned_at)
 
 
-async def _send(bot: Bot, item: Due, out: Outbound) -> None:
+async def _send(bot: Bot, item: Due, out: Outbound, posted: list[bool]) -> None:
+    """Send ``out``; appends to ``posted`` once the platform has the message."""
     assert out.reply is not None
     if out.direct_to is not None:
         platform, workspace, user_id = out.direct_to
         await bot.messenger.direct(platform, workspace, user_id, out.reply)
+        posted.append(True)
         return
     assert out.place is not None
     message_id = await bot.messenger.post(out.place, out.reply)
+    posted.append(True)
     if out.open_thread and message_id:
         try:
             thread_id = await bot.messenger.open_thread(out.place, message_id, out.open_thread)

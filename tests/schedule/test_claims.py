@@ -189,3 +189,67 @@ async def test_a_claim_cut_off_twice_is_marked_lost_and_logged(
     assert key not in [s.key for s in sent]
     assert await _status(later, key) == "lost"
     assert any(key in r.message and "not resending" in r.message for r in caplog.records)
+
+
+@dataclass
+class HangingThreads(Recorder):
+    """Posts go through; opening a thread on them never returns."""
+
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
+        self.entered.set()
+        await asyncio.Event().wait()
+        return None
+
+
+async def test_a_stop_after_the_card_is_posted_never_posts_it_again(
+    sbot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services import schedule
+    from storage.tables import Group, Member, Proposal
+    from tests.schedule.conftest import seed_paper
+
+    monkeypatch.setattr(reminders, "STOP_GRACE_SECONDS", 0.2)
+    assert "meets every" in await org(sbot, '/readgroup config meeting "Thu 16:00 Europe/Berlin"')
+    await cmd(sbot, "/rotation join", user="alice")
+
+    def pick(*, session):  # type: ignore[no-untyped-def]
+        group = session.exec(select(Group)).one()
+        alice = session.exec(select(Member).where(Member.user_id == "alice")).one()
+        meeting = session.exec(
+            select(MeetingSession).order_by(MeetingSession.starts_at)  # type: ignore[arg-type]
+        ).first()
+        pid = seed_paper(
+            session=session,
+            group=group,
+            member=alice,
+            arxiv_id="2601.00009",
+            title="Card",
+            now=sbot.clock.now(),
+        )
+        schedule.assign_paper(
+            session=session,
+            meeting=meeting,
+            proposal=session.get(Proposal, pid),
+            by="presenter",
+            now=sbot.clock.now(),
+        )
+        return meeting.id, meeting.starts_at.replace(tzinfo=UTC)
+
+    sid, starts = await sbot.db(pick)
+    await run_until(sbot, starts - timedelta(days=1, minutes=1))
+    assert isinstance(sbot.clock, ManualClock)
+    sbot.clock.set(starts - timedelta(days=1))
+    rec = HangingThreads()
+    sbot.messenger = rec
+    task = asyncio.ensure_future(run_due(sbot))
+    await asyncio.wait_for(rec.entered.wait(), 5)  # the card is posted
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    key = f"session:{sid}:channel-1d"
+    assert await _status(sbot, key) == "sent" and len(rec.posts) == 1
+    after = _restarted(sbot, starts - timedelta(hours=23))
+    assert key not in [s.key for s in await run_due(after)]
+    assert after.messenger.posts == []  # type: ignore[attr-defined]
