@@ -6,6 +6,12 @@ derived from the database at start, after every run and after every change
 (:func:`changed`), and a periodic safety tick covers anything missed (a
 change made by another replica, a clock jump). Exactly-once delivery comes
 from the claims in the database, not from the scheduler.
+
+Stopping (the bot closing: the console's input ended, a server shutting
+down) waits a bounded time for a pass under way, so a reminder being sent is
+finished and recorded rather than cut off between its claim and its send
+(see :func:`bot.services.reminders.run_due` for what happens if the wait runs
+out).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.services import reminders
 from bot.services.reminders import Sent, next_wakeup, run_due
 
 if TYPE_CHECKING:
@@ -38,6 +45,7 @@ class ScheduleRunner:
         self._lock = asyncio.Lock()
         self.runs = 0
         self.last_sent: list[Sent] = []
+        self.stopping = False
 
     def start(self) -> None:
         self.scheduler.start()
@@ -54,15 +62,20 @@ class ScheduleRunner:
 
     async def tick(self) -> None:
         """Run what is due, then arm the wake-up for the next due time."""
+        if self.stopping:
+            return
         async with self._lock:
+            if self.stopping:
+                return
             try:
                 self.last_sent = await run_due(self.bot)
                 wake = await self.bot.db(next_wakeup, now=self.bot.clock.now())
             except Exception:
                 log.exception("reminder run failed; the safety tick will try again")
                 return
-            self._arm(wake)
             self.runs += 1
+            if not self.stopping:
+                self._arm(wake)
 
     def _arm(self, when: datetime | None) -> None:
         if when is None:
@@ -85,6 +98,23 @@ class ScheduleRunner:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    async def stop(self, grace: float | None = None) -> None:
+        """No new passes; give the one under way ``grace`` seconds to finish,
+        then shut the scheduler down. (Shutting down first would cancel the
+        pass: APScheduler's asyncio executor cancels the jobs it is running.)"""
+        self.stopping = True
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if self._lock.locked():
+            wait = reminders.STOP_GRACE_SECONDS if grace is None else grace
+            try:
+                await asyncio.wait_for(self._lock.acquire(), wait)
+            except TimeoutError:
+                log.warning("a reminder pass was still running after %.0f s at shutdown", wait)
+            else:
+                self._lock.release()
+        self.shutdown()
+
 
 def start_scheduler(bot: Bot) -> ScheduleRunner:
     """Start the reminder scheduler for a bot (inside its running event loop)."""
@@ -96,11 +126,12 @@ def start_scheduler(bot: Bot) -> ScheduleRunner:
 
 
 async def _lifetime(runner: ScheduleRunner) -> None:
-    """Shut the scheduler down when the bot closes (its tasks are cancelled)."""
+    """Stop the scheduler when the bot closes (its tasks are cancelled),
+    letting a pass under way finish first."""
     try:
         await asyncio.Event().wait()
     finally:
-        runner.shutdown()
+        await runner.stop()
 
 
 def runner_of(bot: Bot) -> ScheduleRunner | None:

@@ -116,7 +116,9 @@ class Delivery(SQLModel, table=True):
     ``status``: claimed (being sent), sent, retry (the platform refused; try
     again at ``next_attempt_at``), skipped (missed while down; logged),
     nothing (nothing left to say), failed (gave up), lost (the sender died
-    between claim and send: not resent).
+    between claim and send twice: see ``bot.services.claims``).
+    ``lease_expiries`` counts the claims of this key that ran out because
+    their sender died; the first is retried, a second one is lost.
     """
 
     __tablename__ = "deliveries"
@@ -129,6 +131,9 @@ class Delivery(SQLModel, table=True):
     claimed_at: datetime = Field(sa_column=_ts())
     sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    lease_expiries: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     error: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
 
 

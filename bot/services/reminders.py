@@ -7,31 +7,40 @@ sending it (an INSERT that fails on conflict), sends it, and records the
 outcome. A restart or a second replica therefore never sends twice. The
 APScheduler part (:mod:`bot.scheduler`) only decides when to call it.
 
-Rules for reminders missed while the bot was down: a reminder before a
-session is sent once, late, if the session has not started; otherwise it is
-skipped (recorded as ``skipped`` and logged). A takeaways prompt is sent late
-up to a day after it was due.
+Rules for reminders whose time has passed (the bot was down, or the
+session came into being late, e.g. the meeting was set 19 minutes before it
+starts): a reminder before a session is sent once, late, if the session has
+not started, otherwise it is skipped (recorded as ``skipped`` and logged); of
+several due at once for the same session and audience only the latest-due is
+sent, worded with the time really left ("in 19 minutes"), and the others are
+skipped as superseded; messages that name the presenter wait for the session
+to have one. The pick deadline keeps assigning until the session starts. See
+:mod:`bot.services.catch_up` for the details and :mod:`bot.services.claims`
+for what happens to a claim whose sender stops or dies. A takeaways prompt is
+sent late up to a day after it was due.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.cards import abs_url, paper_card, title_of
+from bot.cards import paper_card, title_of
 from bot.clock import as_utc
 from bot.events import Place
-from bot.markup import bold, esc, link, mention
+from bot.markup import esc, mention
 from bot.messenger import DeliveryError
-from bot.replies import Button, Buttons, Context, Fields, Header, Reply, Text
+from bot.replies import Context, Fields, Header, Reply, Text
+from bot.services import catch_up, presenter_messages, rotation, schedule
 from bot.services import proposals as proposals_svc
-from bot.services import rotation, schedule
+from bot.services.claims import MAX_ATTEMPTS, claim, expire_leases, finish, lease_ends, release
+from bot.services.presenter_messages import PRESENT_PICK, paper_line, when_text
 from storage.schedule_tables import Delivery, GroupSettings, MeetingSession, SessionStatus
 from storage.tables import Group, Member
 
@@ -40,10 +49,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PRESENT_PICK = "present_pick"
 #: How long a takeaways prompt may still go out after it was due.
 TAKEAWAYS_GRACE = timedelta(days=1)
-MAX_ATTEMPTS = 8
+#: On a clean stop, how long a delivery already under way may take to finish
+#: before its claim is handed back (see :func:`run_due`).
+STOP_GRACE_SECONDS = 10.0
+__all__ = ["MAX_ATTEMPTS", "PRESENT_PICK", "claim", "finish", "release", "when_text"]
 
 
 @dataclass(frozen=True)
@@ -51,13 +62,19 @@ class Due:
     """One scheduled message a session implies."""
 
     key: str
-    kind: str  # nudge | deadline | channel | takeaways
+    kind: str  # nudge | deadline | assigned | channel | takeaways
     session_id: int
     group_id: int
     due_at: datetime
     #: After this, the message is pointless: skip it instead of sending.
     stale_at: datetime
     offset_minutes: int = 0
+    #: When it was first due, if ``due_at`` was moved on (a retry).
+    first_due: datetime | None = None
+
+    @property
+    def planned_at(self) -> datetime:
+        return self.first_due or self.due_at
 
 
 @dataclass(frozen=True)
@@ -82,8 +99,10 @@ def implied(meeting: MeetingSession, cfg: GroupSettings) -> list[Due]:
     starts = as_utc(meeting.starts_at)
     sid, gid = meeting.id, meeting.group_id
     out: list[Due] = []
+    presenter = meeting.presenter_member_id
+    deadline = catch_up.deadline_of(starts, cfg.pick_deadline_hours)
     if meeting.status == SessionStatus.SCHEDULED:
-        if meeting.presenter_member_id is not None:
+        if presenter is not None:
             out.append(
                 Due(
                     f"session:{sid}:nudge:{meeting.presenter_member_id}",
@@ -94,25 +113,33 @@ def implied(meeting: MeetingSession, cfg: GroupSettings) -> list[Due]:
                     starts,
                 )
             )
-        if meeting.proposal_id is None:
+        # The presenter's messages about the paper wait for a presenter.
+        if meeting.proposal_id is None and presenter is not None:
+            out.append(Due(f"session:{sid}:deadline", "deadline", sid, gid, deadline, starts))
+        if meeting.paper_chosen_by == "deadline" and presenter is not None:
+            # assigned at or after the deadline (auto_pick): tell the presenter
             out.append(
                 Due(
-                    f"session:{sid}:deadline",
-                    "deadline",
+                    f"session:{sid}:assigned:{meeting.proposal_id}",
+                    "assigned",
                     sid,
                     gid,
-                    starts - timedelta(hours=cfg.pick_deadline_hours),
+                    deadline + timedelta(seconds=1),
                     starts,
                 )
             )
+        hold = starts - catch_up.HOLD_FOR_PRESENTER
         for minutes in sorted(set(cfg.reminder_minutes or []), reverse=True):
+            at = starts - timedelta(minutes=minutes)
+            if presenter is None:
+                at = max(at, hold)  # give the rotation a moment to name someone
             out.append(
                 Due(
                     f"session:{sid}:channel-{offset_label(minutes)}",
                     "channel",
                     sid,
                     gid,
-                    starts - timedelta(minutes=minutes),
+                    at,
                     starts,
                     minutes,
                 )
@@ -151,8 +178,14 @@ def pending(*, session: Session, now: datetime) -> list[Due]:
     taken: dict[str, Delivery] = {
         d.key: d for d in session.exec(select(Delivery).where(col(Delivery.key).in_(keys))).all()
     }
+    legacy = catch_up.told_before(
+        session=session,
+        session_ids={d.session_id for d in items if d.kind == "assigned" and d.key not in taken},
+    )
     out: list[Due] = []
     for d in items:
+        if d.kind == "assigned" and d.session_id in legacy:
+            continue
         claim = taken.get(d.key)
         if claim is None:
             out.append(d)
@@ -166,6 +199,7 @@ def pending(*, session: Session, now: datetime) -> list[Due]:
                     max(d.due_at, as_utc(claim.next_attempt_at)),
                     d.stale_at,
                     d.offset_minutes,
+                    d.due_at,
                 )
             )
     return sorted(out, key=lambda d: d.due_at)
@@ -183,6 +217,9 @@ def next_wakeup(*, session: Session, now: datetime) -> datetime | None:
     ).one()
     if ends is not None:
         times.append(as_utc(ends))
+    lease = lease_ends(session=session, now=now)
+    if lease is not None:
+        times.append(max(lease, now))
     return min(times) if times else None
 
 
@@ -194,6 +231,7 @@ def maintain(*, session: Session, now: datetime) -> None:
         schedule.finish_started(session=session, group_id=group.id, now=now)
         schedule.materialise(session=session, group_id=group.id, now=now)
         rotation.plan(session=session, group_id=group.id, now=now)
+        catch_up.auto_pick(session=session, group_id=group.id, now=now)
 
 
 def refresh_group(*, session: Session, group_id: int, now: datetime) -> None:
@@ -202,56 +240,6 @@ def refresh_group(*, session: Session, group_id: int, now: datetime) -> None:
     schedule.finish_started(session=session, group_id=group_id, now=now)
     schedule.materialise(session=session, group_id=group_id, now=now)
     rotation.plan(session=session, group_id=group_id, now=now)
-
-
-# --- claims ---------------------------------------------------------------
-
-
-def claim(*, session: Session, due: Due, now: datetime, status: str = "claimed") -> bool:
-    """Take the duty of sending ``due``; True for exactly one caller ever
-    (or, for a retry, for one caller per attempt)."""
-    existing = session.exec(select(Delivery).where(Delivery.key == due.key)).first()
-    if existing is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    Delivery(
-                        key=due.key,
-                        session_id=due.session_id,
-                        status=status,
-                        claimed_at=now,
-                        attempts=1,
-                    )
-                )
-                session.flush()
-        except IntegrityError:
-            return False
-        return True
-    if existing.status != "retry":
-        return False
-    result = session.execute(
-        sa.update(Delivery)
-        .where(col(Delivery.key) == due.key, col(Delivery.status) == "retry")
-        .values(status=status, claimed_at=now, attempts=Delivery.attempts + 1)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
-def finish(
-    *, session: Session, key: str, now: datetime, error: str = "", status: str = "sent"
-) -> None:
-    """Record how a claimed delivery ended: sent, nothing (nothing to say any
-    more), or an error (retried with backoff, up to ``MAX_ATTEMPTS``)."""
-    row = session.exec(select(Delivery).where(Delivery.key == key)).one()
-    if not error:
-        row.status, row.sent_at, row.error = status, now, ""
-    elif row.attempts >= MAX_ATTEMPTS:
-        row.status, row.error = "failed", error
-        log.error("giving up on %s after %d attempts: %s", key, row.attempts, error)
-    else:
-        row.status, row.error = "retry", error
-        row.next_attempt_at = now + timedelta(minutes=min(2 ** (row.attempts - 1), 30))
-    session.add(row)
 
 
 # --- what each message says -------------------------------------------------
@@ -272,12 +260,6 @@ def _place(group: Group, cfg: GroupSettings, thread: str | None = None) -> Place
     return Place(group.platform, group.workspace, cfg.announce_channel or group.channel, thread)
 
 
-def when_text(meeting: MeetingSession, cfg: GroupSettings) -> str:
-    tz = schedule.zone(cfg.timezone or "UTC")
-    local = as_utc(meeting.starts_at).astimezone(tz)
-    return f"{local:%a %d %b %Y, %H:%M} {tz.key}"
-
-
 def _presenter(session: Session, meeting: MeetingSession) -> Member | None:
     if meeting.presenter_member_id is None:
         return None
@@ -285,16 +267,9 @@ def _presenter(session: Session, meeting: MeetingSession) -> Member | None:
 
 
 def _who(member: Member | None) -> str:
-    return mention(member.user_id) if member is not None else "_nobody yet_"
-
-
-def _paper_line(session: Session, meeting: MeetingSession) -> str:
-    if meeting.proposal_id is None:
-        return "_not chosen yet_"
-    e = proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
-    if e is None:
-        return "_not chosen yet_"
-    return link(title_of(e.paper), abs_url(e.paper))
+    if member is None:
+        return "_nobody yet_: join with `/rotation join` to present"
+    return mention(member.user_id)
 
 
 def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
@@ -307,95 +282,26 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
         return None
     presenter = _presenter(session, meeting)
     when = when_text(meeting, cfg)
-    if due.kind == "nudge":
+    if due.kind in ("nudge", "deadline", "assigned"):
         if presenter is None:
             return None
-        meeting.pinned = True
-        session.add(meeting)
-        blocks: list[object] = [
-            Header("You present at the reading group"),
-            Text(f"You're presenting on **{esc(when)}**."),
-        ]
-        if meeting.proposal_id is not None:
-            # it may have been picked before this presenter got the session (an
-            # away or a leave moved it): say how to change it
-            blocks.append(
-                Text(
-                    f"Your paper: {_paper_line(session, meeting)}. All set; to present "
-                    "another one, use `/present <arXiv link or id>`."
-                )
-            )
-        else:
-            top, _total = proposals_svc.queue(session=session, group_id=group.id or 0, limit=3)
-            if top:
-                blocks.append(
-                    Text(
-                        "Pick a paper from the top of the queue, or use "
-                        "`/present <arXiv link or id>` for another one:"
-                    )
-                )
-                for e in top:
-                    blocks.append(
-                        Text(
-                            f"{link(title_of(e.paper), abs_url(e.paper))} "
-                            f"({e.votes} vote{'s' if e.votes != 1 else ''})"
-                        )
-                    )
-                blocks.append(
-                    Buttons(
-                        tuple(
-                            Button(f"Present #{i}", PRESENT_PICK, str(e.proposal.id), "primary")
-                            for i, e in enumerate(top, start=1)
-                        )
-                    )
-                )
-            else:
-                blocks.append(
-                    Text("The queue is empty: choose a paper with `/present <arXiv link or id>`.")
-                )
-            blocks.append(
-                Context(
-                    f"If nothing is picked {cfg.pick_deadline_hours} h before the session, "
-                    "the top-voted paper is assigned."
-                )
-            )
-        reply = Reply(blocks=tuple(blocks), fallback_text=f"You present on {when}")  # type: ignore[arg-type]
-        return Outbound(direct_to=(group.platform, group.workspace, presenter.user_id), reply=reply)
-    if due.kind == "deadline":
-        if meeting.proposal_id is not None:
-            return None
-        top, _ = proposals_svc.queue(session=session, group_id=group.id or 0, limit=1)
-        if not top:
-            text = (
-                f"Nobody picked a paper for {esc(when)} and the queue is empty. "
-                "Choose one with `/present <arXiv link or id>`."
-            )
-        else:
-            schedule.assign_paper(
-                session=session, meeting=meeting, proposal=top[0].proposal, by="deadline", now=now
-            )
-            text = (
-                f"No paper was picked by the deadline, so the top-voted one is yours for "
-                f"{esc(when)}: {bold(link(title_of(top[0].paper), abs_url(top[0].paper)))}. "
-                "Prefer another? `/present <arXiv link or id>`."
-            )
-        if presenter is None:
-            return None
-        return Outbound(
-            direct_to=(group.platform, group.workspace, presenter.user_id),
-            reply=Reply(blocks=(Text(text),)),
+        reply = presenter_messages.compose(
+            session=session, kind=due.kind, meeting=meeting, cfg=cfg, due_at=due.due_at, now=now
         )
+        if reply is None:
+            return None
+        meeting.pinned = True  # told: the fairness pass leaves this presenter alone
+        session.add(meeting)
+        return Outbound(direct_to=(group.platform, group.workspace, presenter.user_id), reply=reply)
     if due.kind == "channel":
-        soon = "in 1 hour" if due.offset_minutes == 60 else f"in {offset_label(due.offset_minutes)}"
-        if due.offset_minutes == 24 * 60:
-            soon = "tomorrow"
+        soon = catch_up.soon_text(as_utc(meeting.starts_at) - now, due.offset_minutes)
         blocks = [
             Header(f"Reading group {soon}"),
             Fields(
                 (
                     ("When", esc(when)),
                     ("Presenter", _who(presenter)),
-                    ("Paper", _paper_line(session, meeting)),
+                    ("Paper", paper_line(session, meeting)),
                 )
             ),
         ]
@@ -417,11 +323,12 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
         reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
         return Outbound(place=_place(group, cfg), reply=reply)
     if due.kind == "takeaways":
+        what = paper_line(session, meeting) if meeting.proposal_id else "today's session"
         reply = Reply(
             blocks=(
                 Text(
                     f"Thanks for coming! What did you take away from "
-                    f"{_paper_line(session, meeting)}? Reply in this thread and react "
+                    f"{what}? Reply in this thread and react "
                     "with 💡 to the points worth keeping; `/takeaways` lists them."
                 ),
             ),
@@ -446,74 +353,98 @@ def record_thread(
 # --- the loop body ----------------------------------------------------------
 
 
-#: A claim still unfinished after this was cut off mid-send (a crash).
-LOST_AFTER = timedelta(minutes=15)
-
-
-def mark_lost(*, session: Session, now: datetime) -> list[str]:
-    """Claims whose sender died between claiming and recording: the message
-    may or may not have gone out, so it is not sent again (at most once
-    beats twice); they are marked ``lost`` and logged for an organizer."""
-    rows = session.exec(
-        select(Delivery).where(
-            Delivery.status == "claimed", col(Delivery.claimed_at) < now - LOST_AFTER
-        )
-    ).all()
-    for row in rows:
-        row.status, row.error = "lost", "the sender stopped between claiming and sending"
-        session.add(row)
-    return [r.key for r in rows]
-
-
 async def run_due(bot: Bot) -> list[Sent]:
-    """Do everything due at ``bot.clock.now()``; returns what this call sent."""
+    """Do everything due at ``bot.clock.now()``; returns what this call sent.
+
+    Each delivery (claim, compose, send, record) runs as its own task that a
+    cancelled pass does not cut in half: on a clean stop it gets
+    ``STOP_GRACE_SECONDS`` to finish, and a delivery still not done then
+    hands its claim back (:func:`bot.services.claims.release`) instead of
+    leaving it claimed forever.
+    """
     now = bot.clock.now()
     await bot.db(maintain, now=now)
-    for key in await bot.db(mark_lost, now=now):
-        log.error("%s was claimed but never recorded as sent (a crash?); not resending", key)
+    retried, lost = await bot.db(expire_leases, now=now)
+    for key in retried:
+        log.warning("%s was claimed by a sender that stopped before sending; retrying once", key)
+    for key in lost:
+        log.error("%s was cut off mid-send twice; not resending", key)
     due = [d for d in await bot.db(pending, now=now) if d.due_at <= now]
-    sent: list[Sent] = []
+    live: list[Due] = []
     for item in due:
-        if now >= item.stale_at:
-            if await bot.db(claim, due=item, now=now, status="skipped"):
-                log.warning(
-                    "skipped %s: due %s, but the bot was not running then and its session "
-                    "has started",
-                    item.key,
-                    item.due_at.isoformat(),
-                )
-            continue
-        if not await bot.db(claim, due=item, now=now):
-            continue  # another replica (or an earlier run) has it
+        if now < item.stale_at:
+            live.append(item)
+        elif await bot.db(claim, due=item, now=now, status="skipped"):
+            log.warning(
+                "skipped %s: due %s, but the bot was not running then and its session has started",
+                item.key,
+                item.due_at.isoformat(),
+            )
+    send, superseded = catch_up.supersede(live)
+    for item, by in superseded:
+        if await bot.db(claim, due=item, now=now, status="skipped"):
+            log.info("skipped %s: superseded by %s, due at the same time", item.key, by.key)
+    sent: list[Sent] = []
+    for item in send:
+        task = asyncio.ensure_future(_deliver(bot, item, now))
         try:
-            out = await bot.db(compose, due=item, now=now)
-            if out is not None and out.reply is not None:
-                await _send(bot, item, out)
-        except DeliveryError as exc:
-            log.warning("could not deliver %s (%s); will retry", item.key, exc)
-            await bot.db(finish, key=item.key, now=now, error=str(exc) or "delivery refused")
-            continue
-        except Exception as exc:
-            log.exception("failed to prepare or send %s", item.key)
-            await bot.db(finish, key=item.key, now=now, error=f"{type(exc).__name__}: {exc}")
-            continue
-        if out is None or out.reply is None:
-            await bot.db(finish, key=item.key, now=now, status="nothing")
-            continue
-        await bot.db(finish, key=item.key, now=now)
-        if out is not None:
-            sent.append(Sent(item.key, item.kind, item.session_id, now > item.due_at))
+            done = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # A clean stop in the middle of this delivery: let it finish (bounded);
+            # a delivery that is still not done releases its claim when cancelled.
+            finished, _ = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+            if not finished:
+                task.cancel()
+                await asyncio.wait({task})
+            raise
+        if done is not None:
+            sent.append(done)
     return sent
 
 
-async def _send(bot: Bot, item: Due, out: Outbound) -> None:
+async def _deliver(bot: Bot, item: Due, now: datetime) -> Sent | None:
+    """Claim, compose, send and record one message."""
+    if not await bot.db(claim, due=item, now=now):
+        return None  # another replica (or an earlier run) has it
+    posted: list[bool] = []
+    try:
+        out = await bot.db(compose, due=item, now=now)
+        if out is not None and out.reply is not None:
+            await _send(bot, item, out, posted)
+    except asyncio.CancelledError:
+        # Synchronous on purpose: a second cancellation must not stop it halfway.
+        if posted:  # it is out (only opening its thread was cut off): never twice
+            bot.db_sync(finish, key=item.key, now=now)
+        else:
+            bot.db_sync(release, key=item.key, now=now)
+            log.warning("stopped before %s was sent; released its claim", item.key)
+        raise
+    except DeliveryError as exc:
+        log.warning("could not deliver %s (%s); will retry", item.key, exc)
+        await bot.db(finish, key=item.key, now=now, error=str(exc) or "delivery refused")
+        return None
+    except Exception as exc:
+        log.exception("failed to prepare or send %s", item.key)
+        await bot.db(finish, key=item.key, now=now, error=f"{type(exc).__name__}: {exc}")
+        return None
+    if out is None or out.reply is None:
+        await bot.db(finish, key=item.key, now=now, status="nothing")
+        return None
+    await bot.db(finish, key=item.key, now=now)
+    return Sent(item.key, item.kind, item.session_id, now > item.planned_at)
+
+
+async def _send(bot: Bot, item: Due, out: Outbound, posted: list[bool]) -> None:
+    """Send ``out``; appends to ``posted`` once the platform has the message."""
     assert out.reply is not None
     if out.direct_to is not None:
         platform, workspace, user_id = out.direct_to
         await bot.messenger.direct(platform, workspace, user_id, out.reply)
+        posted.append(True)
         return
     assert out.place is not None
     message_id = await bot.messenger.post(out.place, out.reply)
+    posted.append(True)
     if out.open_thread and message_id:
         try:
             thread_id = await bot.messenger.open_thread(out.place, message_id, out.open_thread)

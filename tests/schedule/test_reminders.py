@@ -274,27 +274,6 @@ async def test_a_replica_whose_clock_is_behind_keeps_sessions_past_its_horizon(
     assert await sbot.db(weekdays) == {4}
 
 
-async def test_a_claim_cut_off_by_a_crash_is_never_sent_twice_but_is_logged(
-    sbot: Bot, caplog: pytest.LogCaptureFixture
-) -> None:
-    from bot.services.reminders import Due, claim
-
-    await setup_group(sbot)
-    first = await _first_session(sbot)
-    starts = first.starts_at.replace(tzinfo=UTC)
-    assert first.id is not None
-    key = f"session:{first.id}:channel-1h"
-    due = Due(key, "channel", first.id, first.group_id, starts - timedelta(hours=1), starts, 60)
-    # A process claimed the reminder and died before sending it.
-    assert await sbot.db(claim, due=due, now=starts - timedelta(hours=1))
-    later = _restarted(sbot, starts - timedelta(minutes=30))
-    with caplog.at_level(logging.ERROR, logger="bot.services.reminders"):
-        sent = await run_due(later)
-    assert key not in [s.key for s in sent]
-    assert (await _statuses(later))[key] == "lost"
-    assert any(key in r.message and "not resending" in r.message for r in caplog.records)
-
-
 async def test_a_presenter_who_inherits_a_picked_paper_is_told_how_to_change_it(
     sbot: Bot,
 ) -> None:

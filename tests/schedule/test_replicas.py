@@ -94,9 +94,9 @@ async def test_two_replicas_on_postgresql_send_every_reminder_exactly_once(
         assert sent_by_key and max(sent_by_key.values()) == 1
         assert set(sent_by_key) == sent_rows
         assert total_messages == len(sent_by_key)
-        # 8 weeks of Thursday sessions: a nudge, a deadline pick, two channel
-        # reminders and a takeaways prompt each (the last session's prompt too).
-        assert kinds["nudge"] == kinds["deadline"] == kinds["takeaways"] == WEEKS
+        # 8 weeks of Thursday sessions: a nudge, a deadline pick (told as
+        # "assigned"), two channel reminders and a takeaways prompt each.
+        assert kinds["nudge"] == kinds["assigned"] == kinds["takeaways"] == WEEKS
         assert kinds["channel"] == 2 * WEEKS
     finally:
         for bot in (a, b):
