@@ -13,7 +13,7 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.arxiv_client import ArxivUnavailable
+from bot.arxiv_client import ArxivUnavailable, ArxivUnreachable
 from bot.arxiv_ref import InvalidReference
 from bot.events import Place
 from bot.markup import esc
@@ -33,6 +33,8 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
+    #: No connection at all (refused, DNS): known at once, retried later.
+    UNREACHABLE = "unreachable"
 
 
 def waiting_handlers(bot: Bot) -> set[int]:
@@ -61,8 +63,13 @@ async def _fetch_and_store(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
         outcome = Outcome.INVALID
     except ArxivUnavailable as exc:
         when = await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
-        log.warning("arXiv unavailable for %s (%s); retrying at %s", arxiv_id, exc, when)
-        return Outcome.UNAVAILABLE
+        log.warning(
+            "arXiv unavailable for %s (%s); next try at %s",
+            arxiv_id,
+            exc,
+            when.strftime("%H:%M:%S UTC"),
+        )
+        return Outcome.UNREACHABLE if isinstance(exc, ArxivUnreachable) else Outcome.UNAVAILABLE
     else:
         if meta is not None:
             await bot.db(svc.apply_metadata, paper_id=paper_id, meta=meta, now=bot.clock.now())
