@@ -24,7 +24,7 @@ PAPERS_MAX = 5
 REASON_MAX = 2000
 
 # A word: a Slack-wrapped link (its label may have spaces) or a run of non-space.
-_WORD = re.compile(r"<[^<>]*>|\S+")
+_WORD = re.compile(r"<[^<>]*>[,;]*|\S+")
 # What a reference looks like, valid or not: an id-ish number, an old-style
 # archive/number, an arXiv: prefix or a link to one of the hosts we read.
 _REF_LIKE = re.compile(
@@ -53,8 +53,9 @@ class ProposeText:
 
 def _pieces(word: str) -> list[str]:
     """``a,b`` and ``a,`` are references separated by commas; a Slack link is one."""
-    if word.startswith("<") and word.endswith(">"):
-        return [word]
+    core = word.rstrip(_TRAILING)
+    if core.startswith("<") and core.endswith(">"):
+        return [core]
     return [p for p in word.split(",") if p] or [word]
 
 
