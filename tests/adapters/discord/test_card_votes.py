@@ -43,7 +43,7 @@ async def test_a_card_with_a_13k_reason_is_one_message_and_votes_never_grow_it(
     shown = body_text(message)
     assert "/queue 1605.08386" in shown and len(shown) < 4_000
     before = len(fake_discord.messages)
-    for n, user in enumerate([22, 23, 22], start=1):
+    for user in [22, 23, 22]:
         press = fake_discord.button(cid, message, user_id=user, name=f"U{user}")
         _, callback = await interact(fake_discord, press)
         assert callback.body["type"] == UPDATE_MESSAGE
