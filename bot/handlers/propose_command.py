@@ -134,11 +134,18 @@ async def _settle(
         if r.duplicate:
             done.append(_duplicate(ref, r))
             continue
-        outcome = task.result() if task is not None and task.done() else None
-        if task is None:
-            outcome = Outcome.READY
+        if task is None:  # known already: its card goes out with this answer
+            e = await bot.db(svc.entry, proposal_id=r.proposal.id)
+            assert e is not None
+            done.append(_Done(ref, card=paper_card(e), line=_posted(e)))
+            continue
+        outcome = task.result() if task.done() else None
         done.append(await _new(ctx, ref, r, outcome, task, text))
     return done
+
+
+def _posted(e: svc.Entry) -> str:
+    return f"{bold(esc(title_of(e.paper)))}: proposed; its card is posted."
 
 
 async def _new(
@@ -156,11 +163,7 @@ async def _new(
         if await bot.db(svc.claim_card, proposal_id=r.proposal.id):
             e = await bot.db(svc.entry, proposal_id=r.proposal.id)
             if e is not None:
-                return _Done(
-                    ref,
-                    card=paper_card(e),
-                    line=f"{bold(esc(title_of(e.paper)))}: proposed; its card is posted.",
-                )
+                return _Done(ref, card=paper_card(e), line=_posted(e))
         # The retry loop got there first and posted the card.
         return _Done(ref, line=f"{aid}: proposed; its card is posted.")
     if outcome is Outcome.NOT_FOUND:

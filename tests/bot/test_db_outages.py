@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Bot
-from bot.db_outage import is_outage
 from bot.events import Actor, Command, Place
 from bot.replies import Reply, to_plain
 
@@ -80,6 +79,8 @@ async def test_a_locked_or_lost_database_is_still_waited_out(bot: Bot) -> None:
 
 
 def test_outage_classification() -> None:
+    from bot.db_outage import is_outage
+
     def op(orig: BaseException, invalidated: bool = False) -> OperationalError:
         return OperationalError("SELECT 1", {}, orig, connection_invalidated=invalidated)
 

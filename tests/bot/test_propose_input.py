@@ -8,11 +8,9 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.cards import REASON_PREVIEW
 from bot.events import Action, Actor, Command, Place
-from bot.propose_text import REASON_MAX, parse_propose_text
 from bot.replies import Buttons, Reply, to_plain
-from storage.tables import Proposal, ProposalReason
+from storage.tables import Proposal
 from tests.fakes.arxiv_server import FakeArxiv
 
 PLACE = Place("console", "local", "general")
@@ -107,6 +105,8 @@ async def test_a_duplicate_keeps_its_reason_and_the_card_shows_every_reason(bot:
     assert dup.private and "I kept your reason" in to_plain(dup) and "now has 2" in to_plain(dup)
 
     def reasons(*, session):  # type: ignore[no-untyped-def]
+        from storage.tables import ProposalReason
+
         return [r.why for r in session.exec(select(ProposalReason)).all()]
 
     assert await bot.db(reasons) == ["we need this for the sampler work"]
@@ -130,11 +130,11 @@ async def test_a_long_reason_is_shortened_on_the_card_and_whole_in_queue_details
     bot: Bot,
 ) -> None:
     reason = " ".join(f"word{n}" for n in range(250))  # ~1,900 characters, within the cap
-    assert len(reason) <= REASON_MAX
+    assert len(reason) <= 2000
     [card] = await run(bot, f"/propose 1605.08386 {reason}")
     shown = to_plain(card)
     assert "word10 " in shown and "word249" not in shown
-    assert len(shown) < 600 + REASON_PREVIEW + 600  # abstract preview + reason preview + rest
+    assert len(shown) < 600 + 300 + 600  # abstract preview + reason preview + rest
     assert "/queue 1605.08386" in shown
     [details] = await run(bot, "/queue 1605.08386")
     assert "word249" in to_plain(details)
@@ -148,13 +148,24 @@ async def test_a_reason_over_the_limit_is_cut_to_it_and_the_user_is_told(bot: Bo
     assert f"{len(reason.strip()):,} characters" in said and "2,000" in said
     assert "left out" in said and "tail" in said
     [(_, kept)] = await stored(bot)
-    assert len(kept) <= REASON_MAX and kept.startswith("x" * 1990)
+    assert len(kept) <= 2000 and kept.startswith("x" * 1990)
 
 
 def test_the_parser_never_drops_words() -> None:
+    from bot.propose_text import parse_propose_text
+
     parsed = parse_propose_text("<https://arxiv.org/abs/1706.03762|paper>, 1706.03762 again")
     assert [str(r) for _t, r in parsed.papers] == ["1706.03762"]
     assert parsed.repeated == ["1706.03762"] and parsed.why == "again"
     words = parse_propose_text("2102.07074 see also https://example.org/blog and 2102.06171")
     assert [str(r) for _t, r in words.papers] == ["2102.07074"]
     assert words.why == "see also https://example.org/blog and 2102.06171"
+
+
+async def test_a_paper_already_known_gets_its_card_at_once(bot: Bot, fake_arxiv: FakeArxiv) -> None:
+    await run(bot, "/propose 1605.08386")
+    await run(bot, "/withdraw 1605.08386")
+    replies = await run(bot, "/propose 1605.08386 1707.08567 again")
+    assert len(cards(replies)) == 2 and TITLE in text_of(cards(replies))
+    [again] = await run(bot, "/propose hep-th/9711200")
+    assert again.tag.startswith("card:")

@@ -10,7 +10,6 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.arxiv_client import ArxivClient
 from bot.clock import ManualClock
-from bot.handlers import present_check
 from bot.paper_fetch import retry_once
 from bot.replies import to_plain
 from storage.schedule_tables import MeetingSession
@@ -86,10 +85,9 @@ async def test_present_of_a_paper_arxiv_does_not_have_is_refused_and_changes_not
 
 
 async def test_a_session_paper_chosen_while_arxiv_was_down_is_released_when_it_does_not_exist(
-    sbot: Bot, fake_arxiv: FakeArxiv, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    sbot: Bot, fake_arxiv: FakeArxiv
+) -> None:
     await _setup(sbot)
-    monkeypatch.setattr(present_check, "PRESENT_WAIT_SECONDS", 0.5)
     sbot.arxiv = ArxivClient(api_url=fake_arxiv.url, min_interval=0.05, backoff=0.05, attempts=2)
     fake_arxiv.fail(503)  # until reset: /present goes ahead with the bare id
     await cmd(sbot, f"/present {MISSING}", user="alice")
