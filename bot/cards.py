@@ -117,7 +117,8 @@ def _reason_blocks(e: Entry) -> list[Text]:
         blocks.append(Text(f"{label} {esc(text)}{' …' if cut else ''}"))
     more = len(shown) - len(blocks)
     if cut_any or more:
-        extra = f"{more} more reason{'s' if more != 1 else ''}" if more else "the full reasons"
+        whole = "the full reason" if len(shown) == 1 else "the full reasons"
+        extra = f"{more} more reason{'s' if more != 1 else ''}" if more else whole
         if more and cut_any:
             extra += " and the full text"
         blocks.append(Text(f"_({extra}: `/queue {esc(e.paper.arxiv_id)}`)_"))
