@@ -48,8 +48,7 @@ def register(router: Router) -> None:
     )(propose_command.propose)
     router.command(
         "queue",
-        summary="Show open proposals ranked by votes, then age; `/queue <paper>` shows "
-        "one in full, with every proposer's reason.",
+        summary="Show open proposals by votes, then age; `/queue <paper>`: one in full.",
         example="/queue",
         options=(
             Option(
