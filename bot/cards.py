@@ -125,6 +125,16 @@ def _reason_blocks(e: Entry) -> list[Text]:
     return blocks
 
 
+def _whole(why: str) -> str:
+    """A reason in full; one stored before reasons were capped (some were
+    megabytes) is shown up to the cap, saying how much more there is."""
+    from bot.propose_text import REASON_MAX
+
+    if len(why) <= REASON_MAX:
+        return esc(why)
+    return f"{esc(why[:REASON_MAX])} … _({len(why) - REASON_MAX:,} more characters not shown)_"
+
+
 def details(e: Entry) -> Reply:
     """One proposal in full, privately: every proposer's whole reason."""
     paper = e.paper
@@ -141,10 +151,10 @@ def details(e: Entry) -> Reply:
     ]
     if e.proposal.why:
         blocks.append(Text(f"_Why ({esc(e.proposer.name or e.proposer.user_id)}):_"))
-        blocks.append(Text(esc(e.proposal.why)))
+        blocks.append(Text(_whole(e.proposal.why)))
     for r in e.reasons:
         blocks.append(Text(f"_Also proposed by {esc(r.name)}:_"))
-        blocks.append(Text(esc(r.why)))
+        blocks.append(Text(_whole(r.why)))
     if not e.proposal.why and not e.reasons:
         blocks.append(Context("No reasons given."))
     return Reply(

@@ -169,3 +169,21 @@ async def test_a_paper_already_known_gets_its_card_at_once(bot: Bot, fake_arxiv:
     assert len(cards(replies)) == 2 and TITLE in text_of(cards(replies))
     [again] = await run(bot, "/propose hep-th/9711200")
     assert again.tag.startswith("card:")
+
+
+async def test_a_megabyte_reason_stored_before_the_cap_is_shown_in_bounded_size(
+    bot: Bot,
+) -> None:
+    await run(bot, "/propose 1605.08386")
+
+    def inflate(*, session):  # type: ignore[no-untyped-def]
+        p = session.exec(select(Proposal)).one()
+        p.why = "y" * 1_000_000  # as the old code stored it
+        session.add(p)
+
+    await bot.db(inflate)
+    card = await _press_first(bot, "bob")
+    assert len(to_plain(card)) < 2_000
+    [details] = await run(bot, "/queue 1605.08386")
+    shown = to_plain(details)
+    assert len(shown) < 3_000 and "998,000 more characters not shown" in shown
