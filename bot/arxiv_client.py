@@ -87,7 +87,9 @@ def _unreachable(exc: requests.RequestException) -> str | None:
     if isinstance(reason, NameResolutionError):
         return "its host name does not resolve"
     if isinstance(reason, NewConnectionError):
-        return "the connection was refused"
+        # "…: Failed to establish a new connection: [Errno 111] Connection refused"
+        detail = str(reason).rsplit(": ", 1)[-1]
+        return "the connection was refused" if "refused" in detail else f"no connection ({detail})"
     return None
 
 
