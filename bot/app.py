@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from bot.arxiv_client import ArxivClient
 from bot.clock import Clock, SystemClock
+from bot.db_outage import is_outage
 from bot.events import Event
 from bot.messenger import Messenger, NullMessenger
 from bot.replies import Reply
@@ -63,8 +64,9 @@ class Bot:
             except OperationalError as exc:
                 # The database went away (a restart, a failover, a locked SQLite
                 # file): the transaction was rolled back, so wait and run it
-                # again rather than lose the user's command.
-                if waited >= DB_RETRY_SECONDS:
+                # again rather than lose the user's command. Other operational
+                # errors (a query too complex, say) fail the same way every time.
+                if waited >= DB_RETRY_SECONDS or not is_outage(exc):
                     raise
                 log.warning(
                     "database unavailable (%s); retrying in %.1f s", _first_line(exc), delay

@@ -33,10 +33,11 @@ from urllib.parse import parse_qs, urlsplit
 import arxiv
 import requests
 from lxml import etree
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from bot.arxiv_ref import ArxivId, InvalidReference, parse_ref
 
-__all__ = ["ArxivClient", "ArxivUnavailable", "PaperMeta"]
+__all__ = ["ArxivClient", "ArxivUnavailable", "ArxivUnreachable", "PaperMeta"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,30 @@ class PaperMeta:
 
 class ArxivUnavailable(Exception):
     """arXiv could not be reached or gave no usable answer after every retry."""
+
+
+class ArxivUnreachable(ArxivUnavailable):
+    """No connection to arXiv at all (refused, or its host name does not
+    resolve): known at once, so it is reported without waiting for retries."""
+
+
+def _unreachable(exc: requests.RequestException) -> str | None:
+    """A one-line reason if `exc` is a refused connection or a DNS failure.
+
+    Those fail the same way on a retry seconds later (a firewall, no network,
+    a wrong ARXIV_API_URL), unlike a timeout or a reset mid-answer. requests
+    wraps them as ConnectionError(MaxRetryError(reason=NewConnectionError)).
+    """
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.Timeout):
+        return None
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    if isinstance(reason, NameResolutionError):
+        return "its host name does not resolve"
+    if isinstance(reason, NewConnectionError):
+        # "…: Failed to establish a new connection: [Errno 111] Connection refused"
+        detail = str(reason).rsplit(": ", 1)[-1]
+        return "the connection was refused" if "refused" in detail else f"no connection ({detail})"
+    return None
 
 
 class _MalformedFeed(Exception):
@@ -169,6 +194,13 @@ class _Session(requests.Session):
         return resp
 
 
+def _first_line(exc: BaseException) -> str:
+    """A short description: requests' messages repeat the whole URL and the
+    nested urllib3 error, which is noise in a one-line log."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
 def _retry_after(value: str | None) -> float | None:
     try:
         return min(_MAX_RETRY_AFTER, max(0.0, float(value))) if value else None
@@ -210,6 +242,7 @@ class ArxivClient:
         backoff: float = 2.0,
         batch_window: float = 0.05,
     ) -> None:
+        self._host = urlsplit(api_url).hostname or api_url
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._batch_window = batch_window
@@ -352,8 +385,15 @@ class ArxivClient:
                 last_error = f"HTTP {exc.status}"
                 await self._sleep_before_retry(attempt, self._session.retry_after)
                 continue
-            except (requests.RequestException, _MalformedFeed) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
+            except requests.RequestException as exc:
+                why = _unreachable(exc)
+                if why is not None:
+                    raise ArxivUnreachable(f"can't reach {self._host}: {why}") from None
+                last_error = _first_line(exc)
+                await self._sleep_before_retry(attempt, None)
+                continue
+            except _MalformedFeed as exc:
+                last_error = f"a malformed answer ({_first_line(exc)})"
                 await self._sleep_before_retry(attempt, None)
                 continue
             if results:

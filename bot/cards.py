@@ -13,6 +13,11 @@ from storage.tables import Paper, PaperStatus, ProposalStatus
 UPVOTE = "upvote"
 WITHDRAW = "withdraw"
 ABSTRACT_PREVIEW = 600
+#: Characters of a reason shown on a public card (all of it is stored, up to
+#: bot.propose_text.REASON_MAX, and shown by `/queue <paper>`).
+REASON_PREVIEW = 300
+#: Later proposers' reasons shown on a card; the rest are counted.
+REASONS_ON_CARD = 3
 
 
 def abs_url(paper: Paper) -> str:
@@ -73,8 +78,7 @@ def paper_card(e: Entry, *, note: str = "") -> Reply:
         f"proposed by {esc(e.proposer.name or e.proposer.user_id)} on {day(e.proposal.created_at)}",
     ]
     blocks.append(Context(" · ".join(x for x in ctx if x)))
-    if e.proposal.why:
-        blocks.append(Text(f"_Why:_ {esc(e.proposal.why)}"))
+    blocks.extend(_reason_blocks(e))
     if e.proposal.status == ProposalStatus.OPEN:
         blocks.append(Buttons((upvote_button(e),)))
     elif e.proposal.status == ProposalStatus.PRESENTED:
@@ -84,6 +88,79 @@ def paper_card(e: Entry, *, note: str = "") -> Reply:
     return Reply(
         blocks=tuple(blocks),  # type: ignore[arg-type]
         tag=f"card:{e.proposal.id}",
+        fallback_text=f"{title_of(paper)} (arXiv:{paper.arxiv_id})",
+    )
+
+
+def _preview(text: str, limit: int) -> tuple[str, bool]:
+    """The start of a reason, cut at a word, and whether it was cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.7 else cut).rstrip(), True
+
+
+def _reason_blocks(e: Entry) -> list[Text]:
+    """Who proposed it and why, short enough that a card stays one message
+    however long the reasons are; `/queue <paper>` shows them in full."""
+    shown: list[tuple[str, str]] = []
+    if e.proposal.why:
+        shown.append(("_Why:_", e.proposal.why))
+    shown.extend((f"_Also proposed by {esc(r.name)}:_", r.why) for r in e.reasons)
+    blocks: list[Text] = []
+    cut_any = False
+    for label, why in shown[: REASONS_ON_CARD + 1]:
+        text, cut = _preview(why, REASON_PREVIEW)
+        cut_any = cut_any or cut
+        blocks.append(Text(f"{label} {esc(text)}{' …' if cut else ''}"))
+    more = len(shown) - len(blocks)
+    if cut_any or more:
+        whole = "the full reason" if len(shown) == 1 else "the full reasons"
+        extra = f"{more} more reason{'s' if more != 1 else ''}" if more else whole
+        if more and cut_any:
+            extra += " and the full text"
+        blocks.append(Text(f"_({extra}: `/queue {esc(e.paper.arxiv_id)}`)_"))
+    return blocks
+
+
+def _whole(why: str) -> str:
+    """A reason in full; one stored before reasons were capped (some were
+    megabytes) is shown up to the cap, saying how much more there is."""
+    from bot.propose_text import REASON_MAX
+
+    if len(why) <= REASON_MAX:
+        return esc(why)
+    return f"{esc(why[:REASON_MAX])} … _({len(why) - REASON_MAX:,} more characters not shown)_"
+
+
+def details(e: Entry) -> Reply:
+    """One proposal in full, privately: every proposer's whole reason."""
+    paper = e.paper
+    votes = f"{e.votes} vote{'s' if e.votes != 1 else ''}"
+    blocks: list[object] = [
+        Text(
+            f"{bold(link(title_of(paper), abs_url(paper)))}\n"
+            f"{esc(short_authors(paper.authors, keep=5))}"
+        ),
+        Context(
+            f"arXiv:{esc(paper.arxiv_id)} · {votes} · {esc(e.proposal.status)} · proposed by "
+            f"{esc(e.proposer.name or e.proposer.user_id)} on {day(e.proposal.created_at)}"
+        ),
+    ]
+    if e.proposal.why:
+        blocks.append(Text(f"_Why ({esc(e.proposer.name or e.proposer.user_id)}):_"))
+        blocks.append(Text(_whole(e.proposal.why)))
+    for r in e.reasons:
+        blocks.append(Text(f"_Also proposed by {esc(r.name)}:_"))
+        blocks.append(Text(_whole(r.why)))
+    if not e.proposal.why and not e.reasons:
+        blocks.append(Context("No reasons given."))
+    return Reply(
+        blocks=tuple(blocks),  # type: ignore[arg-type]
+        private=True,
+        long_form=True,
         fallback_text=f"{title_of(paper)} (arXiv:{paper.arxiv_id})",
     )
 

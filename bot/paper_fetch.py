@@ -13,7 +13,7 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.arxiv_client import ArxivUnavailable
+from bot.arxiv_client import ArxivUnavailable, ArxivUnreachable
 from bot.arxiv_ref import InvalidReference
 from bot.events import Place
 from bot.markup import esc
@@ -33,6 +33,8 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
+    #: No connection at all (refused, DNS): known at once, retried later.
+    UNREACHABLE = "unreachable"
 
 
 def waiting_handlers(bot: Bot) -> set[int]:
@@ -61,33 +63,81 @@ async def _fetch_and_store(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
         outcome = Outcome.INVALID
     except ArxivUnavailable as exc:
         when = await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
-        log.warning("arXiv unavailable for %s (%s); retrying at %s", arxiv_id, exc, when)
-        return Outcome.UNAVAILABLE
+        log.warning(
+            "arXiv unavailable for %s (%s); next try at %s",
+            arxiv_id,
+            exc,
+            when.strftime("%H:%M:%S UTC"),
+        )
+        return Outcome.UNREACHABLE if isinstance(exc, ArxivUnreachable) else Outcome.UNAVAILABLE
     else:
         if meta is not None:
             await bot.db(svc.apply_metadata, paper_id=paper_id, meta=meta, now=bot.clock.now())
             return Outcome.READY
         outcome = Outcome.NOT_FOUND
-    told = await bot.db(svc.forget_paper, paper_id=paper_id)
+    try:
+        told = await bot.db(svc.forget_paper, paper_id=paper_id)
+    except Exception:
+        # Never ask arXiv again at once for a paper we could not clean up.
+        log.exception("could not remove %s, which arXiv does not have", arxiv_id)
+        await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
+        return outcome
     waiting = waiting_handlers(bot)
     for proposal, member in told:
         if proposal.id in waiting:
             continue  # the handler still waiting on this fetch tells its user itself
-        await _notify_missing(bot, member.platform, member.workspace, member.user_id, arxiv_id)
+        await _notify_missing(
+            bot,
+            member.platform,
+            member.workspace,
+            member.user_id,
+            arxiv_id,
+            was_scheduled=proposal.status == "scheduled",
+        )
     return outcome
 
 
+async def check_exists(bot: Bot, arxiv_id: str, wait: float) -> Outcome | None:
+    """Before a session points at a paper: does arXiv have it?
+
+    A paper already filled in is known. Otherwise it is saved as pending and
+    fetched (waiting up to ``wait`` seconds; None means arXiv is slow). A paper
+    arXiv does not have is removed again, so nothing keeps asking for it.
+    """
+    paper = await bot.db(svc.get_or_create_paper, arxiv_id=arxiv_id, now=bot.clock.now())
+    if paper.status == "ready":
+        return Outcome.READY
+    assert paper.id is not None
+    task = fetch_paper(bot, paper.id, arxiv_id)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), wait)
+    except TimeoutError:
+        return None
+
+
 async def _notify_missing(
-    bot: Bot, platform: str, workspace: str, user_id: str, arxiv_id: str
+    bot: Bot,
+    platform: str,
+    workspace: str,
+    user_id: str,
+    arxiv_id: str,
+    *,
+    was_scheduled: bool = False,
 ) -> None:
+    session_note = (
+        " It was the paper of a session, which now has none: pick another with `/present`."
+        if was_scheduled
+        else ""
+    )
     try:
         await bot.messenger.direct(
             platform,
             workspace,
             user_id,
             say(
-                f"arXiv has no paper `{esc(arxiv_id)}`, so your proposal of it was removed. "
-                "Check the id on arxiv.org and propose it again with `/propose <id>`.",
+                f"arXiv has no paper `{esc(arxiv_id)}`, so your proposal of it was removed."
+                f"{session_note} Check the id on arxiv.org and propose it again with "
+                "`/propose <id>`.",
                 private=True,
             ),
         )

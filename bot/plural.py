@@ -8,4 +8,4 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
     The plural is ``singular + "s"`` unless given (``plural(2, "person", "people")``)."""
     word = singular if count == 1 else (plural_form or singular + "s")
-    return f"{count} {word}"
+    return f"{count:,} {word}"

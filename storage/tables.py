@@ -133,3 +133,20 @@ class Vote(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposals.id", index=True)
     member_id: int = Field(foreign_key="members.id")
     created_at: datetime = Field(sa_column=_ts())
+
+
+class ProposalReason(SQLModel, table=True):
+    """Why another member also proposed a paper already in the queue.
+
+    The first proposer's reason is ``Proposal.why``; everyone who proposes the
+    same paper later (a duplicate proposal counts as their vote) keeps theirs
+    here, one row each, independent of the vote so un-voting loses nothing."""
+
+    __tablename__ = "proposal_reasons"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposals.id", index=True)
+    member_id: int = Field(foreign_key="members.id")
+    why: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    created_at: datetime = Field(sa_column=_ts())

@@ -324,6 +324,32 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
     return messages
 
 
+#: Said on a replacement that had to be shortened to stay one message.
+SHORTENED_NOTE = "-# Shortened to fit this message."
+
+
+def render_one(reply: Reply) -> DiscordMessage:
+    """A reply as exactly one message, for editing the one message a button
+    was on: follow-ups would make a card grow with every vote. The first
+    message is kept with the buttons (which `render_reply` puts on the last)
+    and a note that the rest was left out."""
+    messages = render_reply(reply)
+    first = messages[0]
+    if len(messages) == 1:
+        return first
+    first.buttons = messages[-1].buttons
+    if first.embeds:
+        embed = first.embeds[-1]
+        desc = embed.description or ""
+        total = sum(embed_size(e) for e in first.embeds)
+        room = min(DESCRIPTION_MAX - len(desc), EMBED_TOTAL_MAX - total) - 2
+        if room >= len(SHORTENED_NOTE):
+            embed.description = f"{desc}\n\n{SHORTENED_NOTE}" if desc else SHORTENED_NOTE
+    elif len(first.content) + 2 + len(SHORTENED_NOTE) <= CONTENT_MAX:
+        first.content = f"{first.content}\n{SHORTENED_NOTE}"
+    return first
+
+
 def _title_link(markup: str) -> tuple[str, str, str] | None:
     """A card opens with a line that is just a link (the paper): that becomes
     the embed's clickable title. Returns (label, url, the rest of the markup)."""

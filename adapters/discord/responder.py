@@ -25,7 +25,7 @@ import discord
 from discord.utils import MISSING
 
 from adapters.discord.components import FormModal
-from adapters.discord.render import DiscordMessage, render_reply
+from adapters.discord.render import DiscordMessage, render_one, render_reply
 from bot.replies import Reply, Text
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,12 @@ class Responder:
                 blocks=reply.blocks or (Text("Press the button again to open the form."),),
                 private=True,
             )
-        messages = render_reply(reply)
+        if reply.replace and self.is_component:
+            # Exactly the button's message is edited; nothing is added after
+            # it, so a card never grows when it is voted on.
+            messages = [render_one(reply)]
+        else:
+            messages = render_reply(reply)
         first, rest = messages[0], messages[1:]
         if reply.replace and self.is_component:
             if not self.responded:

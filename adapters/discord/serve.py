@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 import discord
 
 from adapters.discord.client import ReadgroupClient
+from adapters.network import unreachable
 from bot.app import Bot, build_bot
 from bot.settings import Settings, SettingsError
 
@@ -36,6 +38,10 @@ def serve_discord(settings: Settings) -> int:
     bot = build_bot(settings)
     try:
         asyncio.run(run_client(bot, settings.discord_token.get_secret_value()))
+    except aiohttp.ClientConnectorError as exc:
+        raise unreachable(
+            "Discord", exc, setting="DISCORD_API_URL", url=settings.discord_api_url
+        ) from None
     except discord.LoginFailure as exc:
         raise SettingsError(
             f"Discord refused DISCORD_TOKEN ({exc}). Copy a fresh token: {TOKEN_HELP}"

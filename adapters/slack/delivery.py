@@ -39,7 +39,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.messenger import SlackMessenger
-from adapters.slack.render import render, render_modal
+from adapters.slack.render import render, render_modal, render_one
 from bot.events import Place
 from bot.messenger import DeliveryError
 from bot.replies import Reply, Text, error, say
@@ -188,12 +188,8 @@ class Responder:
                 return
             except DeliveryError:
                 pass  # logged; try the other ways below
-        if o.response_url:
-            first, *rest = render(reply)
-            if await self._webhook({"replace_original": True, **first}):
-                for message in rest:
-                    await self._webhook({"response_type": "ephemeral", **message})
-                return
+        if o.response_url and await self._webhook({"replace_original": True, **render_one(reply)}):
+            return
         # The original can't be edited (an ephemeral message seen from a modal,
         # or an expired response_url): show the new version to the user instead.
         await self._private(reply)

@@ -18,7 +18,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import file_comment, render
+from adapters.slack.render import file_comment, render, render_one
 from bot.events import Place
 from bot.messenger import DeliveryError
 from bot.replies import Reply
@@ -109,16 +109,12 @@ class SlackMessenger:
         return message_id
 
     async def update(self, channel: str, ts: str, reply: Reply) -> str:
-        """Replace a message the bot posted; extra parts follow in its thread."""
-        messages = render(reply)
+        """Replace exactly one message the bot posted, never adding others (a
+        card updated on every vote must not grow); see `render_one`."""
         await self._call(
-            f"chat.update of {ts}", self.client.chat_update(channel=channel, ts=ts, **messages[0])
+            f"chat.update of {ts}",
+            self.client.chat_update(channel=channel, ts=ts, **render_one(reply)),
         )
-        for extra in messages[1:]:
-            await self._call(
-                f"chat.postMessage to {channel}",
-                self.client.chat_postMessage(channel=channel, thread_ts=ts, **extra),
-            )
         return ts
 
     async def ephemeral(

@@ -225,6 +225,36 @@ def file_comment(reply: Reply) -> str:
     return _cut("\n\n".join(p for p in parts if p) or fallback_text(reply), FALLBACK_MAX)
 
 
+#: Said on a replacement that had to be shortened to stay one message.
+SHORTENED_NOTE = "Shortened to fit this message."
+
+
+def render_one(reply: Reply) -> Message:
+    """A reply as exactly one message, for ``chat.update`` of one message.
+
+    A vote replaces the card it was pressed on: posting the overflow as extra
+    messages would make the card grow with every press. What does not fit is
+    left out (the buttons always stay) and a note says it was shortened.
+    """
+    messages = render(reply)
+    if len(messages) == 1:
+        return messages[0]
+    blocks = [b for m in messages for b in m["blocks"]]
+    actions = [b for b in blocks if b["type"] == "actions"]
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": SHORTENED_NOTE}]}
+    budget = MESSAGE_CHARS_MAX - sum(_size(b) for b in [*actions, note])
+    kept: list[dict[str, Any]] = []
+    for block in blocks:
+        if block["type"] == "actions":
+            continue
+        n = _size(block)
+        if len(kept) + len(actions) + 2 > BLOCKS_MAX or n > budget:
+            break
+        kept.append(block)
+        budget -= n
+    return {"text": fallback_text(reply), "blocks": [*kept, note, *actions]}
+
+
 def _size(block: dict[str, Any]) -> int:
     return len(json.dumps(block, ensure_ascii=False))
 

@@ -13,11 +13,13 @@ import contextlib
 import logging
 import signal
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 
+from adapters.network import unreachable
 from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
 from bot.app import Bot, build_bot
@@ -148,5 +150,10 @@ def serve_slack(settings: Settings, *, socket: bool, port: int) -> int:
     """Entry point of ``readgroup serve slack``; returns the exit status.
     Missing or rejected credentials raise SettingsError (the CLI prints it)."""
     _check_settings(settings, socket=socket)
-    asyncio.run(run_slack(settings, socket=socket, port=port))
+    try:
+        asyncio.run(run_slack(settings, socket=socket, port=port))
+    except aiohttp.ClientConnectorError as exc:
+        raise unreachable(
+            "Slack", exc, setting="SLACK_API_URL", url=settings.slack_api_url
+        ) from None
     return 0

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
 from bot.arxiv_ref import InvalidReference, parse_ref
-from bot.cards import UPVOTE, list_line, paper_card, short_authors, title_of, upvote_button
+from bot.cards import (
+    UPVOTE,
+    details,
+    list_line,
+    paper_card,
+    short_authors,
+    title_of,
+    upvote_button,
+)
 from bot.events import Action, Command
+from bot.handlers import propose_command
 from bot.handlers.common import resolve, row_id, shorten, split_first
 from bot.markup import bold, esc
-from bot.paper_fetch import Outcome, fetch_paper, waiting_handlers
 from bot.plural import plural
 from bot.replies import Buttons, Context, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
@@ -23,13 +30,8 @@ log = logging.getLogger(__name__)
 
 UPVOTE_IN_QUEUE = "upvote_queue"
 QUEUE_SIZE = 10
-#: How long /propose waits for arXiv before saying the card will follow.
-FETCH_WAIT_SECONDS = 8.0
-
-
-def _kept(text: str) -> str:
-    """Echo what the user typed so nothing they wrote is lost to an error."""
-    return f"\nYou wrote: `/{esc(shorten(text, 300))}`" if text.strip() else ""
+#: Words /history searches for at most.
+HISTORY_WORDS_MAX = 10
 
 
 def register(router: Router) -> None:
@@ -38,14 +40,25 @@ def register(router: Router) -> None:
         summary="Propose an arXiv paper for the group, with an optional reason.",
         example="/propose https://arxiv.org/abs/1706.03762 the transformer paper",
         options=(
-            Option("paper", "arXiv link or id, e.g. 1706.03762", required=True),
+            Option(
+                "paper",
+                "arXiv link or id, e.g. 1706.03762 (up to 5, separated by spaces)",
+                required=True,
+            ),
             Option("why", "Why the group should read it"),
         ),
-    )(propose)
+    )(propose_command.propose)
     router.command(
         "queue",
-        summary="Show open proposals ranked by votes, then age.",
+        summary="Show open proposals by votes, then age; `/queue <paper>`: one in full.",
         example="/queue",
+        options=(
+            Option(
+                "paper",
+                "Show this proposal in full (arXiv link or id)",
+                autocomplete="open_proposals",
+            ),
+        ),
     )(show_queue)
     router.command(
         "withdraw",
@@ -63,109 +76,6 @@ def register(router: Router) -> None:
     )(history)
     router.action(UPVOTE)(upvote_card)
     router.action(UPVOTE_IN_QUEUE)(upvote_queue)
-
-
-async def propose(ctx: Ctx) -> Reply | list[Reply]:
-    cmd = ctx.event
-    assert isinstance(cmd, Command)
-    ref_text, why = split_first(cmd.text)
-    if not ref_text:
-        return error(
-            "Tell me which paper: `/propose <arXiv link or id> [why]`, for example "
-            "`/propose 1706.03762 the transformer paper`."
-        )
-    try:
-        ref = parse_ref(ref_text)
-    except InvalidReference as exc:
-        return error(f"{esc(str(exc))}{_kept('propose ' + cmd.text)}")
-    bot = ctx.bot
-    now = bot.clock.now()
-
-    def save(*, session):  # type: ignore[no-untyped-def]
-        who = resolve(
-            session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now
-        )
-        return svc.propose(
-            session=session,
-            group=who.group,
-            member=who.member,
-            arxiv_id=ref.base,
-            why=why,
-            now=now,
-        )
-
-    result = await bot.db(save)
-    assert result.proposal.id is not None and result.paper.id is not None
-    if result.duplicate:
-        return _duplicate_answer(ctx, result)
-    if result.paper.status == "ready":
-        await bot.db(svc.claim_card, proposal_id=result.proposal.id)
-        e = await bot.db(svc.entry, proposal_id=result.proposal.id)
-        assert e is not None
-        return paper_card(e)
-    waiting = waiting_handlers(bot)
-    waiting.add(result.proposal.id)
-    task = fetch_paper(bot, result.paper.id, ref.base)
-    try:
-        outcome = await asyncio.wait_for(asyncio.shield(task), FETCH_WAIT_SECONDS)
-    except TimeoutError:
-        outcome = None
-    finally:
-        waiting.discard(result.proposal.id)
-    if outcome is Outcome.READY:
-        if await bot.db(svc.claim_card, proposal_id=result.proposal.id):
-            e = await bot.db(svc.entry, proposal_id=result.proposal.id)
-            if e is not None:
-                return paper_card(e)
-        return []  # the retry loop got there first and posted the card
-    if outcome is Outcome.NOT_FOUND:
-        return error(
-            f"arXiv has no paper `{esc(ref.base)}`. Check the id on arxiv.org "
-            "(new ids look like `2401.01234`, old ones like `hep-th/9901001`) and propose again."
-            f"{_kept('propose ' + cmd.text)}"
-        )
-    if outcome is Outcome.INVALID:
-        return error(
-            f"arXiv says `{esc(ref_text)}` is not a valid arXiv id. Use a link like "
-            "`https://arxiv.org/abs/1706.03762` or an id like `1706.03762`."
-            f"{_kept('propose ' + cmd.text)}"
-        )
-    # Unavailable or slow: the proposal is saved; the card follows from the retry loop.
-    if outcome is None:
-        bot.spawn(_post_when_done(ctx, task, result.paper.id), name=f"card:{ref.base}")
-    return say(
-        f"Saved your proposal of `arXiv:{esc(ref.base)}`. arXiv is "
-        f"{'slow' if outcome is None else 'not answering'} right now, so I'll fill in the "
-        "title and post the card here as soon as it answers. Nothing else to do.",
-        private=True,
-    )
-
-
-async def _post_when_done(ctx: Ctx, task: asyncio.Task[Outcome], paper_id: int) -> None:
-    from bot.paper_fetch import post_pending_cards
-
-    outcome = await task
-    if outcome is Outcome.READY:
-        await post_pending_cards(ctx.bot, paper_id)
-
-
-def _duplicate_answer(ctx: Ctx, result: svc.ProposeResult) -> Reply:
-    p, paper = result.proposal, result.paper
-    who = esc(result.proposer.name or result.proposer.user_id)
-    when = p.created_at.strftime("%Y-%m-%d")
-    title = bold(esc(title_of(paper)))
-    if p.status == ProposalStatus.PRESENTED:
-        presented = p.presented_at.strftime("%Y-%m-%d") if p.presented_at else "earlier"
-        head = f"{title} was already presented on {presented} (proposed by {who} on {when})."
-    elif p.status == ProposalStatus.SCHEDULED:
-        head = f"{title} is already scheduled (proposed by {who} on {when})."
-    else:
-        head = f"{title} was already proposed by {who} on {when}."
-    if result.vote_added:
-        tail = f" I counted your vote: it now has {plural(result.votes, 'vote')}."
-    else:
-        tail = f" You have already voted for it ({plural(result.votes, 'vote')})."
-    return say(head + tail, private=True)
 
 
 def _queue_reply(entries: list[svc.Entry], total: int) -> Reply:
@@ -188,6 +98,8 @@ def _queue_reply(entries: list[svc.Entry], total: int) -> Reply:
 async def show_queue(ctx: Ctx) -> Reply:
     bot, ev = ctx.bot, ctx.event
     assert isinstance(ev, Command)
+    if ev.text.strip():
+        return await _queue_details(ctx, ev)
 
     def load(*, session):  # type: ignore[no-untyped-def]
         who = resolve(
@@ -202,6 +114,46 @@ async def show_queue(ctx: Ctx) -> Reply:
 
     entries, total = await bot.db(load)
     return _queue_reply(entries, total)
+
+
+async def _queue_details(ctx: Ctx, ev: Command) -> Reply:
+    """`/queue <paper>`: one proposal with every proposer's whole reason."""
+    bot = ctx.bot
+    ref_text, rest = split_first(ev.text)
+    try:
+        ref = parse_ref(ref_text)
+    except InvalidReference as exc:
+        return error(
+            f"{esc(str(exc))} `/queue` alone lists the queue; `/queue <paper>` shows one "
+            "proposal in full."
+        )
+
+    def load(*, session):  # type: ignore[no-untyped-def]
+        who = resolve(
+            session=session,
+            actor=ev.actor,
+            place=ev.place,
+            settings=bot.settings,
+            now=bot.clock.now(),
+        )
+        assert who.group.id is not None
+        return svc.find_in_group(session=session, group_id=who.group.id, arxiv_id=ref.base)
+
+    e = await bot.db(load)
+    if e is None:
+        return error(
+            f"`{esc(ref.base)}` is not in this group's queue. `/queue` lists open proposals."
+        )
+    reply = details(e)
+    if rest:
+        note = Context(f"`/queue` shows one paper at a time; I ignored “{esc(shorten(rest, 80))}”.")
+        reply = Reply(
+            blocks=(*reply.blocks, note),
+            private=True,
+            long_form=True,
+            fallback_text=reply.fallback_text,
+        )
+    return reply
 
 
 async def withdraw(ctx: Ctx) -> Reply:
@@ -250,7 +202,10 @@ async def withdraw(ctx: Ctx) -> Reply:
 async def history(ctx: Ctx) -> Reply:
     bot, cmd = ctx.bot, ctx.event
     assert isinstance(cmd, Command)
-    words = [w for w in cmd.text.split() if w]
+    given = [w for w in cmd.text.split() if w]
+    # Each word adds a condition to one query; hundreds make it too complex
+    # for the database (and no title needs them).
+    words = given[:HISTORY_WORDS_MAX]
 
     def load(*, session):  # type: ignore[no-untyped-def]
         who = resolve(
@@ -264,11 +219,12 @@ async def history(ctx: Ctx) -> Reply:
         return svc.history(session=session, group_id=who.group.id, words=words, limit=10)
 
     entries, total = await bot.db(load)
+    cut = _words_cut_note(given, words)
     if not entries:
         if words:
             return say(
                 f"No paper in this group matches “{esc(' '.join(words))}”. Try fewer or "
-                "different words, or `/history` alone for the latest papers.",
+                f"different words, or `/history` alone for the latest papers.{cut}",
                 private=True,
             )
         return say("No papers yet. Propose one with `/propose <arXiv link or id>`.", private=True)
@@ -277,7 +233,21 @@ async def history(ctx: Ctx) -> Reply:
     blocks.extend(Text(list_line(None, e)) for e in entries)
     if total > len(entries):
         blocks.append(Context(f"Showing {len(entries)} of {total}; add words to narrow it down."))
+    if cut:
+        blocks.append(Context(cut.strip()))
     return Reply(blocks=tuple(blocks), private=True)  # type: ignore[arg-type]
+
+
+def _words_cut_note(given: list[str], used: list[str]) -> str:
+    """Say which words were left out of the search, so none vanish silently."""
+    if len(given) <= len(used):
+        return ""
+    left = given[len(used) :]
+    return (
+        f"\nI searched for the first {len(used)} words only; a search takes at most "
+        f"{HISTORY_WORDS_MAX}. Left out ({len(left):,} word{'s' if len(left) != 1 else ''}): "
+        f"“{esc(shorten(' '.join(left), 120))}”."
+    )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from bot.cards import abs_url, paper_card, title_of
 from bot.clock import as_utc
 from bot.dates import WEEKDAY_NAMES, DateError, parse_day, parse_period
 from bot.events import Action, Command, Place
+from bot.handlers import present_check
 from bot.handlers.common import Who, resolve, row_id, split_first
 from bot.markup import bold, esc, link, mention
 from bot.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
@@ -825,6 +826,9 @@ async def present(ctx: Ctx) -> Reply | list[Reply]:
         ref = parse_ref(ref_text)
     except InvalidReference as exc:
         return error(f"{esc(str(exc))} Example: `/present 1706.03762`.")
+    missing = await present_check.refuse_missing(ctx, ref.base)
+    if missing is not None:
+        return missing
     result = await _in_group(ctx, _choose, arxiv_id=ref.base, why=why)
     if isinstance(result, Reply):
         return result

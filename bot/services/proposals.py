@@ -21,6 +21,7 @@ from storage.tables import (
     Paper,
     PaperStatus,
     Proposal,
+    ProposalReason,
     ProposalStatus,
     Vote,
 )
@@ -35,6 +36,17 @@ class ProposeResult:
     #: For a duplicate: whether this call added the newcomer's vote.
     vote_added: bool
     votes: int
+    #: For a duplicate with a reason: "kept" (new), "replaced" (an earlier
+    #: reason of theirs), "same" (already stored), or "" (no reason given).
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One member's reason for a paper."""
+
+    name: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,9 @@ class Entry:
     paper: Paper
     proposer: Member
     votes: int
+    #: Reasons of the members who proposed it after the first (oldest first);
+    #: loaded by `entry` only, empty in listings.
+    reasons: tuple[Reason, ...] = ()
 
 
 def _votes(session: Session, proposal_id: int) -> int:
@@ -112,10 +127,11 @@ def propose(
         if existing is not None:
             assert existing.id is not None
             added = _add_vote(session, existing.id, member.id, now)
+            kept = _keep_reason(session, existing, member.id, why.strip(), now)
             proposer = session.get(Member, existing.member_id)
             assert proposer is not None
             return ProposeResult(
-                existing, paper, proposer, True, added, _votes(session, existing.id)
+                existing, paper, proposer, True, added, _votes(session, existing.id), kept
             )
         try:
             with session.begin_nested():
@@ -137,6 +153,54 @@ def propose(
         _add_vote(session, proposal.id, member.id, now)
         return ProposeResult(proposal, paper, member, False, False, 1)
     raise RuntimeError("proposal neither inserted nor found")  # pragma: no cover
+
+
+def _keep_reason(
+    session: Session, proposal: Proposal, member_id: int, why: str, now: datetime
+) -> str:
+    """Store the reason a member gave when proposing a paper already proposed."""
+    if not why:
+        return ""
+    if proposal.member_id == member_id:
+        if proposal.why == why:
+            return "same"
+        outcome = "replaced" if proposal.why else "kept"
+        proposal.why = why
+        session.add(proposal)
+        return outcome
+    row = session.exec(
+        select(ProposalReason).where(
+            ProposalReason.proposal_id == proposal.id, ProposalReason.member_id == member_id
+        )
+    ).first()
+    if row is not None:
+        if row.why == why:
+            return "same"
+        row.why, row.created_at = why, now
+        session.add(row)
+        return "replaced"
+    assert proposal.id is not None
+    try:
+        with session.begin_nested():
+            session.add(
+                ProposalReason(
+                    proposal_id=proposal.id, member_id=member_id, why=why, created_at=now
+                )
+            )
+    except IntegrityError:  # the same member at the same instant: theirs is stored
+        return "same"
+    return "kept"
+
+
+def reasons(*, session: Session, proposal_id: int) -> tuple[Reason, ...]:
+    """The later proposers' reasons, oldest first."""
+    rows = session.exec(
+        select(ProposalReason, Member)
+        .join(Member, col(Member.id) == ProposalReason.member_id)
+        .where(ProposalReason.proposal_id == proposal_id, ProposalReason.why != "")
+        .order_by(col(ProposalReason.created_at), col(ProposalReason.id))
+    ).all()
+    return tuple(Reason(m.name or m.user_id, r.why) for r, m in rows)
 
 
 def apply_metadata(*, session: Session, paper_id: int, meta: PaperMeta, now: datetime) -> Paper:
@@ -164,14 +228,25 @@ def apply_metadata(*, session: Session, paper_id: int, meta: PaperMeta, now: dat
 
 def forget_paper(*, session: Session, paper_id: int) -> list[tuple[Proposal, Member]]:
     """arXiv does not have this id: drop the paper and its proposals (nothing to
-    keep), returning who proposed it so they can be told."""
+    keep), returning who proposed it so they can be told. A session that had
+    it as its paper (chosen while arXiv was down) goes back to having none."""
+    from storage.schedule_tables import MeetingSession
+
     proposals = session.exec(select(Proposal).where(Proposal.paper_id == paper_id)).all()
     told: list[tuple[Proposal, Member]] = []
     for p in proposals:
         member = session.get(Member, p.member_id)
         if member is not None:
             told.append((p, member))
+        for meeting in session.exec(
+            select(MeetingSession).where(MeetingSession.proposal_id == p.id)
+        ).all():
+            meeting.proposal_id = None
+            meeting.paper_chosen_by = ""
+            session.add(meeting)
         session.execute(sa.delete(Vote).where(col(Vote.proposal_id) == p.id))
+        session.execute(sa.delete(ProposalReason).where(col(ProposalReason.proposal_id) == p.id))
+        session.flush()
         session.delete(p)
     session.flush()
     paper = session.get(Paper, paper_id)
@@ -220,7 +295,13 @@ def entry(*, session: Session, proposal_id: int) -> Entry | None:
     proposer = session.get(Member, proposal.member_id)
     assert paper is not None and proposer is not None
     assert proposal.id is not None
-    return Entry(proposal, paper, proposer, _votes(session, proposal.id))
+    return Entry(
+        proposal,
+        paper,
+        proposer,
+        _votes(session, proposal.id),
+        reasons(session=session, proposal_id=proposal.id),
+    )
 
 
 def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: datetime) -> bool:

@@ -15,7 +15,7 @@ from bot.app import Bot
 from bot.arxiv_client import ArxivClient
 from bot.clock import ManualClock
 from bot.events import Action, Actor, Command, Place
-from bot.handlers import proposals as proposal_handlers
+from bot.handlers import propose_command
 from bot.messenger import NullMessenger
 from bot.paper_fetch import retry_once
 from bot.replies import Buttons, Reply, to_plain
@@ -176,7 +176,7 @@ async def test_arxiv_outage_keeps_the_proposal_and_completes_it_later(
     bot.arxiv = ArxivClient(api_url=fake_arxiv.url, min_interval=0.05, backoff=0.05, attempts=2)
     messenger = NullMessenger()
     bot.messenger = messenger
-    monkeypatch.setattr(proposal_handlers, "FETCH_WAIT_SECONDS", 3.0)
+    monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 3.0)
     fake_arxiv.fail(503, seconds=10)
     started = time.monotonic()
     caplog.set_level(logging.WARNING)

@@ -17,7 +17,7 @@ from bot.app import Bot
 from bot.arxiv_client import ArxivClient
 from bot.clock import ManualClock
 from bot.events import Actor, Command, Place
-from bot.handlers import proposals as proposal_handlers
+from bot.handlers import propose_command
 from bot.messenger import NullMessenger
 from bot.paper_fetch import retry_once
 from bot.replies import Reply, to_plain
@@ -60,7 +60,7 @@ def flaky_bot(bot: Bot, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch) 
         api_url=fake_arxiv.url, min_interval=0.02, backoff=0.02, attempts=2, timeout=0.3
     )
     bot.messenger = NullMessenger()
-    monkeypatch.setattr(proposal_handlers, "FETCH_WAIT_SECONDS", 2.0)
+    monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 2.0)
     return bot
 
 

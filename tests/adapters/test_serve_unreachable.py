@@ -1,0 +1,79 @@
+"""`readgroup serve slack|discord` when the platform's API cannot be reached
+(a closed loopback port; a host under .invalid, which never resolves, so no
+traffic leaves the machine): one clear line naming the host and what to
+check, exit status 2, no traceback. The database is set up first, so this
+runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+READGROUP = Path(sys.executable).with_name("readgroup")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(database_url: str, platform: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "OPENAI_"))
+    }
+    base.update(DATABASE_URL=database_url, ARXIV_API_URL=f"http://127.0.0.1:{closed_port()}/")
+    base.update(env)
+    args = ["--http", "--port", "0"] if platform == "slack" else []
+    return subprocess.run(
+        [str(READGROUP), "serve", platform, *args],
+        capture_output=True,
+        text=True,
+        env=base,
+        timeout=90,
+        check=False,
+    )
+
+
+CASES = {
+    "refused": (lambda: f"http://127.0.0.1:{closed_port()}", "connection to 127.0.0.1:"),
+    "no-dns": (lambda: "http://nonexistent.invalid", "host name nonexistent.invalid"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_serve_slack_without_a_reachable_api_says_so_in_one_line(
+    database_url: str, case: str
+) -> None:
+    make_url, why = CASES[case]
+    url = make_url() + "/api/"
+    out = serve(
+        database_url,
+        "slack",
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=url,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and "ClientConnector" not in out.stderr
+    [line] = [x for x in out.stderr.splitlines() if x.startswith("readgroup:")]
+    assert "can't reach Slack" in line and why in line and "SLACK_API_URL" in line
+    assert url in line
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_serve_discord_without_a_reachable_api_says_so_in_one_line(
+    database_url: str, case: str
+) -> None:
+    make_url, why = CASES[case]
+    url = make_url() + "/api/v10"
+    out = serve(database_url, "discord", DISCORD_TOKEN="test-token", DISCORD_API_URL=url)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and "ClientConnector" not in out.stderr
+    [line] = [x for x in out.stderr.splitlines() if x.startswith("readgroup:")]
+    assert "can't reach Discord" in line and why in line and "DISCORD_API_URL" in line
