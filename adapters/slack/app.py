@@ -51,6 +51,8 @@ class SlackAdapter:
     messenger: SlackMessenger
     users: UserDirectory
     seen: RecentIds = field(default_factory=RecentIds)
+    #: HTTP mode's signing secret (None in Socket Mode); see adapters.slack.verify.
+    signing_secret: str | None = None
     stats: SlackStats = field(default_factory=SlackStats)
 
     async def run(self, event: Event, origin: Origin) -> None:
@@ -89,6 +91,7 @@ def build_slack_app(
         messenger=messenger,
         users=UserDirectory(client),
         seen=seen or RecentIds(),
+        signing_secret=signing_secret,
     )
     bot.messenger = messenger
     _register(adapter)
@@ -114,7 +117,9 @@ def _register(a: SlackAdapter) -> None:
     @app.command(_ANY)
     async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
-        a.start(translate.command(body), Origin.of_command(body), "command")
+        event = translate.command(body)
+        if event is not None:
+            a.start(event, Origin.of_command(body), "command")
 
     @app.action(_ANY)
     async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
@@ -127,6 +132,8 @@ def _register(a: SlackAdapter) -> None:
     async def on_submit(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()  # closes the modal; the result is posted where the form came from
         event = translate.view_submission(body)
+        if event is None:
+            return
         origin = Origin.of_place(
             event.actor.user_id,
             event.place,
