@@ -44,6 +44,7 @@ FUZZ = settings(
 SILENT_OK = {"propose"}
 
 ids = st.from_regex(r"[A-Z][A-Z0-9]{0,11}", fullmatch=True)
+DISCORD_NAME = re.compile(r"[-_\w]{1,32}")
 #: Slack's id shape (inbound_schema.ID_PATTERN); others are rejected at the edge.
 VALID_ID = re.compile(inbound_schema.ID_PATTERN.strip("^$"))
 snowflakes = st.integers(10**15, 10**19)
@@ -379,6 +380,9 @@ async def test_discord_application_commands(
     )
     interaction = discord.Interaction(data=payload, state=state)  # type: ignore[arg-type]
     event = inbound.command_from_interaction(interaction, commands)
+    if event is None:  # a name or option name Discord would never send: rejected explicitly
+        assert not all(DISCORD_NAME.fullmatch(n) for n in [name, *names])
+        return
     assert event.name == name
     await _core(fuzz_bot, event, event.actor.is_admin, tracebacks)
 
