@@ -102,3 +102,41 @@ async def test_a_malformed_modal_submission_is_ignored(
     assert not [r for r in fake_discord.requests if f"/interactions/{broken['id']}/" in r.path]
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     assert [r for r in caplog.records if "malformed Discord form submission" in r.getMessage()]
+
+
+# ---------------------------------------------------------------- untrusted text
+HOSTILE_TITLE = "*Bold* _it_ ~strike~ `code` \u202eevil\u200b \u2066iso\u2069"
+HOSTILE_ABSTRACT = "We show *this*. Visit https://evil.example/login now. \u202egnp.exe"
+
+
+async def test_untrusted_text_is_escaped_for_discord_without_controls_or_links(
+    client: ReadgroupClient, fake_discord: FakeDiscord, bot: Bot
+) -> None:
+    import re
+
+    from storage.tables import Paper
+
+    first = fake_discord.slash("propose", {"paper": "1605.08386", "why": "see https://evil.example"})
+    await interact(fake_discord, first)
+    await first_answer(fake_discord, first)
+
+    def edit(*, session):  # type: ignore[no-untyped-def]
+        paper = session.exec(select(Paper)).one()
+        paper.title, paper.abstract = HOSTILE_TITLE, HOSTILE_ABSTRACT
+        session.add(paper)
+
+    await bot.db(edit)
+    again = fake_discord.slash("propose", {"paper": "1605.08386"}, user_id=11, name="Bo")
+    after = len(fake_discord.requests)
+    await interact(fake_discord, again)
+    answer = await first_answer(fake_discord, again, after=after)
+    text = body_text(answer.body)
+    queue = fake_discord.slash("queue", {})
+    after = len(fake_discord.requests)
+    await interact(fake_discord, queue)
+    text += "\n" + body_text((await first_answer(fake_discord, queue, after=after)).body)
+    ours = re.sub("(?<=[@<])\u200b", "", text)  # the renderer's own mention breakers
+    assert not re.search("[\u200b-\u200f\u202a-\u202e\u2060-\u206f]", ours)
+    assert "https://evil.example" not in text
+    assert "\\*Bold\\*" in text or "\\*Bold\\*" in str(answer.body)
+    assert "\\_it\\_" in text and "\\~strike\\~" in text and "\\`code\\`" in text
