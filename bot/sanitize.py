@@ -31,8 +31,7 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 #: (U+2060-U+206F), the Arabic letter mark, the Mongolian vowel separator and
 #: the BOM/zero-width no-break space.
 _INVISIBLE = (
-    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
-    "\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
 )
 _CONTROL = re.compile(f"[{_INVISIBLE}]")
 _SCHEME = re.compile(r"\bhttps?://(?=[^\s<>])", re.IGNORECASE)

@@ -116,9 +116,11 @@ def _check_writable(engine: Engine) -> None:
                 conn.exec_driver_sql("CREATE TABLE _readgroup_write_check (x INTEGER)")
             finally:
                 conn.exec_driver_sql("ROLLBACK")
-        elif engine.dialect.name == "postgresql":
-            if conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on":
-                raise DatabaseUnavailable("read-only transaction (a standby server?)")
+        elif (
+            engine.dialect.name == "postgresql"
+            and conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+        ):
+            raise DatabaseUnavailable("read-only transaction (a standby server?)")
 
 
 def open_database(

@@ -8,7 +8,6 @@ needed); for gateway messages from the member's cached roles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 

@@ -254,7 +254,7 @@ def problem(body: dict[str, Any]) -> str | None:
 
 
 def _what(model: type[_Model]) -> str:
-    return {SlashCommand: "slash command"}.get(model, model.__name__)
+    return "slash command" if model is SlashCommand else model.__name__
 
 
 def parse(model: type[M], data: Any, *, what: str) -> M | None:

@@ -152,10 +152,14 @@ def test_a_refusing_server_is_tried_only_as_often_as_configured(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("reason", "expected"),
     [
-        ("failed to resolve host 'nonexistent.invalid': [Errno -2] Name or service not known",
-         "cannot find the database host"),
-        ('connection failed: FATAL:  password authentication failed for user "u"',
-         "the database refused the credentials"),
+        (
+            "failed to resolve host 'nonexistent.invalid': [Errno -2] Name or service not known",
+            "cannot find the database host",
+        ),
+        (
+            'connection failed: FATAL:  password authentication failed for user "u"',
+            "the database refused the credentials",
+        ),
         ("unable to open database file", "cannot open or create the SQLite file"),
         ("attempt to write a readonly database", "the database is read-only"),
     ],

@@ -116,7 +116,9 @@ async def test_untrusted_text_is_escaped_for_discord_without_controls_or_links(
 
     from storage.tables import Paper
 
-    first = fake_discord.slash("propose", {"paper": "1605.08386", "why": "see https://evil.example"})
+    first = fake_discord.slash(
+        "propose", {"paper": "1605.08386", "why": "see https://evil.example"}
+    )
     await interact(fake_discord, first)
     await first_answer(fake_discord, first)
 
