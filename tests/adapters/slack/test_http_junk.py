@@ -218,3 +218,8 @@ async def test_nul_characters_in_a_command_are_removed_and_the_proposal_is_saved
         return proposal.why, paper.arxiv_id
 
     assert await slack.bot.db(why) == ("good one", "1605.08386")
+
+
+async def test_slacks_signed_ssl_check_is_still_answered(slack: SlackHarness) -> None:
+    status, _, _ = await slack.post("ssl_check=1&token=x")
+    assert status == 200
