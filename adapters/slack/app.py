@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import translate
+from adapters.slack import inbound_schema, translate
 from adapters.slack.dedupe import RecentIds
 from adapters.slack.delivery import Origin, Responder
 from adapters.slack.home import home_view, load_home
@@ -100,6 +100,19 @@ def build_slack_app(
 
 def _register(a: SlackAdapter) -> None:
     app = a.app
+
+    @app.middleware
+    async def drop_malformed(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        """A payload without the fields we need is acknowledged and dropped
+        with one log line (Socket Mode; over HTTP serve.py refused it with
+        400 already), so no listener reads it and Slack does not retry it."""
+        why = inbound_schema.problem(body)
+        if why is not None:
+            log.warning("ignoring a malformed Slack payload (%s)", why)
+            return BoltResponse(status=200, body="")
+        return await next()
 
     @app.middleware
     async def drop_redeliveries(
