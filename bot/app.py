@@ -20,7 +20,8 @@ from bot.messenger import Messenger, NullMessenger
 from bot.replies import Reply
 from bot.router import Respond, Router
 from bot.settings import Settings
-from storage.engine import make_engine, session_scope, upgrade
+from storage.connect import open_database
+from storage.engine import make_engine, session_scope
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -124,6 +125,19 @@ class Bot:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
+def open_engine(settings: Settings, engine: Engine | None = None) -> Engine:
+    """The database engine, connected, upgraded and writable, or
+    :class:`~storage.connect.DatabaseUnavailable` with a one-line reason."""
+    engine = engine or make_engine(settings.database_url)
+    open_database(
+        engine,
+        url=settings.database_url,
+        attempts=settings.database_connect_attempts,
+        retry_seconds=settings.database_connect_retry_seconds,
+    )
+    return engine
+
+
 def build_bot(
     settings: Settings,
     *,
@@ -138,7 +152,7 @@ def build_bot(
 
     engine = engine or make_engine(settings.database_url)
     if migrate:
-        upgrade(engine)
+        open_engine(settings, engine)
     bot = Bot(
         settings=settings,
         engine=engine,

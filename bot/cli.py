@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from bot.settings import Settings, SettingsError
+from storage.connect import DatabaseUnavailable
 
 log = logging.getLogger("readgroup")
 
@@ -105,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"readgroup: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        print(f"readgroup: cannot start: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 
@@ -122,9 +126,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             )
         )
     if args.command == "db":
-        from storage.engine import make_engine, upgrade
+        from bot.app import open_engine
 
-        upgrade(make_engine(settings.database_url))
+        open_engine(settings).dispose()
         print("database schema is up to date")
         return 0
     if args.command == "serve":

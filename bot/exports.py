@@ -211,10 +211,10 @@ def _run_ics(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    from storage.engine import make_engine, session_scope, upgrade
+    from bot.app import open_engine
+    from storage.engine import session_scope
 
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_engine(settings)
     try:
         with session_scope(engine) as session:
             result = calendar_export.export_ics(session=session, group_id=args.group)

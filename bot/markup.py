@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.sanitize import strip_invisible
+
 _SPECIAL = set("\\*_[]()`<>")
 
 
@@ -34,8 +36,9 @@ class Span:
 
 
 def esc(text: object) -> str:
-    """Make untrusted text literal inside markup."""
-    return "".join("\\" + c if c in _SPECIAL else c for c in str(text))
+    """Make untrusted text literal inside markup, without invisible or
+    direction-changing characters (see :func:`bot.sanitize.strip_invisible`)."""
+    return "".join("\\" + c if c in _SPECIAL else c for c in strip_invisible(str(text)))
 
 
 def bold(text: str) -> str:

@@ -24,7 +24,39 @@ _MD_LINK = re.compile(r"\[([^\[\]]{0,300})\]\(\s*([^()\s]{1,2000})\s*\)")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]\"']+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\""
 _SPACES = re.compile(r"[ \t\u00a0]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u206f]")
+#: C0 controls (not tab/newline/CR), DEL, and the invisible format characters
+#: that reorder or hide text: zero-width space/joiners and bidi marks
+#: (U+200B-U+200F), embeddings and overrides such as U+202E (U+202A-U+202E),
+#: word joiner, invisible operators and the bidi isolates U+2066-U+2069
+#: (U+2060-U+206F), the Arabic letter mark, the Mongolian vowel separator and
+#: the BOM/zero-width no-break space.
+_INVISIBLE = (
+    "\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+)
+_CONTROL = re.compile(f"[{_INVISIBLE}]")
+_SCHEME = re.compile(r"\bhttps?://(?=[^\s<>])", re.IGNORECASE)
+
+
+def strip_invisible(text: str) -> str:
+    """Untrusted text without the characters that hide or reorder what is
+    shown (an RTL override can make ``exe.txt`` read ``txt.exe``) or that
+    PostgreSQL cannot store (NUL). Applied by :func:`bot.markup.esc`, so every
+    untrusted string placed in a reply passes here."""
+    return _CONTROL.sub("", text)
+
+
+def unlink(text: str) -> str:
+    """Bare ``http(s)://`` URLs in text shown as text, not as links.
+
+    The scheme is dropped: ``https://evil.example/x`` reads ``evil.example/x``,
+    which Discord never auto-links (it needs the scheme) and Slack does not
+    either because the Slack renderer sends its text with ``verbatim: true``
+    (no auto-linking of bare URLs or domains). The reader still sees where it
+    points; nothing is clickable. Renderers apply this to plain text only: a
+    link the core means (``[label](url)`` markup, e.g. the paper's own arXiv
+    and code links) is a link span and is not touched.
+    """
+    return _SCHEME.sub("", text)
 
 
 def paper_urls(arxiv_id: str, version: int | None = None) -> set[str]:

@@ -16,6 +16,10 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field("sqlite:///readgroup.db", alias="DATABASE_URL")
+    #: At start-up, how often to try a database server that refuses connections
+    #: (it may be starting), and how long to wait between tries.
+    database_connect_attempts: int = Field(5, ge=1, alias="DATABASE_CONNECT_ATTEMPTS")
+    database_connect_retry_seconds: float = Field(2.0, ge=0, alias="DATABASE_CONNECT_RETRY_SECONDS")
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

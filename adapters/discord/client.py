@@ -17,7 +17,7 @@ import discord
 
 from adapters.discord import autocomplete, inbound
 from adapters.discord.commands import default_sync_state, sync_commands
-from adapters.discord.components import ActionButton, modal_fields
+from adapters.discord.components import ActionButton, modal_data, modal_fields
 from adapters.discord.endpoints import use_endpoints, use_gateway_from_api
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.render import parse_custom_id
@@ -95,21 +95,22 @@ class ReadgroupClient(discord.Client):
             case discord.InteractionType.autocomplete:
                 await self._autocomplete(interaction)
             case discord.InteractionType.modal_submit:
-                data: Any = interaction.data or {}
-                parsed = parse_custom_id(str(data.get("custom_id", "")))
-                if parsed:
+                data = modal_data(interaction.data)
+                parsed = parse_custom_id(data.custom_id) if data else None
+                if data and parsed:
                     await self.handle_action(interaction, *parsed, modal_fields(data))
             case _:
                 pass  # buttons arrive through ActionButton.callback
 
     async def _command(self, interaction: discord.Interaction) -> None:
-        data: Any = interaction.data or {}
-        name = str(data.get("name", ""))
+        # Translating is pure and quick; a malformed command is ignored (logged).
+        event = inbound.command_from_interaction(interaction, self.bot.router.commands)
+        if event is None:
+            return
         responder = Responder(interaction)
         # Acknowledge first: everything else may be slow.
-        await responder.defer(ephemeral=name in PRIVATE_COMMANDS)
-        event = inbound.command_from_interaction(interaction, self.bot.router.commands)
-        self.bot.spawn(self._run(event, responder), name=f"discord:/{name}")
+        await responder.defer(ephemeral=event.name in PRIVATE_COMMANDS)
+        self.bot.spawn(self._run(event, responder), name=f"discord:/{event.name}")
 
     async def _run(self, event: Event, responder: Responder) -> None:
         replies = await self.bot.handle(event, responder.send)
@@ -142,8 +143,10 @@ class ReadgroupClient(discord.Client):
         await responder.send_all(replies)  # type: ignore[arg-type]
 
     async def _autocomplete(self, interaction: discord.Interaction) -> None:
-        data: Any = interaction.data or {}
-        spec = self.bot.router.commands.get(str(data.get("name", "")))
+        data = inbound.command_data(interaction)
+        if data is None:
+            return
+        spec = self.bot.router.commands.get(data.name)
         option, typed = inbound.focused_option(data)
         options = spec.options if spec else ()
         source = next((o.autocomplete for o in options if o.name == option), "")

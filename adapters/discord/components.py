@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from adapters.discord.inbound_schema import ModalComponent, ModalData, parse
 from adapters.discord.render import (
     BUTTON_LABEL_MAX,
     CUSTOM_ID_RE,
@@ -104,17 +105,26 @@ class FormModal(discord.ui.Modal):
         return None
 
 
-def modal_fields(data: Any) -> tuple[tuple[str, str], ...]:
-    """(custom_id, value) of every text input in a MODAL_SUBMIT payload."""
+def modal_data(data: Any) -> ModalData | None:
+    """A MODAL_SUBMIT payload's data, checked; None (logged) if malformed."""
+    return parse(ModalData, data or {}, what="form submission")
+
+
+def modal_fields(data: ModalData | Any) -> tuple[tuple[str, str], ...]:
+    """(custom_id, value) of every text input in a MODAL_SUBMIT payload
+    (a malformed one has none)."""
+    checked = data if isinstance(data, ModalData) else modal_data(data)
+    if checked is None:
+        return ()
     out: list[tuple[str, str]] = []
 
-    def walk(components: list[Any]) -> None:
-        for c in components or []:
-            if c.get("type") == 4 and "custom_id" in c:
-                out.append((c["custom_id"], c.get("value") or ""))
-            walk(c.get("components") or [])
-            if isinstance(c.get("component"), dict):
-                walk([c["component"]])
+    def walk(components: list[ModalComponent]) -> None:
+        for c in components:
+            if c.type == 4 and c.custom_id is not None:
+                out.append((c.custom_id, c.value or ""))
+            walk(c.components)
+            if c.component is not None:
+                walk([c.component])
 
-    walk((data or {}).get("components") or [])
+    walk(checked.components)
     return tuple(out)

@@ -8,10 +8,10 @@ needed); for gateway messages from the member's cached roles.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 
+from adapters.discord import inbound_schema as schema
 from bot.events import Actor, Command, Place, Reaction, ThreadMessage
 from bot.router import CommandSpec
 
@@ -58,13 +58,9 @@ def place_from_interaction(interaction: discord.Interaction) -> Place:
     )
 
 
-def option_values(data: Any) -> dict[str, str]:
+def option_values(data: schema.CommandData) -> dict[str, str]:
     """Option name -> value as text, from an APPLICATION_COMMAND payload."""
-    out: dict[str, str] = {}
-    for opt in (data or {}).get("options") or []:
-        if "value" in opt:
-            out[opt["name"]] = str(opt["value"])
-    return out
+    return {o.name: str(o.value) for o in data.options if o.value is not None}
 
 
 def command_text(spec: CommandSpec | None, values: dict[str, str]) -> str:
@@ -75,31 +71,37 @@ def command_text(spec: CommandSpec | None, values: dict[str, str]) -> str:
     return " ".join(values[n].strip() for n in order if values.get(n, "").strip())
 
 
+def command_data(interaction: discord.Interaction) -> schema.CommandData | None:
+    """The interaction's command data, checked; None (logged) if malformed."""
+    return schema.parse(schema.CommandData, interaction.data or {}, what="command")
+
+
 def command_from_interaction(
     interaction: discord.Interaction, commands: dict[str, CommandSpec]
-) -> Command:
-    data: Any = interaction.data or {}
-    name = str(data.get("name", ""))
+) -> Command | None:
+    data = command_data(interaction)
+    if data is None:
+        return None
     return Command(
-        name=name,
-        text=command_text(commands.get(name), option_values(data)),
+        name=data.name,
+        text=command_text(commands.get(data.name), option_values(data)),
         actor=actor_from_interaction(interaction),
         place=place_from_interaction(interaction),
-        raw=data,
+        raw=interaction.data,
     )
 
 
-def focused_option(data: Any) -> tuple[str, str]:
+def focused_option(data: schema.CommandData) -> tuple[str, str]:
     """(name, typed text) of the option being autocompleted."""
-    for opt in (data or {}).get("options") or []:
-        if opt.get("focused"):
-            return str(opt["name"]), str(opt.get("value", ""))
+    for opt in data.options:
+        if opt.focused:
+            return opt.name, "" if opt.value is None else str(opt.value)
     return "", ""
 
 
 def thread_message(message: discord.Message, *, parent_id: int) -> ThreadMessage:
     return ThreadMessage(
-        text=message.content,
+        text=schema.strip_nul(message.content),
         actor=actor_from_user(message.author),
         place=place_for(
             message.guild.id if message.guild else None,

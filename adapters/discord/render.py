@@ -31,6 +31,7 @@ from bot.replies import (
     Reply,
     Text,
 )
+from bot.sanitize import strip_invisible, unlink
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_MAX = 2000
@@ -91,8 +92,12 @@ def neutralise(text: str) -> str:
 
 
 def escape_plain(text: str) -> str:
-    """Untrusted text made literal: markdown escaped, mentions neutralised."""
-    return neutralise(escape_markdown(text))
+    """Untrusted text made literal: bare URLs shown without their scheme, so
+    Discord does not make them links (:func:`bot.sanitize.unlink`; the
+    core's own links are link spans), markdown backslash-escaped (``*``,
+    ``_``, ``~``, ``|``, backticks, and quotes, headings, lists and masked
+    links at line start), mentions neutralised."""
+    return neutralise(escape_markdown(unlink(strip_invisible(text))))
 
 
 def _code(text: str) -> str:
@@ -372,7 +377,7 @@ def _render_embeds(blocks: Iterable[Block]) -> list[DiscordMessage]:
     for block in blocks:
         match block:
             case Header(text=t):
-                packer.new_embed(title=t)
+                packer.new_embed(title=strip_invisible(t))
             case Text(markup=m):
                 for p in paragraphs(m):
                     packer.add_paragraph(p)

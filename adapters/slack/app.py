@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import translate
+from adapters.slack import inbound_schema, translate
 from adapters.slack.dedupe import RecentIds
 from adapters.slack.delivery import Origin, Responder
 from adapters.slack.home import home_view, load_home
@@ -51,6 +51,8 @@ class SlackAdapter:
     messenger: SlackMessenger
     users: UserDirectory
     seen: RecentIds = field(default_factory=RecentIds)
+    #: HTTP mode's signing secret (None in Socket Mode); see adapters.slack.verify.
+    signing_secret: str | None = None
     stats: SlackStats = field(default_factory=SlackStats)
 
     async def run(self, event: Event, origin: Origin) -> None:
@@ -89,6 +91,7 @@ def build_slack_app(
         messenger=messenger,
         users=UserDirectory(client),
         seen=seen or RecentIds(),
+        signing_secret=signing_secret,
     )
     bot.messenger = messenger
     _register(adapter)
@@ -97,6 +100,19 @@ def build_slack_app(
 
 def _register(a: SlackAdapter) -> None:
     app = a.app
+
+    @app.middleware
+    async def drop_malformed(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        """A payload without the fields we need is acknowledged and dropped
+        with one log line (Socket Mode; over HTTP serve.py refused it with
+        400 already), so no listener reads it and Slack does not retry it."""
+        why = inbound_schema.problem(body)
+        if why is not None:
+            log.warning("ignoring a malformed Slack payload (%s)", why)
+            return BoltResponse(status=200, body="")
+        return await next()
 
     @app.middleware
     async def drop_redeliveries(
@@ -114,7 +130,9 @@ def _register(a: SlackAdapter) -> None:
     @app.command(_ANY)
     async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()
-        a.start(translate.command(body), Origin.of_command(body), "command")
+        event = translate.command(body)
+        if event is not None:
+            a.start(event, Origin.of_command(body), "command")
 
     @app.action(_ANY)
     async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
@@ -127,6 +145,8 @@ def _register(a: SlackAdapter) -> None:
     async def on_submit(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
         await ack()  # closes the modal; the result is posted where the form came from
         event = translate.view_submission(body)
+        if event is None:
+            return
         origin = Origin.of_place(
             event.actor.user_id,
             event.place,

@@ -5,7 +5,9 @@ list of message dicts (``{"text": ..., "blocks": [...]}``) that each fit
 Slack's limits, so the sender never truncates anything important. Plain spans
 of the neutral markup are escaped (``&``, ``<``, ``>``), which makes
 ``<!channel>``, ``<!here>``, ``<@U…>`` and ``<url|label>`` in untrusted text
-inert; only spans the core marked as links or mentions become Slack syntax.
+inert, and their formatting marks and bare URLs are neutralised
+(:func:`literal`); only spans the core marked as links, mentions or styles
+become Slack syntax.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from bot.markup import Span, parse
 from bot.replies import Block, Buttons, Context, Divider, Fields, Form, Header, Reply, Text
+from bot.sanitize import strip_invisible, unlink
 
 # Slack's Block Kit limits (api.slack.com/reference/block-kit).
 SECTION_MAX = 3000
@@ -44,8 +47,50 @@ Message = dict[str, Any]
 
 # ------------------------------------------------------------------ mrkdwn
 def escape(text: str) -> str:
-    """Slack's three control characters; nothing else needs escaping."""
+    """Slack's three control characters, the only ones it decodes as entities."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: Look-alikes for Slack's formatting marks (asterisk operator, fullwidth low
+#: line, tilde operator, modifier grave accent).
+LOOKALIKES = {"*": "∗", "_": "＿", "~": "∼", "`": "ˋ"}
+_MARK = re.compile(r"[*_~`]")
+_QUOTE = re.compile(r"(^|\n)([ \t]*)>", re.M)
+
+
+def _word(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
+def literal(text: str) -> str:
+    """Plain text that Slack shows as written: no bold, italics, strike, code,
+    quote or link comes out of it.
+
+    Slack mrkdwn has no escape character, decodes only ``&amp;``, ``&lt;``
+    and ``&gt;``, and the zero-width characters one could wedge between marks
+    are exactly what :func:`bot.sanitize.strip_invisible` removes from
+    untrusted text (and they would survive copy and paste). So a mark that
+    could open or close formatting (``*``, ``_``, ``~`` next to a space,
+    punctuation, a non-ASCII letter or the end) is replaced by a look-alike
+    (:data:`LOOKALIKES`); Slack formats only at word boundaries, so a mark
+    between two ASCII letters or digits (``snake_case``, ``x_t``, ``a*b``)
+    can do nothing and is kept as typed. Backticks are always replaced. A
+    ``>`` opening a line (a quote) becomes ``›``. Bare URLs lose their scheme
+    (:func:`bot.sanitize.unlink`) and the text objects are sent with
+    ``verbatim: true``, so Slack does not auto-link them or bare domains.
+    """
+    text = unlink(text)
+
+    def swap(m: re.Match[str]) -> str:
+        mark, i = m.group(0), m.start()
+        before = text[i - 1] if i > 0 else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if mark != "`" and _word(before) and _word(after):
+            return mark
+        return LOOKALIKES[mark]
+
+    text = _QUOTE.sub(lambda m: f"{m.group(1)}{m.group(2)}›", _MARK.sub(swap, text))
+    return escape(text)
 
 
 def _safe_url(url: str) -> str:
@@ -55,19 +100,21 @@ def _safe_url(url: str) -> str:
 def _span(span: Span) -> str:
     match span.kind:
         case "bold":
-            return f"*{escape(span.text).replace('*', '∗')}*" if span.text.strip() else span.text
+            inner = literal(span.text).replace("*", "∗")
+            return f"*{inner}*" if span.text.strip() else inner
         case "italic":
-            return f"_{escape(span.text).replace('_', '＿')}_" if span.text.strip() else span.text
+            inner = literal(span.text).replace("_", "＿")
+            return f"_{inner}_" if span.text.strip() else inner
         case "code":
             return f"`{escape(span.text).replace('`', 'ˋ')}`"
         case "link":
-            label = escape(span.text)
+            label = literal(span.text)
             url = _safe_url(span.url)
             return f"<{url}>" if span.text == span.url else f"<{url}|{label}>"
         case "mention":
             return f"<@{span.text}>"
         case _:
-            return escape(span.text)
+            return literal(span.text)
 
 
 def mrkdwn(markup: str) -> str:
@@ -132,22 +179,28 @@ def kind_of(action_id_: str, value: str) -> str:
     return action_id_.split(":", 1)[0]
 
 
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object; ``verbatim`` stops Slack auto-linking bare URLs,
+    domains and channel names in it (our links are explicit ``<url|label>``)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": _mrkdwn(text)}
 
 
 def render_block(block: Block) -> list[dict[str, Any]]:
     """One neutral block as one or more Block Kit blocks."""
     match block:
         case Header(text=t):
-            text = _cut(" ".join(t.split()), HEADER_MAX) or " "
+            text = _cut(" ".join(strip_invisible(t).split()), HEADER_MAX) or " "
             return [{"type": "header", "text": {"type": "plain_text", "text": text}}]
         case Text(markup=m):
             return [_section(piece) for piece in _paragraph_chunks(m)]
         case Fields(pairs=pairs):
             out: list[dict[str, Any]] = []
             fields = [
-                {"type": "mrkdwn", "text": _cut(f"*{escape(label)}*\n{mrkdwn(value)}", FIELD_MAX)}
+                _mrkdwn(_cut(f"*{literal(label).replace('*', '∗')}*\n{mrkdwn(value)}", FIELD_MAX))
                 for label, value in pairs
             ]
             for i in range(0, len(fields), FIELDS_PER_SECTION):
@@ -155,7 +208,7 @@ def render_block(block: Block) -> list[dict[str, Any]]:
             return out
         case Context(markup=m):
             text = _cut(mrkdwn(m), CONTEXT_MAX)
-            return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text or " "}]}]
+            return [{"type": "context", "elements": [_mrkdwn(text or " ")]}]
         case Buttons(buttons=buttons):
             out = []
             for i in range(0, len(buttons), BUTTONS_PER_BLOCK):
@@ -191,7 +244,7 @@ def render_block(block: Block) -> list[dict[str, Any]]:
 def fallback_text(reply: Reply) -> str:
     """The top-level ``text`` (notifications, screen readers). Slack parses it
     for mentions too, so it is escaped like any plain span."""
-    return _cut(escape(reply.fallback), FALLBACK_MAX) or " "
+    return _cut(escape(strip_invisible(reply.fallback)), FALLBACK_MAX) or " "
 
 
 def render(reply: Reply) -> list[Message]:

@@ -15,13 +15,16 @@ import signal
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
 from adapters.network import unreachable
+from adapters.slack import inbound_schema
 from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
+from adapters.slack.verify import Rejection, check_signature, make_verifier, read_body
 from bot.app import Bot, build_bot
 from bot.settings import Settings, SettingsError
 
@@ -45,12 +48,45 @@ _WHERE_APP_TOKEN = (
 )
 
 
+def _refuse(rejection: Rejection, request: web.Request) -> web.Response:
+    log.warning(
+        "refused a request to %s from %s: %s (%d)",
+        EVENTS_PATH,
+        request.remote or "?",
+        rejection.reason,
+        rejection.status,
+    )
+    return web.Response(status=rejection.status, text=rejection.reason)
+
+
 def make_http_app(adapter: SlackAdapter) -> web.Application:
-    """The aiohttp application for HTTP mode."""
+    """The aiohttp application for HTTP mode.
+
+    Before Bolt sees a request: its signature is checked on the raw bytes
+    (401), then its body is read and checked against the payload models
+    (400). Either refusal is one log line, never a traceback.
+    """
+    if not adapter.signing_secret:
+        raise ValueError("HTTP mode needs the adapter built with a signing secret")
+    verifier = make_verifier(adapter.signing_secret)
 
     async def events(request: web.Request) -> web.Response:
-        bolt_resp = await adapter.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_resp)
+        raw = await request.read()
+        refused = check_signature(body=raw, headers=request.headers, verifier=verifier)
+        if refused is not None:
+            return _refuse(refused, request)
+        read = read_body(raw, request.content_type)
+        if isinstance(read, Rejection):
+            return _refuse(read, request)
+        why = inbound_schema.problem(read.body)
+        if why is not None:
+            return _refuse(Rejection(400, why), request)
+        bolt_request = AsyncBoltRequest(
+            body=read.text,
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]
+        )
+        return await to_aiohttp_response(await adapter.app.async_dispatch(bolt_request))
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.json_response({"ok": True})

@@ -2,22 +2,28 @@
 
 Each translator takes the request body exactly as Slack sent it (Bolt's
 ``body``) and returns a neutral event, or ``None`` when the payload is not for
-the core (the bot's own messages, edits, joins, top-level chatter). Who is an
-admin is not in any payload; :mod:`adapters.slack.users` fills that in after
-the acknowledgment.
+the core (the bot's own messages, edits, joins, top-level chatter) or is
+malformed: fields are read through the models of
+:mod:`adapters.slack.inbound_schema`, which log one line and give up on a
+payload without valid ids. Who is an admin is not in any payload;
+:mod:`adapters.slack.users` fills that in after the acknowledgment.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.slack import inbound_schema as schema
 from adapters.slack.render import kind_of
 from bot.events import Action, Actor, Command, Event, Place, Reaction, ThreadMessage
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 Body = dict[str, Any]
@@ -25,16 +31,6 @@ Body = dict[str, Any]
 #: Message subtypes that are people talking in a thread; every other subtype
 #: (bot_message, message_changed, channel_join, …) is not discussion.
 _HUMAN_SUBTYPES = {None, "", "thread_broadcast", "file_share", "me_message"}
-
-
-def _team(body: Body) -> str:
-    team = body.get("team")
-    if isinstance(team, dict) and team.get("id"):
-        return str(team["id"])
-    user = body.get("user")
-    if isinstance(user, dict) and user.get("team_id"):
-        return str(user["team_id"])
-    return str(body.get("team_id") or "")
 
 
 def slack_time(ts: str | None) -> datetime | None:
@@ -64,42 +60,42 @@ def plain_from_slack(text: str) -> str:
 
 
 # ------------------------------------------------------------- commands
-def command(body: Body) -> Command:
-    """A slash command (form fields)."""
-    team = str(body.get("team_id") or "")
+def command(body: Body) -> Command | None:
+    """A slash command (form fields); None (logged) if it is malformed."""
+    cmd = schema.parse(schema.SlashCommand, body, what="slash command")
+    if cmd is None:
+        return None
     return Command(
-        name=str(body.get("command", "")).lstrip("/").lower(),
-        text=str(body.get("text") or ""),
-        actor=Actor(PLATFORM, str(body.get("user_id", "")), str(body.get("user_name") or "")),
-        place=Place(PLATFORM, team, str(body.get("channel_id") or "")),
+        name=cmd.command.lstrip("/").lower(),
+        text=cmd.text,
+        actor=Actor(PLATFORM, cmd.user_id, cmd.user_name),
+        place=Place(PLATFORM, cmd.team_id, cmd.channel_id),
         raw=body,
     )
 
 
 # ------------------------------------------------------------- interactivity
-def _user(body: Body) -> Actor:
-    user = body.get("user") or {}
-    name = user.get("name") or user.get("username") or ""
-    return Actor(PLATFORM, str(user.get("id", "")), str(name))
+def _user(user: schema.User) -> Actor:
+    return Actor(PLATFORM, user.id, user.name or user.username)
 
 
 def block_action(body: Body) -> Action | None:
     """A button press: the first action of a ``block_actions`` payload."""
-    actions = body.get("actions") or []
-    if not actions:
+    payload = schema.parse(schema.BlockActions, body, what="button press")
+    if payload is None:
         return None
-    act = actions[0]
-    value = str(act.get("value") or "")
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
-    message = body.get("message") or {}
-    ts = container.get("message_ts") or message.get("ts")
-    thread = message.get("thread_ts")
+    assert payload.team_id is not None and payload.channel_id is not None
+    act = payload.actions[0]
+    value = act.value or ""
+    message = payload.message or schema.Message()
+    ts = payload.container.message_ts or message.ts
     return Action(
-        kind=kind_of(str(act.get("action_id", "")), value),
+        kind=kind_of(act.action_id, value),
         value=value,
-        actor=_user(body),
-        place=Place(PLATFORM, _team(body), str(channel), thread=thread, message=ts),
+        actor=_user(payload.user),
+        place=Place(
+            PLATFORM, payload.team_id, payload.channel_id, thread=message.thread_ts, message=ts
+        ),
         raw=body,
     )
 
@@ -107,35 +103,42 @@ def block_action(body: Body) -> Action | None:
 def form_metadata(body: Body) -> dict[str, str]:
     """What :func:`adapters.slack.render.render_modal` stored in the modal.
     A modal opened by something else keeps its metadata as the value."""
-    raw = (body.get("view") or {}).get("private_metadata") or ""
+    view = body.get("view")
+    raw = (view.get("private_metadata") if isinstance(view, dict) else "") or ""
     try:
         meta = json.loads(raw)
     except ValueError:
-        return {"value": raw}
+        return {"value": str(raw)}
     return {str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {"value": raw}
 
 
-def view_submission(body: Body) -> Action:
-    """A modal submitted: an Action whose fields are the inputs, in order."""
-    view = body.get("view") or {}
-    meta = form_metadata(body)
+def view_submission(body: Body) -> Action | None:
+    """A modal submitted: an Action whose fields are the inputs, in order;
+    None (logged) if it is malformed or names no channel to answer in."""
+    payload = schema.parse(schema.ViewSubmission, body, what="form submission")
+    if payload is None:
+        return None
+    meta = schema.parse(schema.FormMetadata, form_metadata(body), what="form's metadata")
+    if meta is None:
+        return None
+    assert payload.team_id is not None
     fields: list[tuple[str, str]] = []
-    for block_values in ((view.get("state") or {}).get("values") or {}).values():
+    for block_values in payload.view.state.values.values():
         for action_id, element in block_values.items():
-            value = element.get("value")
+            value = element.value
             if value is None:
-                value = (element.get("selected_option") or {}).get("value", "")
-            fields.append((str(action_id), str(value or "")))
+                value = element.selected_option.value if element.selected_option else ""
+            fields.append((schema.strip_nul(str(action_id)), value))
     return Action(
-        kind=str(view.get("callback_id", "")),
-        value=meta.get("value", ""),
-        actor=_user(body),
+        kind=payload.view.callback_id,
+        value=meta.value,
+        actor=_user(payload.user),
         place=Place(
             PLATFORM,
-            _team(body),
-            meta.get("channel", ""),
-            thread=meta.get("thread") or None,
-            message=meta.get("message") or None,
+            payload.team_id,
+            meta.channel,
+            thread=meta.thread or None,
+            message=meta.message or None,
         ),
         fields=tuple(fields),
         raw=body,
@@ -143,8 +146,13 @@ def view_submission(body: Body) -> Action:
 
 
 # ------------------------------------------------------------- events
+def _inner(body: Body) -> dict[str, Any]:
+    ev = body.get("event")
+    return ev if isinstance(ev, dict) else {}
+
+
 def _thread_message(body: Body, bot_user_id: str | None) -> ThreadMessage | None:
-    ev = body.get("event") or {}
+    ev = _inner(body)
     thread, ts = ev.get("thread_ts"), ev.get("ts")
     if not thread or thread == ts:
         return None  # top-level message, or the thread's root itself
@@ -153,33 +161,46 @@ def _thread_message(body: Body, bot_user_id: str | None) -> ThreadMessage | None
     user = ev.get("user")
     if not user or (bot_user_id and user == bot_user_id):
         return None
+    msg = schema.parse(schema.ThreadReply, ev, what="thread message")
+    team = _team_of_event(body, msg.team if msg else None)
+    if msg is None or team is None:
+        return None
     return ThreadMessage(
-        text=plain_from_slack(str(ev.get("text") or "")),
-        actor=Actor(PLATFORM, str(user)),
-        place=Place(PLATFORM, _team_of_event(body), str(ev.get("channel", "")), thread, ts),
-        sent_at=slack_time(ts),
+        text=plain_from_slack(msg.text),
+        actor=Actor(PLATFORM, msg.user),
+        place=Place(PLATFORM, team, msg.channel, msg.thread_ts, msg.ts),
+        sent_at=slack_time(msg.ts),
         raw=body,
     )
 
 
-def _team_of_event(body: Body) -> str:
-    ev = body.get("event") or {}
-    return str(body.get("team_id") or ev.get("team") or "")
+def _team_of_event(body: Body, team: str | None) -> str | None:
+    """The event's workspace (envelope ``team_id``, else the event's
+    ``team``), or None (logged) when neither is a team id."""
+    found = body.get("team_id") or team
+    if isinstance(found, str) and re.fullmatch(schema.ID_PATTERN, found):
+        return found
+    log.warning("ignoring a Slack event with no valid team id")
+    return None
 
 
 def _reaction(body: Body, bot_user_id: str | None, *, added: bool) -> Reaction | None:
-    ev = body.get("event") or {}
-    item = ev.get("item") or {}
+    ev = _inner(body)
+    item = ev.get("item")
     user = ev.get("user")
-    if item.get("type") != "message" or not user or user == bot_user_id:
+    if not isinstance(item, dict) or item.get("type") != "message" or not user:
+        return None
+    if user == bot_user_id:
+        return None
+    r = schema.parse(schema.ReactionEvent, ev, what="reaction")
+    team = _team_of_event(body, r.team if r else None)
+    if r is None or team is None:
         return None
     return Reaction(
-        emoji=str(ev.get("reaction", "")),
+        emoji=r.reaction,
         added=added,
-        actor=Actor(PLATFORM, str(user)),
-        place=Place(
-            PLATFORM, _team_of_event(body), str(item.get("channel", "")), message=item.get("ts")
-        ),
+        actor=Actor(PLATFORM, r.user),
+        place=Place(PLATFORM, team, r.item.channel, message=r.item.ts),
         raw=body,
     )
 
@@ -196,6 +217,6 @@ EVENT_TRANSLATORS: dict[str, EventTranslator] = {
 
 def event(body: Body, *, bot_user_id: str | None) -> Event | None:
     """An Events API callback as a core event, or ``None`` if it is not one."""
-    kind = (body.get("event") or {}).get("type", "")
-    translate = EVENT_TRANSLATORS.get(kind)
+    kind = _inner(body).get("type", "")
+    translate = EVENT_TRANSLATORS.get(kind) if isinstance(kind, str) else None
     return translate(body, bot_user_id) if translate else None

@@ -122,7 +122,7 @@ async def test_a_duplicate_keeps_its_reason_and_the_card_shows_every_reason(bot:
 async def _press_first(bot: Bot, user: str) -> Reply:
     [queue] = await run(bot, "/queue", user=user)
     button = next(b for blk in queue.blocks if isinstance(blk, Buttons) for b in blk.buttons)
-    [updated] = await bot.handle(Action("upvote", button.value, actor(user), PLACE), _no_followup)
+    updated, *_ = await bot.handle(Action("upvote", button.value, actor(user), PLACE), _no_followup)
     return updated
 
 

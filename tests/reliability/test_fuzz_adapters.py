@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -28,7 +29,7 @@ from hypothesis import strategies as st
 from adapters.discord import inbound
 from adapters.discord.components import modal_fields
 from adapters.discord.render import custom_id, parse_custom_id
-from adapters.slack import translate
+from adapters.slack import inbound_schema, translate
 from adapters.slack.render import action_id
 from bot.app import Bot
 from bot.events import Action, Command, Event, Reaction, ThreadMessage
@@ -43,6 +44,9 @@ FUZZ = settings(
 SILENT_OK = {"propose"}
 
 ids = st.from_regex(r"[A-Z][A-Z0-9]{0,11}", fullmatch=True)
+DISCORD_NAME = re.compile(r"[-_\w]{1,32}")
+#: Slack's id shape (inbound_schema.ID_PATTERN); others are rejected at the edge.
+VALID_ID = re.compile(inbound_schema.ID_PATTERN.strip("^$"))
 snowflakes = st.integers(10**15, 10**19)
 junk = st.text(max_size=60)
 # What people type: ids, links, Slack's link/mention syntax, dates, junk.
@@ -139,8 +143,15 @@ async def test_slack_slash_commands(
     }
     for missing in data.draw(st.sets(st.sampled_from(["user_name", "text", "team_id"]))):
         del fields[missing]
-    event = translate.command(_form_roundtrip(fields))
+    body = _form_roundtrip(fields)
+    event = translate.command(body)
+    if event is None:  # no valid team, user or channel id: rejected explicitly
+        assert inbound_schema.problem(body) is not None
+        ids_given = (fields.get(k, "") for k in ("user_id", "team_id", "channel_id"))
+        assert not all(VALID_ID.fullmatch(x) for x in ids_given)
+        return
     assert isinstance(event, Command) and event.raw
+    assert all(VALID_ID.fullmatch(x) for x in (event.actor.user_id, event.place.workspace))
     await _core(fuzz_bot, event, data.draw(st.booleans()), tracebacks)
 
 
@@ -186,12 +197,25 @@ async def test_slack_block_actions(
         "trigger_id": "1.2.3",
         **_container(data),
     }
-    event = translate.block_action(json.loads(json.dumps(body)))
+    body = json.loads(json.dumps(body))
+    event = translate.block_action(body)
     if not actions:
         assert event is None  # nothing pressed: rejected explicitly
         return
+    if event is None:  # no valid team, user or channel id: rejected explicitly
+        assert inbound_schema.problem(body) is not None
+        return
     assert isinstance(event, Action)
+    assert VALID_ID.fullmatch(event.place.channel) and VALID_ID.fullmatch(event.place.workspace)
     await _core(fuzz_bot, event, data.draw(st.booleans()), tracebacks)
+
+
+def _meta_channel(meta: str) -> str:
+    try:
+        parsed = json.loads(meta)
+    except ValueError:
+        return ""
+    return str(parsed.get("channel", "")) if isinstance(parsed, dict) else ""
 
 
 @FUZZ
@@ -239,6 +263,13 @@ async def test_slack_view_submissions(
         },
     }
     event = translate.view_submission(json.loads(json.dumps(body)))
+    if event is None:  # not one of our forms (no channel to answer in), or a bad user id
+        assert not (
+            VALID_ID.fullmatch(body["user"]["id"])
+            and kind
+            and VALID_ID.fullmatch(_meta_channel(meta))
+        )
+        return
     assert isinstance(event, Action) and event.kind == kind
     assert len(event.fields) == len(inputs)
     await _core(fuzz_bot, event, data.draw(st.booleans()), tracebacks)
@@ -349,6 +380,9 @@ async def test_discord_application_commands(
     )
     interaction = discord.Interaction(data=payload, state=state)  # type: ignore[arg-type]
     event = inbound.command_from_interaction(interaction, commands)
+    if event is None:  # a name or option name Discord would never send: rejected explicitly
+        assert not all(DISCORD_NAME.fullmatch(n) for n in [name, *names])
+        return
     assert event.name == name
     await _core(fuzz_bot, event, event.actor.is_admin, tracebacks)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 from hypothesis import given
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from adapters.slack.render import (
     BLOCKS_MAX,
+    LOOKALIKES,
     SECTION_MAX,
     kind_of,
     mrkdwn,
@@ -32,6 +34,7 @@ from bot.replies import (
     Reply,
     Text,
 )
+from bot.sanitize import strip_invisible, unlink
 
 SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 HOSTILE = "<!channel> <!here> <!everyone> <@U0123> <https://evil.example|click> & *x*"
@@ -44,11 +47,21 @@ def test_untrusted_text_cannot_ping_or_link() -> None:
     assert "&amp;" in out
 
 
+def _as_typed(text: str) -> str:
+    """Undo the look-alikes literal() uses, to compare with the input."""
+    for mark, look in {**LOOKALIKES, ">": "›"}.items():
+        text = text.replace(look, mark)
+    return text
+
+
 @given(st.text())
 def test_escaped_text_round_trips_and_never_has_control_syntax(text: str) -> None:
     out = mrkdwn(esc(text))
-    assert "<" not in out and ">" not in out
-    assert html.unescape(out) == text
+    assert "<" not in out and ">" not in out and "`" not in out
+    for m in re.finditer(r"[*_~]", out):  # only marks inside a word survive
+        before, after = out[m.start() - 1 : m.start()], out[m.end() : m.end() + 1]
+        assert before.isascii() and before.isalnum() and after.isascii() and after.isalnum()
+    assert _as_typed(html.unescape(out)) == _as_typed(unlink(strip_invisible(text)))
 
 
 def test_markup_becomes_slack_mrkdwn() -> None:

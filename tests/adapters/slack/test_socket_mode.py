@@ -87,3 +87,38 @@ async def test_events_and_interactive_envelopes_are_acked_and_retries_ignored(
     (answer,) = await fake_slack.wait_calls("response_url")
     assert answer.args["response_type"] == "ephemeral"
     assert "no longer exists" in answer.args["text"]
+
+
+async def test_malformed_socket_mode_payloads_are_acked_and_ignored_with_one_log_line(
+    socket_adapter: SlackAdapter, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Socket Mode has no HTTP status to refuse with: the envelope is
+    acknowledged, the translator drops it (one log line), nothing is stored."""
+    import logging
+
+    from sqlmodel import func, select
+
+    from storage.tables import Group, Member
+
+    caplog.set_level(logging.WARNING)
+    form = dict(parse_qsl(command_body("propose", "1605.08386", response_url="http://x/")))
+    del form["channel_id"]
+    button = {
+        "type": "block_actions",
+        "user": {"id": "UALICE", "team_id": "T111"},
+        "actions": [{}],
+        "container": {"channel_id": "C111"},
+    }
+    for kind, payload in (("slash_commands", form), ("interactive", button)):
+        envelope = await fake_slack.socket.send(kind, payload)
+        await fake_slack.socket.ack(envelope)
+    await socket_adapter.bot.drain(2.0)
+    assert not [r for r in caplog.records if r.exc_info]
+    ignored = [r.getMessage() for r in caplog.records if "ignoring a malformed" in r.getMessage()]
+    assert len(ignored) == 2, ignored
+
+    def count(*, session):  # type: ignore[no-untyped-def]
+        return [session.exec(select(func.count()).select_from(t)).one() for t in (Group, Member)]
+
+    assert await socket_adapter.bot.db(count) == [0, 0]
+    assert not fake_slack.calls_to("chat.postMessage")
