@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
@@ -53,19 +55,25 @@ def _votes(session: Session, proposal_id: int) -> int:
     ).one()
 
 
+def _insert_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True if this statement added the vote.
+
+    One statement, so a concurrent insert of the same vote (another replica)
+    makes this one a no-op instead of an error or a second row."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(Vote)
+        .values(proposal_id=proposal_id, member_id=member_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
+        .returning(col(Vote.id))
+    )
+    return session.execute(stmt).first() is not None
+
+
 def _add_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
     """Add a vote unless the member already voted; True if one was added."""
-    exists = session.exec(
-        select(Vote.id).where(Vote.proposal_id == proposal_id, Vote.member_id == member_id)
-    ).first()
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(Vote(proposal_id=proposal_id, member_id=member_id, created_at=now))
-    except IntegrityError:
-        return False
-    return True
+    return _insert_vote(session, proposal_id, member_id, now)
 
 
 def get_or_create_paper(*, session: Session, arxiv_id: str, now: datetime) -> Paper:
@@ -224,15 +232,28 @@ def entry(*, session: Session, proposal_id: int) -> Entry | None:
 
 
 def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: datetime) -> bool:
-    """Vote, or take the vote back. Returns whether the member now votes for it."""
+    """Vote, or take the vote back. Returns whether the member now votes for it.
+
+    Each press flips the vote exactly once, even when the same member's
+    presses race on two replicas: the flip is a conditional statement in the
+    database (DELETE … RETURNING, else INSERT … ON CONFLICT DO NOTHING), not a
+    read followed by a write. An INSERT that finds a row another press has
+    just added means that press flipped it on, so this one flips it off; as
+    every successful statement flips the state and only one statement per
+    press succeeds, N presses end with N mod 2 votes.
+    """
     assert member.id is not None
-    existing = session.exec(
-        select(Vote).where(Vote.proposal_id == proposal_id, Vote.member_id == member.id)
-    ).first()
-    if existing is not None:
-        session.delete(existing)
-        return False
-    return _add_vote(session, proposal_id, member.id, now)
+    for _attempt in range(20):
+        gone = session.execute(
+            sa.delete(Vote)
+            .where(col(Vote.proposal_id) == proposal_id, col(Vote.member_id) == member.id)
+            .returning(col(Vote.id))
+        ).first()
+        if gone is not None:
+            return False
+        if _insert_vote(session, proposal_id, member.id, now):
+            return True
+    raise RuntimeError("vote neither removed nor added")  # pragma: no cover
 
 
 def _vote_counts(group_id: int):  # type: ignore[no-untyped-def]
