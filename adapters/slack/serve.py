@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
+from adapters.slack.inbox import start_inbox_loop
 from bot.app import Bot, build_bot
 from bot.settings import Settings, SettingsError
 
@@ -121,6 +122,7 @@ async def run_slack(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     bot.start()
+    start_inbox_loop(adapter)  # finishes what a killed process had accepted
     try:
         if socket:
             assert settings.slack_app_token is not None

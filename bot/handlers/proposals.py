@@ -13,6 +13,7 @@ from bot.markup import bold, esc
 from bot.paper_fetch import Outcome, fetch_paper, waiting_handlers
 from bot.replies import Buttons, Context, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
+from bot.services import inbox
 from bot.services import proposals as svc
 from bot.services.groups import ensure_member
 from storage.tables import ProposalStatus
@@ -83,7 +84,20 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
         who = resolve(
             session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now
         )
-        return svc.propose(
+        if not inbox.first_effect(session=session, item_id=ctx.request_id, now=now):
+            # Handled before a crash: the proposal is saved; answer as then.
+            done = inbox.effect(session=session, item_id=ctx.request_id)
+            e = svc.entry(session=session, proposal_id=int(done["proposal_id"]))
+            if e is not None:
+                return svc.ProposeResult(
+                    e.proposal,
+                    e.paper,
+                    e.proposer,
+                    bool(done["duplicate"]),
+                    bool(done["vote_added"]),
+                    e.votes,
+                )
+        result = svc.propose(
             session=session,
             group=who.group,
             member=who.member,
@@ -91,16 +105,23 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
             why=why,
             now=now,
         )
+        inbox.record_effect(
+            session=session,
+            item_id=ctx.request_id,
+            effect={
+                "proposal_id": result.proposal.id,
+                "duplicate": result.duplicate,
+                "vote_added": result.vote_added,
+            },
+        )
+        return result
 
     result = await bot.db(save)
     assert result.proposal.id is not None and result.paper.id is not None
     if result.duplicate:
         return _duplicate_answer(ctx, result)
     if result.paper.status == "ready":
-        await bot.db(svc.claim_card, proposal_id=result.proposal.id)
-        e = await bot.db(svc.entry, proposal_id=result.proposal.id)
-        assert e is not None
-        return paper_card(e)
+        return await _card(ctx, result.proposal.id)
     waiting = waiting_handlers(bot)
     waiting.add(result.proposal.id)
     task = fetch_paper(bot, result.paper.id, ref.base)
@@ -111,11 +132,7 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
     finally:
         waiting.discard(result.proposal.id)
     if outcome is Outcome.READY:
-        if await bot.db(svc.claim_card, proposal_id=result.proposal.id):
-            e = await bot.db(svc.entry, proposal_id=result.proposal.id)
-            if e is not None:
-                return paper_card(e)
-        return []  # the retry loop got there first and posted the card
+        return await _card(ctx, result.proposal.id)  # [] if the retry loop posted it
     if outcome is Outcome.NOT_FOUND:
         return error(
             f"arXiv has no paper `{esc(ref.base)}`. Check the id on arxiv.org "
@@ -129,6 +146,7 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
             f"{_kept('propose ' + cmd.text)}"
         )
     # Unavailable or slow: the proposal is saved; the card follows from the retry loop.
+    await bot.db(svc.release_card, proposal_id=result.proposal.id, now=bot.clock.now())
     if outcome is None:
         bot.spawn(_post_when_done(ctx, task, result.paper.id), name=f"card:{ref.base}")
     return say(
@@ -137,6 +155,23 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
         "title and post the card here as soon as it answers. Nothing else to do.",
         private=True,
     )
+
+
+async def _card(ctx: Ctx, proposal_id: int) -> list[Reply]:
+    """The proposal's card as the reply, if this handler gets to post it (see
+    :mod:`bot.card_delivery`); [] if someone else has or had it."""
+    bot = ctx.bot
+    if not await bot.db(
+        svc.claim_card, proposal_id=proposal_id, now=bot.clock.now(), lease=bot.lease
+    ):
+        return []
+    e = await bot.db(svc.entry, proposal_id=proposal_id)
+    if e is None:
+        return []
+    if ctx.request_id is None:
+        # Nobody reports the delivery back: count the card posted now.
+        await bot.db(svc.card_posted, proposal_id=proposal_id)
+    return [paper_card(e)]
 
 
 async def _post_when_done(ctx: Ctx, task: asyncio.Task[Outcome], paper_id: int) -> None:
@@ -295,7 +330,13 @@ async def _toggle(ctx: Ctx) -> tuple[svc.Entry | None, bool, str]:
         member = ensure_member(
             session=session, actor=act.actor, workspace=act.place.workspace, now=now
         )
-        voted = svc.toggle_vote(session=session, proposal_id=proposal_id, member=member, now=now)
+        if inbox.first_effect(session=session, item_id=ctx.request_id, now=now):
+            voted = svc.toggle_vote(
+                session=session, proposal_id=proposal_id, member=member, now=now
+            )
+            inbox.record_effect(session=session, item_id=ctx.request_id, effect={"voted": voted})
+        else:  # pressed once, handled again after a crash: the press is counted
+            voted = bool(inbox.effect(session=session, item_id=ctx.request_id).get("voted"))
         session.flush()
         return svc.entry(session=session, proposal_id=proposal_id), voted, ""
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.arxiv_client import PaperMeta
+from storage.leases import take_lease
 from storage.tables import (
     ACTIVE_STATUSES,
     Group,
@@ -26,6 +27,9 @@ from storage.tables import (
     ProposalStatus,
     Vote,
 )
+
+#: How long a card poster holds the card (see storage.leases).
+CARD_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ def propose(
                     status=ProposalStatus.OPEN,
                     created_at=now,
                     status_changed_at=now,
-                    card_pending=paper.status != PaperStatus.READY,
+                    card_pending=True,  # the card is owed until it is posted
                 )
                 session.add(proposal)
                 session.flush()
@@ -357,26 +361,76 @@ def history(
     return [Entry(p, pa, m, int(counts.get(p.id or 0, 0))) for p, pa, m, _t in rows], total
 
 
-def claim_card(*, session: Session, proposal_id: int) -> bool:
-    """Take the duty of posting a proposal's delayed card; True for exactly one
-    caller (an atomic update, so a handler and the retry loop never both post)."""
-    result = session.execute(
+def _card_owed() -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        col(Proposal.card_pending).is_(True),
+        col(Proposal.status) != ProposalStatus.WITHDRAWN,
+    )
+
+
+def claim_card(
+    *, session: Session, proposal_id: int, now: datetime, lease: timedelta = CARD_LEASE
+) -> bool:
+    """Take the duty of posting a proposal's card for ``lease``; True for
+    exactly one caller at a time (the handler, the retry pass or a replica).
+    Call :func:`card_posted` once it is out, :func:`release_card` if it failed."""
+    return take_lease(
+        session,
+        Proposal,
+        proposal_id,
+        until=col(Proposal.card_claimed_until),
+        now=now,
+        lease=lease,
+        where=_card_owed(),
+    )
+
+
+def card_posted(*, session: Session, proposal_id: int) -> None:
+    session.execute(
+        sa.update(Proposal)
+        .where(col(Proposal.id) == proposal_id)
+        .values(card_pending=False, card_claimed_until=None)
+    )
+
+
+def release_card(*, session: Session, proposal_id: int, now: datetime) -> None:
+    """Give the card back now (posting failed, or the handler stops waiting)."""
+    session.execute(
         sa.update(Proposal)
         .where(col(Proposal.id) == proposal_id, col(Proposal.card_pending).is_(True))
-        .values(card_pending=False)
+        .values(card_claimed_until=now)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def pending_cards(*, session: Session, paper_id: int) -> list[tuple[int, Group]]:
-    """(proposal id, group) of the paper's proposals still waiting for a card."""
-    rows = session.exec(
+def owed_cards(
+    *,
+    session: Session,
+    now: datetime,
+    grace: timedelta = CARD_LEASE,
+    paper_id: int | None = None,
+    limit: int = 100,
+) -> list[tuple[int, Group]]:
+    """(proposal id, group) of cards owed whose paper is ready and whose
+    lease is free: never taken and older than ``grace`` (the /propose handler
+    is still on it until then), or run out (its poster died or gave it back)."""
+    query = (
         select(Proposal.id, Group)
         .join(Group, col(Group.id) == Proposal.group_id)
+        .join(Paper, col(Paper.id) == Proposal.paper_id)
         .where(
-            Proposal.paper_id == paper_id,
-            col(Proposal.card_pending).is_(True),
-            Proposal.status != ProposalStatus.WITHDRAWN,
+            *_card_owed(),
+            Paper.status == PaperStatus.READY,
+            sa.or_(
+                sa.and_(
+                    col(Proposal.card_claimed_until).is_(None),
+                    col(Proposal.created_at) <= now - grace,
+                ),
+                col(Proposal.card_claimed_until) <= now,
+            ),
         )
-    ).all()
-    return [(int(pid), g) for pid, g in rows if pid is not None]
+        .order_by(col(Proposal.id))
+        .limit(limit)
+    )
+    if paper_id is not None:
+        query = query.where(Proposal.paper_id == paper_id)
+    return [(int(pid), g) for pid, g in session.exec(query).all() if pid is not None]
