@@ -16,11 +16,13 @@ posted when the handler returns it, as before.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.cards import paper_card
 from bot.events import Place
 from bot.markup import esc
+from bot.messenger import DeliveryError, FindsPosted
 from bot.replies import Reply
 from bot.services import proposals as svc
 
@@ -36,13 +38,18 @@ async def post_owed_cards(bot: Bot, *, paper_id: int | None = None) -> int:
     """Post every owed card whose paper is ready and whose lease is free
     (only ``paper_id``'s if given); returns how many went out."""
     posted = 0
-    for proposal_id, group in await bot.db(
+    for owed in await bot.db(
         svc.owed_cards, now=bot.clock.now(), grace=bot.lease, paper_id=paper_id
     ):
+        proposal_id, group = owed.proposal_id, owed.group
         if not await bot.db(
             svc.claim_card, proposal_id=proposal_id, now=bot.clock.now(), lease=bot.lease
         ):
             continue  # another replica or the handler has it
+        place = Place(group.platform, group.workspace, group.channel)
+        if owed.in_doubt and await _already_out(bot, place, proposal_id, owed.created_at):
+            await bot.db(svc.card_posted, proposal_id=proposal_id)
+            continue
         e = await bot.db(svc.entry, proposal_id=proposal_id)
         if e is None:
             continue
@@ -52,7 +59,6 @@ async def post_owed_cards(bot: Bot, *, paper_id: int | None = None) -> int:
             if e.paper.fetch_attempts
             else f"Here is the paper {who} proposed."
         )
-        place = Place(group.platform, group.workspace, group.channel)
         try:
             await bot.messenger.post(place, paper_card(e, note=note))
         except Exception:
@@ -62,6 +68,22 @@ async def post_owed_cards(bot: Bot, *, paper_id: int | None = None) -> int:
         await bot.db(svc.card_posted, proposal_id=proposal_id)
         posted += 1
     return posted
+
+
+async def _already_out(bot: Bot, place: Place, proposal_id: int, since: datetime) -> bool:
+    """Whether the card of a poster that died (or gave up) went out after all.
+    A platform that cannot tell gets the card (twice at worst, never lost)."""
+    messenger = bot.messenger
+    if not isinstance(messenger, FindsPosted):
+        return False
+    try:
+        found = await messenger.find_posted(place, f"{CARD_TAG}{proposal_id}", since)
+    except DeliveryError as exc:
+        log.warning("could not check whether card %s went out (%s); posting it", proposal_id, exc)
+        return False
+    if found:
+        log.info("card of proposal %s was posted before a crash (%s)", proposal_id, found)
+    return found is not None
 
 
 def card_of(reply: Reply) -> int | None:

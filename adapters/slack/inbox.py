@@ -153,7 +153,7 @@ async def finish_pending(a: SlackAdapter) -> int:
                 )
             await bot.db(svc.done, item_id=row.id, now=bot.clock.now())
             continue
-        log.warning("handling Slack %s %d again (attempt %d)", row.kind, row.id, row.attempts)
+        log.warning("handling Slack %s %d again (attempt %d)", row.kind, row.id, row.attempts + 1)
         event, origin = work
         a.inflight.add(row.id)
         a.start(event, origin, f"inbox:{row.kind}", request_id=row.id)

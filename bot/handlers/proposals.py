@@ -162,7 +162,7 @@ async def _card(ctx: Ctx, proposal_id: int) -> list[Reply]:
     :mod:`bot.card_delivery`); [] if someone else has or had it."""
     bot = ctx.bot
     if not await bot.db(
-        svc.claim_card, proposal_id=proposal_id, now=bot.clock.now(), lease=bot.lease
+        svc.claim_card, proposal_id=proposal_id, now=bot.clock.now(), lease=bot.lease, first=True
     ):
         return []
     e = await bot.db(svc.entry, proposal_id=proposal_id)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.arxiv_client import PaperMeta
+from bot.clock import as_utc
 from storage.leases import take_lease
 from storage.tables import (
     ACTIVE_STATUSES,
@@ -369,11 +370,21 @@ def _card_owed() -> tuple[sa.ColumnElement[bool], ...]:
 
 
 def claim_card(
-    *, session: Session, proposal_id: int, now: datetime, lease: timedelta = CARD_LEASE
+    *,
+    session: Session,
+    proposal_id: int,
+    now: datetime,
+    lease: timedelta = CARD_LEASE,
+    first: bool = False,
 ) -> bool:
     """Take the duty of posting a proposal's card for ``lease``; True for
     exactly one caller at a time (the handler, the retry pass or a replica).
+    ``first``: only if nobody ever held it (a card held before may be out
+    already; only the retry pass, which can check, takes those).
     Call :func:`card_posted` once it is out, :func:`release_card` if it failed."""
+    where = _card_owed()
+    if first:
+        where += (col(Proposal.card_claimed_until).is_(None),)
     return take_lease(
         session,
         Proposal,
@@ -381,7 +392,7 @@ def claim_card(
         until=col(Proposal.card_claimed_until),
         now=now,
         lease=lease,
-        where=_card_owed(),
+        where=where,
     )
 
 
@@ -402,6 +413,15 @@ def release_card(*, session: Session, proposal_id: int, now: datetime) -> None:
     )
 
 
+@dataclass(frozen=True)
+class OwedCard:
+    proposal_id: int
+    group: Group
+    created_at: datetime
+    #: Someone held the card before (and died, or gave it back): it may be out.
+    in_doubt: bool
+
+
 def owed_cards(
     *,
     session: Session,
@@ -409,12 +429,12 @@ def owed_cards(
     grace: timedelta = CARD_LEASE,
     paper_id: int | None = None,
     limit: int = 100,
-) -> list[tuple[int, Group]]:
-    """(proposal id, group) of cards owed whose paper is ready and whose
-    lease is free: never taken and older than ``grace`` (the /propose handler
-    is still on it until then), or run out (its poster died or gave it back)."""
+) -> list[OwedCard]:
+    """Cards owed whose paper is ready and whose lease is free: never taken
+    and older than ``grace`` (the /propose handler is still on it until then),
+    or run out (its poster died or gave it back)."""
     query = (
-        select(Proposal.id, Group)
+        select(Proposal.id, Group, Proposal.created_at, Proposal.card_claimed_until)
         .join(Group, col(Group.id) == Proposal.group_id)
         .join(Paper, col(Paper.id) == Proposal.paper_id)
         .where(
@@ -433,4 +453,8 @@ def owed_cards(
     )
     if paper_id is not None:
         query = query.where(Proposal.paper_id == paper_id)
-    return [(int(pid), g) for pid, g in session.exec(query).all() if pid is not None]
+    return [
+        OwedCard(int(pid), g, as_utc(created), claimed is not None)
+        for pid, g, created, claimed in session.exec(query).all()
+        if pid is not None
+    ]
