@@ -16,10 +16,11 @@ posted when the handler returns it, as before.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.cards import paper_card
+from bot.clock import as_utc
 from bot.events import Place
 from bot.markup import esc
 from bot.messenger import DeliveryError, FindsPosted
@@ -56,7 +57,7 @@ async def post_owed_cards(bot: Bot, *, paper_id: int | None = None) -> int:
         who = esc(e.proposer.name or e.proposer.user_id)
         note = (
             f"arXiv is back: here is the paper {who} proposed."
-            if e.paper.fetch_attempts
+            if _arxiv_was_late(e)
             else f"Here is the paper {who} proposed."
         )
         try:
@@ -84,6 +85,17 @@ async def _already_out(bot: Bot, place: Place, proposal_id: int, since: datetime
     if found:
         log.info("card of proposal %s was posted before a crash (%s)", proposal_id, found)
     return found is not None
+
+
+#: A paper filled in later than this after its proposal waited for arXiv.
+LATE = timedelta(seconds=8)
+
+
+def _arxiv_was_late(e: svc.Entry) -> bool:
+    fetched = e.paper.fetched_at
+    return e.paper.fetch_attempts > 0 or (
+        fetched is not None and as_utc(fetched) - as_utc(e.proposal.created_at) > LATE
+    )
 
 
 def card_of(reply: Reply) -> int | None:

@@ -163,9 +163,9 @@ async def _burst(
             if await _post(http, bot.url, body):
                 ledger.presses.add((what, user))
 
-    spread = 0.6
+    spread = 0.5
     tasks = [asyncio.ensure_future(one(rng.random() * spread, j)) for j in jobs]
-    await asyncio.sleep(rng.uniform(0.05, spread + 0.4))  # the kill lands mid-burst or after it
+    await asyncio.sleep(rng.uniform(0.2, spread + 1.0))  # the kill lands mid-burst or after it
     if not all(t.done() for t in tasks):
         ledger.kills_mid_burst += 1
     bot.kill()

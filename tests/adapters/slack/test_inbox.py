@@ -10,12 +10,19 @@ from urllib.parse import parse_qsl, urlencode
 
 from sqlmodel import func, select
 
+from adapters.slack.app import build_slack_app
+from adapters.slack.client import make_web_client
 from adapters.slack.inbox import SOURCE, finish_pending
+from adapters.slack.serve import EVENTS_PATH, start_http
+from bot.app import build_bot
+from bot.arxiv_client import ArxivClient
 from bot.paper_fetch import retry_once
 from bot.services import inbox as inbox_svc
+from bot.settings import Settings
+from storage.engine import make_engine
 from storage.inbox_tables import InboxItem
 from storage.tables import Proposal, Vote
-from tests.adapters.slack.conftest import SlackHarness, command_body, sign
+from tests.adapters.slack.conftest import SECRET, SlackHarness, command_body, sign
 from tests.adapters.slack.test_http_interactivity import _button, _cards, press
 
 TITLE = "Heat-bath random walks with Markov bases"
@@ -101,3 +108,39 @@ class _Later:
 
     def now(self):  # type: ignore[no-untyped-def]
         return self.clock.now() + self.delta
+
+
+async def test_a_replay_sent_to_another_replica_changes_nothing(
+    slack: SlackHarness, slack_settings: Settings, fake_arxiv: object
+) -> None:
+    """Two replicas on one database: the replay's key is in the database, not
+    in either process's memory."""
+    engine = make_engine(slack_settings.database_url)
+    other = build_bot(
+        slack_settings,
+        engine=engine,
+        arxiv=ArxivClient(api_url=slack_settings.arxiv_api_url, min_interval=0.05),
+        migrate=False,
+    )
+    adapter = build_slack_app(other, make_web_client(slack_settings), signing_secret=SECRET)
+    runner, port = await start_http(adapter, host="127.0.0.1", port=0)
+    try:
+        await slack.command("propose", "1605.08386")
+        (card,) = await slack.fake.wait_for(_cards, within=15)
+        payload = press(
+            card, "1700000000.000001", user="UBOB", response_url=slack.fake.response_url()
+        )
+        body = urlencode({"payload": json.dumps(payload)})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        for url in (slack.url, f"http://127.0.0.1:{port}{EVENTS_PATH}") * 2:
+            async with slack.http.post(url, data=body.encode(), headers=headers) as resp:
+                assert resp.status == 200
+        await slack.fake.wait_calls("chat.update")
+        await slack.bot.drain(3.0)
+        await other.drain(3.0)
+        assert len(slack.fake.calls_to("chat.update")) == 1
+        assert await _count(slack, Vote) == 2
+    finally:
+        await runner.cleanup()
+        await other.aclose()
+        engine.dispose()
