@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import itertools
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
