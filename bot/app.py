@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -83,8 +84,15 @@ class Bot:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
-    async def handle(self, event: Event, respond: Respond) -> list[Reply]:
-        return await self.router.handle(self, event, respond)
+    async def handle(
+        self, event: Event, respond: Respond, *, request_id: int | None = None
+    ) -> list[Reply]:
+        return await self.router.handle(self, event, respond, request_id=request_id)
+
+    @property
+    def lease(self) -> timedelta:
+        """How long this process holds work it took (see ``storage.leases``)."""
+        return timedelta(seconds=self.settings.lease_seconds)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
         """Run work in the background, keeping a reference so it is not lost."""

@@ -3,7 +3,8 @@ arXiv outage, reminders, published posts). Each adapter implements it."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from bot.events import Place
 from bot.replies import Reply
@@ -24,6 +25,17 @@ class Messenger(Protocol):
 
     async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
         """Make sure a thread exists on a message; returns its id."""
+        ...
+
+
+@runtime_checkable
+class FindsPosted(Protocol):
+    """A messenger that can tell whether a tagged reply went out (Slack reads
+    it back from the message metadata), so a poster that died in doubt is
+    not repeated."""
+
+    async def find_posted(self, place: Place, tag: str, since: datetime) -> str | None:
+        """The id of a message tagged ``tag`` posted to ``place`` since then."""
         ...
 
 

@@ -3,7 +3,8 @@
 A proposal is saved first with a pending paper. The handler waits a few
 seconds for arXiv; if arXiv is slow or down the user is told the card will
 follow, and the retry loop (driven by ``papers.next_fetch_at`` in the
-database, so it survives restarts) completes the paper and posts the card.
+database, so it survives restarts) completes the paper and posts the card
+(:mod:`bot.card_delivery`, which also posts any card a dead process owed).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from bot.arxiv_client import ArxivUnavailable, ArxivUnreachable
 from bot.arxiv_ref import InvalidReference
-from bot.events import Place
 from bot.markup import esc
 from bot.replies import say
 from bot.services import proposals as svc
@@ -147,39 +147,9 @@ async def _notify_missing(
 
 async def post_pending_cards(bot: Bot, paper_id: int) -> int:
     """Post the cards that waited for this paper; returns how many went out."""
-    from bot.cards import paper_card
+    from bot.card_delivery import post_owed_cards
 
-    posted = 0
-    for proposal_id, group in await bot.db(svc.pending_cards, paper_id=paper_id):
-        if not await bot.db(svc.claim_card, proposal_id=proposal_id):
-            continue
-        e = await bot.db(svc.entry, proposal_id=proposal_id)
-        if e is None:
-            continue
-        place = Place(group.platform, group.workspace, group.channel)
-        try:
-            await bot.messenger.post(
-                place,
-                paper_card(
-                    e,
-                    note="arXiv is back: here is the paper "
-                    f"{esc(e.proposer.name or e.proposer.user_id)} proposed.",
-                ),
-            )
-            posted += 1
-        except Exception:
-            log.exception("could not post the card of proposal %s; will retry", proposal_id)
-            await bot.db(_unclaim, proposal_id=proposal_id)
-    return posted
-
-
-def _unclaim(*, session: object, proposal_id: int) -> None:
-    from storage.tables import Proposal
-
-    p = session.get(Proposal, proposal_id)  # type: ignore[attr-defined]
-    if p is not None:
-        p.card_pending = True
-        session.add(p)  # type: ignore[attr-defined]
+    return await post_owed_cards(bot, paper_id=paper_id)
 
 
 async def complete_paper(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
@@ -191,7 +161,11 @@ async def complete_paper(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
 
 
 async def retry_once(bot: Bot) -> int:
-    """Retry every pending paper that is due; returns how many became ready."""
+    """Retry every pending paper that is due, and post the cards still owed
+    (a poster died, or Slack refused); returns how many papers became ready."""
+    from bot.card_delivery import post_owed_cards
+
+    await post_owed_cards(bot)
     due = await bot.db(svc.due_pending_papers, now=bot.clock.now())
     tasks = [
         bot.spawn(complete_paper(bot, p.id, p.arxiv_id), name=f"complete:{p.arxiv_id}")

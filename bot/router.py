@@ -32,6 +32,10 @@ class Ctx:
     bot: Bot
     event: Event
     respond: Respond
+    #: The adapter's stored copy of this request (``bot.services.inbox``), if
+    #: any: handlers that change data guard the change with it, so handling
+    #: the request again after a crash does not do it twice.
+    request_id: int | None = None
 
 
 Handler = Callable[[Ctx], Awaitable[HandlerResult]]
@@ -100,10 +104,12 @@ class Router:
         self.reaction_handlers.append(fn)
         return fn
 
-    async def handle(self, bot: Bot, event: Event, respond: Respond) -> list[Reply]:
+    async def handle(
+        self, bot: Bot, event: Event, respond: Respond, *, request_id: int | None = None
+    ) -> list[Reply]:
         """Run the handler(s) for an event. Never raises: a failure becomes a
         private apology and a logged traceback."""
-        ctx = Ctx(bot=bot, event=event, respond=respond)
+        ctx = Ctx(bot=bot, event=event, respond=respond, request_id=request_id)
         handlers: list[Handler]
         match event:
             case Command(name=name):

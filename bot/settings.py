@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
 
     readgroup_organizers: str = Field("", alias="READGROUP_ORGANIZERS")
+    #: How long a worker holds an accepted request or a card before another
+    #: (a replica, or this process restarted) may take it over.
+    lease_seconds: float = Field(60.0, alias="READGROUP_LEASE_SECONDS", gt=0)
 
     @field_validator("slack_api_url")
     @classmethod

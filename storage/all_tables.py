@@ -2,6 +2,7 @@
 
 from storage import (
     digest_tables,  # noqa: F401
+    inbox_tables,  # noqa: F401
     schedule_tables,  # noqa: F401
     tables,  # noqa: F401
 )

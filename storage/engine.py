@@ -1,7 +1,15 @@
 """Engine, sessions and schema upgrades.
 
 SQLite (the default) gets WAL mode and a busy timeout so the scheduler, the
-background arXiv retries and command handlers can share one file. PostgreSQL
+background arXiv retries and command handlers can share one file, and real
+transactions: pysqlite's own transaction handling (BEGIN only before the first
+write, and none around SAVEPOINT) left each ``begin_nested()`` block committed
+on its own, so a command that failed half-way kept its first half. Following
+SQLAlchemy's recipe ("Serializable isolation / Savepoints / Transactional DDL"
+in its pysqlite notes) the driver is put in autocommit and SQLAlchemy emits
+the BEGIN itself; ``BEGIN IMMEDIATE`` takes the write lock up front, so two
+transactions queue on the busy timeout instead of one failing with "database
+is locked" when it upgrades from reading to writing. PostgreSQL
 is used as is; pooled connections are checked before use so a restarted server
 costs a reconnect, not a failed command.
 """
@@ -46,6 +54,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # The driver must not open (or commit) transactions by itself...
+            dbapi_conn.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: sa.Connection) -> None:
+            # ...SQLAlchemy does, so SAVEPOINTs nest inside one transaction.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # libpq waits for ever on a host that drops packets; start-up must not.

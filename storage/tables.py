@@ -116,8 +116,11 @@ class Proposal(SQLModel, table=True):
     member_id: int = Field(foreign_key="members.id")
     why: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
     status: str = Field(default=ProposalStatus.OPEN, max_length=16)
-    #: The card still has to be posted (arXiv was down when it was proposed).
+    #: The card still has to be posted (not yet, or arXiv was down).
     card_pending: bool = False
+    #: Whoever posts the card holds it until then (see storage.leases); a
+    #: poster that died lets it run out and the retry pass posts the card.
+    card_claimed_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     status_changed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     presented_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -19,14 +19,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import inbound_schema, translate
+from adapters.slack import inbound_schema, inbox, translate
 from adapters.slack.dedupe import RecentIds
 from adapters.slack.delivery import Origin, Responder
 from adapters.slack.home import home_view, load_home
 from adapters.slack.messenger import SlackMessenger, slack_error
 from adapters.slack.users import UserDirectory
 from bot.app import Bot
+from bot.card_delivery import confirm as confirm_cards
 from bot.events import Event
+from bot.services import inbox as inbox_svc
 
 log = logging.getLogger(__name__)
 
@@ -54,18 +56,31 @@ class SlackAdapter:
     #: HTTP mode's signing secret (None in Socket Mode); see adapters.slack.verify.
     signing_secret: str | None = None
     stats: SlackStats = field(default_factory=SlackStats)
+    #: Inbox rows this process is handling right now (see adapters.slack.inbox).
+    inflight: set[int] = field(default_factory=set)
 
-    async def run(self, event: Event, origin: Origin) -> None:
-        """Background half of every interaction: enrich, handle, deliver."""
-        event = await self.users.enrich(event)
-        respond = Responder(self.messenger, origin)
-        self.stats.handled += 1
-        for reply in await self.bot.handle(event, respond):
-            await respond(reply)
+    async def run(self, event: Event, origin: Origin, request_id: int | None = None) -> None:
+        """Background half of every interaction: enrich, handle, deliver, and
+        mark the stored request done (it stays pending if this dies)."""
+        try:
+            event = await self.users.enrich(event)
+            respond = Responder(self.messenger, origin)
+            self.stats.handled += 1
+            replies = await self.bot.handle(event, respond, request_id=request_id)
+            for reply in replies:
+                await respond(reply)
+            if request_id is not None:
+                await confirm_cards(self.bot, replies)
+                await self.bot.db(inbox_svc.done, item_id=request_id, now=self.bot.clock.now())
+        finally:
+            if request_id is not None:
+                self.inflight.discard(request_id)
 
-    def start(self, event: Event | None, origin: Origin, what: str) -> None:
+    def start(
+        self, event: Event | None, origin: Origin, what: str, request_id: int | None = None
+    ) -> None:
         if event is not None:
-            self.bot.spawn(self.run(event, origin), name=f"slack:{what}")
+            self.bot.spawn(self.run(event, origin, request_id), name=f"slack:{what}")
 
 
 def build_slack_app(
@@ -127,38 +142,38 @@ def _register(a: SlackAdapter) -> None:
             return BoltResponse(status=200, body="")
         return await next()
 
+    inbox.install(a)  # the request is stored before any listener acknowledges it
+
+    def begin(kind: str, body: dict[str, Any], context: dict[str, Any]) -> None:
+        work = inbox.rebuild(kind, body, context.get("bot_user_id"))
+        if work is not None:
+            event, origin = work
+            what = f"{kind}:{getattr(event, 'kind', '')}" if kind != "event" else kind
+            a.start(event, origin, what, request_id=context.get("inbox_id"))
+
     @app.command(_ANY)
-    async def on_command(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def on_command(
+        ack: Callable[..., Awaitable[None]], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         await ack()
-        event = translate.command(body)
-        if event is not None:
-            a.start(event, Origin.of_command(body), "command")
+        begin("command", body, context)
 
     @app.action(_ANY)
-    async def on_action(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def on_action(
+        ack: Callable[..., Awaitable[None]], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         await ack()
-        event = translate.block_action(body)
-        if event is not None:
-            a.start(event, Origin.of_action(body, event.place), f"action:{event.kind}")
+        begin("action", body, context)
 
     @app.view(_ANY)
-    async def on_submit(ack: Callable[..., Awaitable[None]], body: dict[str, Any]) -> None:
+    async def on_submit(
+        ack: Callable[..., Awaitable[None]], body: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         await ack()  # closes the modal; the result is posted where the form came from
-        event = translate.view_submission(body)
-        if event is None:
-            return
-        origin = Origin.of_place(
-            event.actor.user_id,
-            event.place,
-            ephemeral_source=translate.form_metadata(body).get("ephemeral") == "1",
-        )
-        a.start(event, origin, f"form:{event.kind}")
+        begin("view", body, context)
 
     async def on_event(body: dict[str, Any], context: dict[str, Any]) -> None:
-        event = translate.event(body, bot_user_id=context.get("bot_user_id"))
-        if event is not None:
-            origin = Origin.of_place(event.actor.user_id, event.place)
-            a.start(event, origin, type(event).__name__)
+        begin("event", body, context)
 
     for kind in translate.EVENT_TRANSLATORS:
         app.event(kind)(on_event)

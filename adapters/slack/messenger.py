@@ -12,6 +12,7 @@ retries later instead of crashing.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,9 @@ from bot.messenger import DeliveryError
 from bot.replies import Reply
 
 log = logging.getLogger(__name__)
+
+#: Slack message metadata type of the bot's tagged messages (paper cards).
+METADATA_TYPE = "readgroup_message"
 
 
 def slack_error(exc: BaseException) -> str:
@@ -58,9 +62,17 @@ class SlackMessenger:
             raise DeliveryError(f"Slack refused {what}: {code}") from exc
 
     async def post(self, place: Place, reply: Reply) -> str | None:
-        """Post every part of the reply; returns the first part's ts."""
+        """Post every part of the reply; returns the first part's ts. A tagged
+        reply carries its tag in the message metadata, so :meth:`find_posted`
+        can tell later whether it went out."""
         first: str | None = None
-        for message in render(reply):
+        for n, message in enumerate(render(reply)):
+            extra: dict[str, Any] = {}
+            if reply.tag and n == 0:
+                extra["metadata"] = {
+                    "event_type": METADATA_TYPE,
+                    "event_payload": {"tag": reply.tag},
+                }
             resp = await self._call(
                 f"chat.postMessage to {place.channel}",
                 self.client.chat_postMessage(
@@ -68,10 +80,36 @@ class SlackMessenger:
                     thread_ts=place.thread,
                     unfurl_links=False,
                     **message,
+                    **extra,
                 ),
             )
             first = first or resp.get("ts")
         return first
+
+    async def find_posted(self, place: Place, tag: str, since: datetime) -> str | None:
+        """The ts of a message tagged ``tag`` the bot posted in the channel
+        since ``since`` (from its metadata), or None. Raises DeliveryError
+        when Slack cannot tell."""
+        cursor: str | None = None
+        while True:
+            resp = await self._call(
+                f"conversations.history of {place.channel}",
+                self.client.conversations_history(
+                    channel=place.channel,
+                    oldest=f"{since.timestamp() - 1:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                ),
+            )
+            for message in resp.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == METADATA_TYPE and payload.get("tag") == tag:
+                    return str(message.get("ts"))
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                return None
 
     async def dm_channel(self, user_id: str) -> str:
         """The id of the bot's direct-message channel with a user."""

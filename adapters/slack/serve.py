@@ -24,6 +24,7 @@ from adapters.network import unreachable
 from adapters.slack import inbound_schema
 from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
+from adapters.slack.inbox import start_inbox_loop
 from adapters.slack.verify import Rejection, check_signature, make_verifier, read_body
 from bot.app import Bot, build_bot
 from bot.settings import Settings, SettingsError
@@ -159,6 +160,7 @@ async def run_slack(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     bot.start()
+    start_inbox_loop(adapter)  # finishes what a killed process had accepted
     try:
         if socket:
             assert settings.slack_app_token is not None

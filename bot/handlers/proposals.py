@@ -22,6 +22,7 @@ from bot.markup import bold, esc
 from bot.plural import plural
 from bot.replies import Buttons, Context, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
+from bot.services import inbox
 from bot.services import proposals as svc
 from bot.services.groups import ensure_member
 from storage.tables import ProposalStatus
@@ -302,7 +303,11 @@ async def _toggle(ctx: Ctx) -> _Toggled:
         member = ensure_member(
             session=session, actor=act.actor, workspace=act.place.workspace, now=now
         )
-        voted = svc.toggle_vote(session=session, proposal_id=target.id, member=member, now=now)
+        if inbox.first_effect(session=session, item_id=ctx.request_id, now=now):
+            voted = svc.toggle_vote(session=session, proposal_id=target.id, member=member, now=now)
+            inbox.record_effect(session=session, item_id=ctx.request_id, effect={"voted": voted})
+        else:  # pressed once, handled again after a crash: the press is counted
+            voted = bool(inbox.effect(session=session, item_id=ctx.request_id).get("voted"))
         session.flush()
         return _Toggled(svc.entry(session=session, proposal_id=target.id), voted, moved=moved)
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
 
 from bot.arxiv_ref import ArxivId, parse_ref
 from bot.cards import paper_card, title_of
@@ -23,6 +26,7 @@ from bot.plural import plural
 from bot.propose_text import PAPERS_MAX, REASON_MAX, ProposeText, parse_propose_text
 from bot.replies import Reply, error, say
 from bot.router import Ctx
+from bot.services import inbox
 from bot.services import proposals as svc
 from storage.tables import ProposalStatus
 
@@ -76,7 +80,12 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
         who = resolve(
             session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now
         )
-        return [
+        if not inbox.first_effect(session=session, item_id=ctx.request_id, now=now):
+            # Handled before a crash: the proposals are saved; answer as then.
+            again = _results_of(session, inbox.effect(session=session, item_id=ctx.request_id))
+            if again is not None:
+                return again
+        results = [
             svc.propose(
                 session=session,
                 group=who.group,
@@ -87,6 +96,22 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
             )
             for _typed, ref in args.papers
         ]
+        inbox.record_effect(
+            session=session,
+            item_id=ctx.request_id,
+            effect={
+                "proposals": [
+                    {
+                        "proposal_id": r.proposal.id,
+                        "duplicate": r.duplicate,
+                        "vote_added": r.vote_added,
+                        "reason": r.reason,
+                    }
+                    for r in results
+                ]
+            },
+        )
+        return results
 
     results: list[svc.ProposeResult] = await bot.db(save)
     done = await _settle(ctx, [ref for _t, ref in args.papers], results, cmd.text)
@@ -132,9 +157,9 @@ async def _settle(
             done.append(_duplicate(ref, r))
             continue
         if task is None:  # known already: its card goes out with this answer
-            e = await bot.db(svc.entry, proposal_id=r.proposal.id)
-            assert e is not None
-            done.append(_Done(ref, card=paper_card(e), line=_posted(e)))
+            card, e = await _card(ctx, r.proposal.id)
+            line = _posted(e) if e is not None else f"`arXiv:{esc(ref.base)}`: proposed."
+            done.append(_Done(ref, card=card, line=line))
             continue
         outcome = task.result() if task.done() else None
         done.append(await _new(ctx, ref, r, outcome, task, text))
@@ -157,10 +182,9 @@ async def _new(
     assert r.proposal.id is not None and r.paper.id is not None
     aid = f"`arXiv:{esc(ref.base)}`"
     if outcome is Outcome.READY:
-        if await bot.db(svc.claim_card, proposal_id=r.proposal.id):
-            e = await bot.db(svc.entry, proposal_id=r.proposal.id)
-            if e is not None:
-                return _Done(ref, card=paper_card(e), line=_posted(e))
+        card, e = await _card(ctx, r.proposal.id)
+        if card is not None and e is not None:
+            return _Done(ref, card=card, line=_posted(e))
         # The retry loop got there first and posted the card.
         return _Done(ref, line=f"{aid}: proposed; its card is posted.")
     if outcome is Outcome.NOT_FOUND:
@@ -184,6 +208,7 @@ async def _new(
             alone=error(message + kept("propose " + text)),
         )
     # Slow, down or unreachable: the proposal is saved; the card follows.
+    await bot.db(svc.release_card, proposal_id=r.proposal.id, now=bot.clock.now())
     if outcome is None and task is not None:
         bot.spawn(_post_when_done(ctx, task, r.paper.id), name=f"card:{ref.base}")
     state = {
@@ -200,6 +225,45 @@ async def _new(
             private=True,
         ),
     )
+
+
+async def _card(ctx: Ctx, proposal_id: int) -> tuple[Reply | None, svc.Entry | None]:
+    """The proposal's card for this answer, if this handler gets to post it
+    (see :mod:`bot.card_delivery`): None if someone else has or had it."""
+    bot = ctx.bot
+    if not await bot.db(
+        svc.claim_card, proposal_id=proposal_id, now=bot.clock.now(), lease=bot.lease, first=True
+    ):
+        return None, await bot.db(svc.entry, proposal_id=proposal_id)
+    e = await bot.db(svc.entry, proposal_id=proposal_id)
+    if e is None:
+        return None, None
+    if ctx.request_id is None:
+        # Nobody reports the delivery back: count the card posted now.
+        await bot.db(svc.card_posted, proposal_id=proposal_id)
+    return paper_card(e), e
+
+
+def _results_of(session: Session, done: dict[str, Any]) -> list[svc.ProposeResult] | None:
+    """The results a first run recorded (see :mod:`bot.services.inbox`), read
+    back for a run after a crash; None if any proposal is gone."""
+    results = []
+    for item in done.get("proposals") or []:
+        e = svc.entry(session=session, proposal_id=int(item["proposal_id"]))
+        if e is None:
+            return None
+        results.append(
+            svc.ProposeResult(
+                e.proposal,
+                e.paper,
+                e.proposer,
+                bool(item["duplicate"]),
+                bool(item["vote_added"]),
+                e.votes,
+                str(item.get("reason") or ""),
+            )
+        )
+    return results or None
 
 
 async def _post_when_done(ctx: Ctx, task: asyncio.Task[Outcome], paper_id: int) -> None:

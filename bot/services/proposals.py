@@ -10,10 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.arxiv_client import PaperMeta
+from bot.clock import as_utc
+from storage.leases import take_lease
 from storage.tables import (
     ACTIVE_STATUSES,
     Group,
@@ -25,6 +29,9 @@ from storage.tables import (
     ProposalStatus,
     Vote,
 )
+
+#: How long a card poster holds the card (see storage.leases).
+CARD_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -68,19 +75,25 @@ def _votes(session: Session, proposal_id: int) -> int:
     ).one()
 
 
+def _insert_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True if this statement added the vote.
+
+    One statement, so a concurrent insert of the same vote (another replica)
+    makes this one a no-op instead of an error or a second row."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(Vote)
+        .values(proposal_id=proposal_id, member_id=member_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
+        .returning(col(Vote.id))
+    )
+    return session.execute(stmt).first() is not None
+
+
 def _add_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
     """Add a vote unless the member already voted; True if one was added."""
-    exists = session.exec(
-        select(Vote.id).where(Vote.proposal_id == proposal_id, Vote.member_id == member_id)
-    ).first()
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(Vote(proposal_id=proposal_id, member_id=member_id, created_at=now))
-    except IntegrityError:
-        return False
-    return True
+    return _insert_vote(session, proposal_id, member_id, now)
 
 
 def get_or_create_paper(*, session: Session, arxiv_id: str, now: datetime) -> Paper:
@@ -143,7 +156,7 @@ def propose(
                     status=ProposalStatus.OPEN,
                     created_at=now,
                     status_changed_at=now,
-                    card_pending=paper.status != PaperStatus.READY,
+                    card_pending=True,  # the card is owed until it is posted
                 )
                 session.add(proposal)
                 session.flush()
@@ -305,15 +318,28 @@ def entry(*, session: Session, proposal_id: int) -> Entry | None:
 
 
 def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: datetime) -> bool:
-    """Vote, or take the vote back. Returns whether the member now votes for it."""
+    """Vote, or take the vote back. Returns whether the member now votes for it.
+
+    Each press flips the vote exactly once, even when the same member's
+    presses race on two replicas: the flip is a conditional statement in the
+    database (DELETE … RETURNING, else INSERT … ON CONFLICT DO NOTHING), not a
+    read followed by a write. An INSERT that finds a row another press has
+    just added means that press flipped it on, so this one flips it off; as
+    every successful statement flips the state and only one statement per
+    press succeeds, N presses end with N mod 2 votes.
+    """
     assert member.id is not None
-    existing = session.exec(
-        select(Vote).where(Vote.proposal_id == proposal_id, Vote.member_id == member.id)
-    ).first()
-    if existing is not None:
-        session.delete(existing)
-        return False
-    return _add_vote(session, proposal_id, member.id, now)
+    for _attempt in range(20):
+        gone = session.execute(
+            sa.delete(Vote)
+            .where(col(Vote.proposal_id) == proposal_id, col(Vote.member_id) == member.id)
+            .returning(col(Vote.id))
+        ).first()
+        if gone is not None:
+            return False
+        if _insert_vote(session, proposal_id, member.id, now):
+            return True
+    raise RuntimeError("vote neither removed nor added")  # pragma: no cover
 
 
 def _vote_counts(group_id: int):  # type: ignore[no-untyped-def]
@@ -417,26 +443,99 @@ def history(
     return [Entry(p, pa, m, int(counts.get(p.id or 0, 0))) for p, pa, m, _t in rows], total
 
 
-def claim_card(*, session: Session, proposal_id: int) -> bool:
-    """Take the duty of posting a proposal's delayed card; True for exactly one
-    caller (an atomic update, so a handler and the retry loop never both post)."""
-    result = session.execute(
+def _card_owed() -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        col(Proposal.card_pending).is_(True),
+        col(Proposal.status) != ProposalStatus.WITHDRAWN,
+    )
+
+
+def claim_card(
+    *,
+    session: Session,
+    proposal_id: int,
+    now: datetime,
+    lease: timedelta = CARD_LEASE,
+    first: bool = False,
+) -> bool:
+    """Take the duty of posting a proposal's card for ``lease``; True for
+    exactly one caller at a time (the handler, the retry pass or a replica).
+    ``first``: only if nobody ever held it (a card held before may be out
+    already; only the retry pass, which can check, takes those).
+    Call :func:`card_posted` once it is out, :func:`release_card` if it failed."""
+    where = _card_owed()
+    if first:
+        where += (col(Proposal.card_claimed_until).is_(None),)
+    return take_lease(
+        session,
+        Proposal,
+        proposal_id,
+        until=col(Proposal.card_claimed_until),
+        now=now,
+        lease=lease,
+        where=where,
+    )
+
+
+def card_posted(*, session: Session, proposal_id: int) -> None:
+    session.execute(
+        sa.update(Proposal)
+        .where(col(Proposal.id) == proposal_id)
+        .values(card_pending=False, card_claimed_until=None)
+    )
+
+
+def release_card(*, session: Session, proposal_id: int, now: datetime) -> None:
+    """Give the card back now (posting failed, or the handler stops waiting)."""
+    session.execute(
         sa.update(Proposal)
         .where(col(Proposal.id) == proposal_id, col(Proposal.card_pending).is_(True))
-        .values(card_pending=False)
+        .values(card_claimed_until=now)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def pending_cards(*, session: Session, paper_id: int) -> list[tuple[int, Group]]:
-    """(proposal id, group) of the paper's proposals still waiting for a card."""
-    rows = session.exec(
-        select(Proposal.id, Group)
+@dataclass(frozen=True)
+class OwedCard:
+    proposal_id: int
+    group: Group
+    created_at: datetime
+    #: Someone held the card before (and died, or gave it back): it may be out.
+    in_doubt: bool
+
+
+def owed_cards(
+    *,
+    session: Session,
+    now: datetime,
+    grace: timedelta = CARD_LEASE,
+    paper_id: int | None = None,
+    limit: int = 100,
+) -> list[OwedCard]:
+    """Cards owed whose paper is ready and whose lease is free: never taken
+    and older than ``grace`` (the /propose handler is still on it until then),
+    or run out (its poster died or gave it back)."""
+    query = (
+        select(Proposal.id, Group, Proposal.created_at, Proposal.card_claimed_until)
         .join(Group, col(Group.id) == Proposal.group_id)
+        .join(Paper, col(Paper.id) == Proposal.paper_id)
         .where(
-            Proposal.paper_id == paper_id,
-            col(Proposal.card_pending).is_(True),
-            Proposal.status != ProposalStatus.WITHDRAWN,
+            *_card_owed(),
+            Paper.status == PaperStatus.READY,
+            sa.or_(
+                sa.and_(
+                    col(Proposal.card_claimed_until).is_(None),
+                    col(Proposal.created_at) <= now - grace,
+                ),
+                col(Proposal.card_claimed_until) <= now,
+            ),
         )
-    ).all()
-    return [(int(pid), g) for pid, g in rows if pid is not None]
+        .order_by(col(Proposal.id))
+        .limit(limit)
+    )
+    if paper_id is not None:
+        query = query.where(Proposal.paper_id == paper_id)
+    return [
+        OwedCard(int(pid), g, as_utc(created), claimed is not None)
+        for pid, g, created, claimed in session.exec(query).all()
+        if pid is not None
+    ]

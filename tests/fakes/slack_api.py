@@ -85,6 +85,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self._failures: dict[str, list[_Failure]] = {}
         self._ts = itertools.count(1)
+        #: Messages posted, by channel, for conversations.history.
+        self.messages: dict[str, list[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.web_app = web.Application()
@@ -183,7 +185,7 @@ class FakeSlack:
             args.update(json.loads(raw))
         elif raw:
             args.update(dict(parse_qsl(raw, keep_blank_values=True)))
-        for key in ("blocks", "view", "attachments", "files"):
+        for key in ("blocks", "view", "attachments", "files", "metadata"):
             if isinstance(args.get(key), str) and args[key][:1] in "[{":
                 args[key] = json.loads(args[key])
         await self._record(Call(method, request.path, dict(request.headers), args, raw))
@@ -218,7 +220,21 @@ class FakeSlack:
                 ts = self._next_ts()
                 message = {"type": "message", "ts": ts, "bot_id": self.bot_id}
                 message.update({k: args[k] for k in ("text", "blocks") if k in args})
+                if not args.get("thread_ts"):
+                    kept = {**message, "metadata": args.get("metadata"), "_at": time.time()}
+                    self.messages.setdefault(str(args.get("channel")), []).append(kept)
                 return {"channel": args.get("channel"), "ts": ts, "message": message}
+            case "conversations.history":
+                # The fake's ts are not times, so ``oldest`` is compared with
+                # when each message arrived (for Slack the two are the same).
+                oldest = float(args.get("oldest") or 0)
+                full = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+                found = [
+                    {k: v for k, v in m.items() if k != "_at" and (full or k != "metadata")}
+                    for m in reversed(self.messages.get(str(args.get("channel")), []))
+                    if m["_at"] >= oldest
+                ]
+                return {"messages": found, "has_more": False}
             case "chat.update":
                 return {"channel": args.get("channel"), "ts": args.get("ts"), "text": ""}
             case "chat.postEphemeral":

@@ -202,9 +202,9 @@ def test_claim_card_is_taken_once(engine: sa.Engine) -> None:
     first = propose(engine, "alice", "1605.08386")
     assert first.proposal.card_pending
     with session_scope(engine) as session:
-        assert svc.claim_card(session=session, proposal_id=first.proposal.id)
+        assert svc.claim_card(session=session, proposal_id=first.proposal.id, now=T0)
     with session_scope(engine) as session:
-        assert not svc.claim_card(session=session, proposal_id=first.proposal.id)
+        assert not svc.claim_card(session=session, proposal_id=first.proposal.id, now=T0)
 
 
 def test_refetch_backs_off_and_becomes_due(engine: sa.Engine) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T111"
 CHANNEL = "C111"
 ADMIN = "UADMIN"
+_TRIGGERS = itertools.count(1000)
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -59,6 +62,9 @@ def command_body(
         team_id=TEAM,
         channel_id=channel,
         response_url=response_url,
+        # Slack gives every invocation its own trigger_id (so two identical
+        # commands in one second are two requests, not a replay).
+        trigger_id=f"{next(_TRIGGERS)}.{TEAM}.{uuid.uuid4().hex}",
     )
     return urlencode(fields)
 

@@ -81,8 +81,12 @@ async def test_upvote_toggles_the_vote_and_updates_the_card_in_place(slack: Slac
     assert counted.args["response_type"] == "ephemeral"
     assert counted.args["replace_original"] is False
     assert counted.args["text"].startswith("Vote counted: ")
-    # Pressing again takes the vote back.
-    assert await slack.interactive(payload) == 200
+    # Pressing again (a new press: its own action_ts and trigger_id) takes
+    # the vote back.
+    again = copy.deepcopy(payload)
+    again["actions"][0]["action_ts"] = "1700000002.000002"
+    again["trigger_id"] = f"{payload.get('trigger_id', 't')}-2"
+    assert await slack.interactive(again) == 200
     updates = await slack.fake.wait_calls("chat.update", 2)
     assert _button(updates[1].blocks)["text"]["text"] == "▲ Upvote (1)"
     removed = (await slack.fake.wait_calls("response_url", 2))[1]

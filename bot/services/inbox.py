@@ -1,0 +1,147 @@
+"""Accepted requests, kept until handled: the core-neutral half of the inbox.
+
+An adapter stores each command or button press with :func:`accept` *before*
+it acknowledges it, hands it to the core with the row's id, and calls
+:func:`done` once the answer is out. :func:`due` finds what a dead process
+left (its lease ran out) so the next pass finishes it.
+
+Handling a request again after a crash must not do it twice: a handler that
+changes data calls :func:`first_effect` in the same transaction as the
+change. The first run marks the row applied (committed or rolled back with
+the change); a later run sees the mark and the :func:`effect` it recorded,
+and only answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.inbox_tables import InboxItem
+from storage.leases import lease_free, take_lease
+
+#: Done rows are kept this long so a retry or a replay still finds them
+#: (Slack refuses requests signed more than 5 minutes ago).
+KEEP_DONE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: int
+    #: False: the same request was accepted before (a retry or a replay).
+    new: bool
+
+
+def accept(
+    *,
+    session: Session,
+    key: str,
+    source: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    lease: timedelta,
+) -> Accepted:
+    """Store a request under its unique ``key``, held by the caller for
+    ``lease``; or find the earlier copy of it."""
+    try:
+        with session.begin_nested():
+            row = InboxItem(
+                key=key,
+                source=source,
+                kind=kind,
+                payload=payload,
+                received_at=now,
+                claimed_until=now + lease,
+                attempts=1,
+            )
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        found = session.exec(select(InboxItem.id).where(InboxItem.key == key)).one()
+        assert found is not None
+        return Accepted(found, False)
+    assert row.id is not None
+    return Accepted(row.id, True)
+
+
+def claim(*, session: Session, item_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take over a pending request whose holder's lease ran out."""
+    return take_lease(
+        session,
+        InboxItem,
+        item_id,
+        until=col(InboxItem.claimed_until),
+        now=now,
+        lease=lease,
+        where=(col(InboxItem.status) == "pending",),
+        values={"attempts": InboxItem.attempts + 1},
+    )
+
+
+def due(*, session: Session, source: str, now: datetime, limit: int = 50) -> list[InboxItem]:
+    """Pending requests of ``source`` nobody holds, oldest first."""
+    return list(
+        session.exec(
+            select(InboxItem)
+            .where(
+                InboxItem.source == source,
+                InboxItem.status == "pending",
+                lease_free(col(InboxItem.claimed_until), now),
+            )
+            .order_by(col(InboxItem.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def done(*, session: Session, item_id: int, now: datetime) -> None:
+    session.execute(
+        sa.update(InboxItem)
+        .where(col(InboxItem.id) == item_id)
+        .values(status="done", done_at=now, claimed_until=None)
+    )
+
+
+def forget_old(*, session: Session, now: datetime) -> int:
+    """Drop done rows past :data:`KEEP_DONE`; returns how many."""
+    result = session.execute(
+        sa.delete(InboxItem).where(
+            col(InboxItem.status) == "done", col(InboxItem.done_at) < now - KEEP_DONE
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def first_effect(*, session: Session, item_id: int | None, now: datetime) -> bool:
+    """True if this is the first run of the request to change data (and marks
+    it, in the caller's transaction); False on a run after a crash, when the
+    change is already committed. Without an inbox row (console, tests): True."""
+    if item_id is None:
+        return True
+    result = session.execute(
+        sa.update(InboxItem)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.applied_at).is_(None))
+        .values(applied_at=now)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def record_effect(*, session: Session, item_id: int | None, effect: dict[str, Any]) -> None:
+    """What the first run did, for a later run to answer from."""
+    if item_id is not None:
+        session.execute(
+            sa.update(InboxItem).where(col(InboxItem.id) == item_id).values(effect=effect)
+        )
+
+
+def effect(*, session: Session, item_id: int | None) -> dict[str, Any]:
+    if item_id is None:
+        return {}
+    found = session.exec(select(InboxItem.effect).where(InboxItem.id == item_id)).first()
+    return dict(found or {})
