@@ -226,11 +226,14 @@ def entry(*, session: Session, proposal_id: int) -> Entry | None:
 def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: datetime) -> bool:
     """Vote, or take the vote back. Returns whether the member now votes for it."""
     assert member.id is not None
-    existing = session.exec(
-        select(Vote).where(Vote.proposal_id == proposal_id, Vote.member_id == member.id)
-    ).first()
-    if existing is not None:
-        session.delete(existing)
+    # A DELETE by key, not by a loaded row: two presses at once on two replicas
+    # both take the vote back without one failing on the other's delete.
+    removed = session.execute(
+        sa.delete(Vote).where(
+            col(Vote.proposal_id) == proposal_id, col(Vote.member_id) == member.id
+        )
+    )
+    if removed.rowcount:  # type: ignore[attr-defined]
         return False
     return _add_vote(session, proposal_id, member.id, now)
 
