@@ -83,6 +83,11 @@ def _user(body: Body) -> Actor:
     return Actor(PLATFORM, str(user.get("id", "")), str(name))
 
 
+def _is_direct(channel: str) -> bool:
+    """A direct message with the bot (Slack's DM conversation ids start with D)."""
+    return channel.startswith("D")
+
+
 def block_action(body: Body) -> Action | None:
     """A button press: the first action of a ``block_actions`` payload."""
     actions = body.get("actions") or []
@@ -99,7 +104,14 @@ def block_action(body: Body) -> Action | None:
         kind=kind_of(str(act.get("action_id", "")), value),
         value=value,
         actor=_user(body),
-        place=Place(PLATFORM, _team(body), str(channel), thread=thread, message=ts),
+        place=Place(
+            PLATFORM,
+            _team(body),
+            str(channel),
+            thread=thread,
+            message=ts,
+            direct=_is_direct(str(channel)),
+        ),
         raw=body,
     )
 
@@ -136,6 +148,7 @@ def view_submission(body: Body) -> Action:
             meta.get("channel", ""),
             thread=meta.get("thread") or None,
             message=meta.get("message") or None,
+            direct=_is_direct(meta.get("channel", "")),
         ),
         fields=tuple(fields),
         raw=body,

@@ -2,8 +2,8 @@
 
 Everything here is for organizers; anyone else gets a private "only organizers
 can ..." answer and nothing changes. Which group a button acts on comes from the
-draft (not from where the button was pressed), so a forwarded button cannot act
-on another group's draft.
+draft, and the router refuses a button pressed outside that group's channel
+(:mod:`bot.places`), so a forwarded button cannot act on another group's draft.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.events import Action, Command
 from bot.handlers.common import resolve, row_id
 from bot.markup import esc
 from bot.messenger import DeliveryError
+from bot.places import draft_owner
 from bot.replies import Context, Form, FormField, Reply, error
 from bot.router import Ctx, Option, Router
 from bot.services.groups import is_organizer
@@ -40,11 +41,11 @@ def register(router: Router) -> None:
         options=(Option("week", "ISO week like 2026-W47 (default: this week)"),),
         organizer_only=True,
     )(draft)
-    router.action(dg.APPROVE)(approve)
-    router.action(dg.EDIT)(edit)
-    router.action(dg.EDIT_SAVE)(save_edit)
-    router.action(dg.REGENERATE)(regenerate)
-    router.action(dg.DISCARD)(discard)
+    router.action(dg.APPROVE, owner=draft_owner)(approve)
+    router.action(dg.EDIT, owner=draft_owner)(edit)
+    router.action(dg.EDIT_SAVE, owner=draft_owner)(save_edit)
+    router.action(dg.REGENERATE, owner=draft_owner)(regenerate)
+    router.action(dg.DISCARD, owner=draft_owner)(discard)
 
 
 def _only(what: str) -> Reply:
@@ -100,7 +101,10 @@ async def _organizer_view(ctx: Ctx, what: str) -> tuple[dg.DraftView | None, Rep
     if view is None:
         return None, error("That draft no longer exists; run `/digest` again.")
     if not is_organizer(
-        actor=action.actor, group=view.group, configured=ctx.bot.settings.organizers
+        actor=action.actor,
+        group=view.group,
+        configured=ctx.bot.settings.organizers,
+        workspace=action.place.workspace,
     ):
         return None, _only(what)
     return view, None

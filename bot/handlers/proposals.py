@@ -11,6 +11,7 @@ from bot.events import Action, Command
 from bot.handlers.common import resolve, row_id, shorten, split_first
 from bot.markup import bold, esc
 from bot.paper_fetch import Outcome, fetch_paper, waiting_handlers
+from bot.places import proposal_owner
 from bot.replies import Buttons, Context, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
 from bot.services import proposals as svc
@@ -59,8 +60,8 @@ def register(router: Router) -> None:
         example="/history attention",
         options=(Option("words", "Words to look for"),),
     )(history)
-    router.action(UPVOTE)(upvote_card)
-    router.action(UPVOTE_IN_QUEUE)(upvote_queue)
+    router.action(UPVOTE, owner=proposal_owner)(upvote_card)
+    router.action(UPVOTE_IN_QUEUE, owner=proposal_owner)(upvote_queue)
 
 
 async def propose(ctx: Ctx) -> Reply | list[Reply]:

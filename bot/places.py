@@ -1,0 +1,66 @@
+"""Buttons act only where they belong.
+
+A button (or a form) carries the id of what it acts on: a proposal, a draft.
+The router asks the action's *owner* lookup which group that entity belongs
+to and compares it with the group of the place the button was pressed in,
+before any handler runs; a button from another channel, team or guild gets a
+private refusal and changes nothing. Only actions registered with
+``direct=True`` (the presenter nudge, which is a direct message) may also be
+pressed in a direct message, on the same platform; their handlers still check
+who may use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session, select
+
+from bot.events import Place
+from bot.handlers.common import row_id
+from storage.digest_tables import DigestDraft
+from storage.tables import Group, Proposal
+
+#: The group id of the entity a button's value names, or None when it names
+#: nothing (gone, or a broken value): the handler then says so itself.
+Owner = Callable[[Session, str], int | None]
+
+WRONG_PLACE = (
+    "That button belongs to another channel's reading group, so I changed nothing. "
+    "Use it in that group's channel, or run the command here for this channel's group."
+)
+
+
+def proposal_owner(session: Session, value: str) -> int | None:
+    pid = row_id(value)
+    proposal = session.get(Proposal, pid) if pid is not None else None
+    return proposal.group_id if proposal is not None else None
+
+
+def draft_owner(session: Session, value: str) -> int | None:
+    did = row_id(value)
+    draft = session.get(DigestDraft, did) if did is not None else None
+    return draft.group_id if draft is not None else None
+
+
+def group_at(*, session: Session, place: Place) -> Group | None:
+    """The group of a channel, if it has one (never creates it)."""
+    return session.exec(
+        select(Group).where(
+            Group.platform == place.platform,
+            Group.workspace == place.workspace,
+            Group.channel == place.channel,
+        )
+    ).first()
+
+
+def allowed_here(*, session: Session, place: Place, value: str, owner: Owner, direct: bool) -> bool:
+    """Whether a button naming ``value`` may act when pressed at ``place``."""
+    group_id = owner(session, value)
+    if group_id is None:
+        return True  # names nothing: the handler answers "no longer exists"
+    if place.direct:
+        group = session.get(Group, group_id)
+        return direct and group is not None and group.platform == place.platform
+    here = group_at(session=session, place=place)
+    return here is not None and here.id == group_id
