@@ -47,6 +47,7 @@ class GroupWorld:
     place: Place
     proposal_id: int
     draft_id: int
+    group_id: int
 
 
 @dataclass
@@ -81,7 +82,7 @@ async def _group(bot: Bot, place: Place, admin: Actor, member: Actor, n: int) ->
                 Member.workspace == place.workspace, Member.user_id == member.user_id
             )
         ).one()
-        return seed_paper(
+        pid = seed_paper(
             session=session,
             group=group,
             member=proposer,
@@ -89,8 +90,9 @@ async def _group(bot: Bot, place: Place, admin: Actor, member: Actor, n: int) ->
             title=f"Paper of #{place.channel}",
             now=bot.clock.now(),
         )
+        return pid, group.id
 
-    proposal_id = await bot.db(setup)
+    proposal_id, group_id = await bot.db(setup)
     [reply] = await say(bot, admin, place, f"/digest {WEEK.label}")
     draft_id = int(
         next(
@@ -100,7 +102,7 @@ async def _group(bot: Bot, place: Place, admin: Actor, member: Actor, n: int) ->
             if b.action == dg.APPROVE
         )
     )
-    return GroupWorld(place, proposal_id, draft_id)
+    return GroupWorld(place, proposal_id, draft_id, group_id)
 
 
 @pytest.fixture
@@ -232,3 +234,34 @@ async def test_a_workspace_admin_organizes_only_their_own_workspace(world: World
     assert {t for t in before if before[t] != after.get(t)} <= {"members"}
     ok = plain(await bot.handle(_press(dg.REGENERATE, abroad, ADMIN2, ABROAD), _ignore))
     assert "Regenerated as revision 2" in ok
+
+
+async def test_exports_never_guess_the_group(world: World) -> None:
+    """With several groups, ``readgroup export`` says which exist and takes
+    ``--group``; the export of one group holds nothing of another."""
+    from bot.calendar_export import export_ics
+    from bot.exports import ExportError, export_month, export_week
+
+    bot = world.bot
+    for export in (
+        lambda: export_week(bot, week=WEEK),
+        lambda: export_month(bot, month=None),
+    ):
+        with pytest.raises(ExportError) as asked:
+            await export()
+        message = str(asked.value)
+        assert "3 reading groups" in message and "--group" in message
+        for g in world.groups.values():
+            assert f"--group {g.group_id}: slack {g.place.workspace} #{g.place.channel}" in message
+    with pytest.raises(LookupError) as ics_asked:
+        await bot.db(export_ics)
+    assert "--group" in str(ics_asked.value)
+
+    for name, g in world.groups.items():
+        md = await export_week(bot, week=WEEK, group_id=g.group_id)
+        ics = (await bot.db(export_ics, group_id=g.group_id)).decode()
+        assert f"Paper of #{g.place.channel}" in md and f"group-{g.group_id}@" in ics
+        for other_name, other in world.groups.items():
+            if other_name != name:
+                assert f"Paper of #{other.place.channel}" not in md
+                assert f"group-{other.group_id}@" not in ics
