@@ -20,7 +20,7 @@ from sqlmodel import select
 from bot.app import Bot, build_bot
 from bot.arxiv_client import ArxivClient
 from bot.clock import ManualClock
-from bot.events import Action, Actor, Command, Event
+from bot.events import Action, Actor, Command, Event, Place
 from bot.replies import Reply, to_plain
 from bot.services import proposals as proposals_svc
 from bot.services import rotation
@@ -145,3 +145,17 @@ async def test_a_vote_pressed_twice_at_once_on_two_replicas_never_fails(
         return len(session.exec(select(Vote).where(Vote.member_id == bob_id)).all())
 
     assert await a.db(bobs_votes) <= 1
+
+
+async def test_first_use_joins_on_two_replicas_never_fail(replicas: tuple[Bot, Bot]) -> None:
+    """No barrier: a new user in a new channel, the same join on both replicas
+    at once, five times over (group, member and slot all created in the race)."""
+    a, b = replicas
+    for n in range(5):
+        place = Place("console", "local", f"new-{n}")
+        who = Actor("console", f"user{n}", f"User {n}")
+        answers = await both(a, b, Command("rotation", "join", who, place))
+        assert not any("went wrong" in t for t in answers), answers
+        assert sum("joined the presenter rotation" in t for t in answers) == 1, answers
+    slots = await a.db(_slots)
+    assert len(slots) == 5

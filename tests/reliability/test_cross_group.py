@@ -265,3 +265,94 @@ async def test_exports_never_guess_the_group(world: World) -> None:
             if other_name != name:
                 assert f"Paper of #{other.place.channel}" not in md
                 assert f"group-{other.group_id}@" not in ics
+
+
+def group_rows(bot: Bot, group_id: int) -> dict[str, list[tuple[object, ...]]]:
+    """Every row that belongs to one group: its own, those with its
+    ``group_id``, and those hanging off its proposals, drafts and sessions."""
+    import sqlalchemy as sa
+    from sqlmodel import SQLModel
+
+    import storage.all_tables  # noqa: F401
+
+    tables = SQLModel.metadata.tables
+    out: dict[str, list[tuple[object, ...]]] = {}
+    with bot.engine.connect() as conn:
+        out["groups"] = [
+            tuple(r)
+            for r in conn.execute(
+                sa.select(tables["groups"]).where(tables["groups"].c.id == group_id)
+            )
+        ]
+        owned = {n: t for n, t in tables.items() if "group_id" in t.c}
+        for name, table in owned.items():
+            out[name] = sorted(
+                (
+                    tuple(r)
+                    for r in conn.execute(sa.select(table).where(table.c.group_id == group_id))
+                ),
+                key=repr,
+            )
+        children = {
+            "votes": ("proposal_id", "proposals"),
+            "digest_revisions": ("draft_id", "digest_drafts"),
+            "deliveries": ("session_id", "meeting_sessions"),
+            "discussion_messages": ("session_id", "meeting_sessions"),
+        }
+        for name, (column, parent) in children.items():
+            ids = sa.select(tables[parent].c.id).where(tables[parent].c.group_id == group_id)
+            table = tables[name]
+            out[name] = sorted(
+                (tuple(r) for r in conn.execute(sa.select(table).where(table.c[column].in_(ids)))),
+                key=repr,
+            )
+    return out
+
+
+#: One run of every command, in C0001 by T0001's admin; the arguments name the
+#: other groups' papers and people where a command takes any.
+SWEEP = [
+    "/help",
+    "/queue",
+    "/history",
+    "/history Paper",
+    "/schedule",
+    "/schedule ics",
+    "/takeaways",
+    "/readgroup config",
+    "/rotation",
+    "/withdraw 2611.00002",
+    "/withdraw 2611.00003",
+    "/away 2026-12-01 2026-12-14",
+    "/away <@UCAROL> 2026-12-01 2026-12-14",
+    "/rotation add <@UDAVE>",
+    "/rotation swap <@UALICE> <@UCAROL>",
+    "/rotation skip",
+    "/readgroup config reminders 2h",
+    "/readgroup skip 2026-12-03",
+    f"/digest {WEEK.label}",
+    "/present 2611.00002",
+    "/propose 2611.00003 also here",
+]
+
+
+def test_the_sweep_runs_every_command(bot: Bot) -> None:
+    assert {line.split()[0].lstrip("/") for line in SWEEP} == set(bot.router.commands)
+
+
+async def test_no_command_reads_or_writes_another_group(world: World) -> None:
+    bot = world.bot
+    others = [g for name, g in world.groups.items() if name != "home"]
+    before = {g.group_id: group_rows(bot, g.group_id) for g in others}
+    for line in SWEEP:
+        text = plain(await say(bot, ADMIN1, HOME, line))
+        if line.startswith(("/present", "/propose")):
+            continue  # the paper is shared metadata: its title may be named here
+        for g in others:
+            assert f"Paper of #{g.place.channel}" not in text, f"{line} showed #{g.place.channel}"
+    for g in others:
+        after = group_rows(bot, g.group_id)
+        changed = {t for t in before[g.group_id] if before[g.group_id][t] != after[t]}
+        assert not changed, f"commands in #C0001 changed #{g.place.channel}'s {changed}"
+    home_rows = group_rows(bot, world.groups["home"].group_id)
+    assert len(home_rows["proposals"]) == 3  # its own, and the two proposed here
