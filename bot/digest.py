@@ -548,8 +548,10 @@ def add_revision(
     now: datetime,
     stats: RunStats | None = None,
 ) -> DraftView:
-    """Keep a new revision (the old ones stay); only while the draft is open."""
-    draft = session.get(DigestDraft, draft_id)
+    """Keep a new revision (the old ones stay); only while the draft is open.
+    The draft row is locked first, so two saves at once number their
+    revisions one after the other instead of one failing on the same number."""
+    draft = session.get(DigestDraft, draft_id, with_for_update=True)
     if draft is None or draft.status != DraftStatus.DRAFT:
         raise DraftClosed(draft.status if draft else "missing")
     newest = session.exec(

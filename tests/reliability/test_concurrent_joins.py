@@ -159,3 +159,48 @@ async def test_first_use_joins_on_two_replicas_never_fail(replicas: tuple[Bot, B
         assert sum("joined the presenter rotation" in t for t in answers) == 1, answers
     slots = await a.db(_slots)
     assert len(slots) == 5
+
+
+async def test_two_edits_saved_at_once_on_two_replicas_both_become_revisions(
+    replicas: tuple[Bot, Bot], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import digest as dg
+    from storage.digest_tables import DigestRevision
+    from tests.digest.conftest import WEEK, at
+
+    a, b = replicas
+    for bot in (a, b):
+        bot.clock = ManualClock(at(WEEK))
+    olga = Actor("console", "olga", "Olga", is_admin=True)
+    await a.handle(Command("queue", "", ANN, PLACE), _ignore)
+
+    def seed(*, session: Any) -> None:
+        group = session.exec(select(Group)).one()
+        ann = session.exec(select(Member).where(Member.user_id == "ann")).one()
+        seed_paper(
+            session=session, group=group, member=ann, arxiv_id="2611.00001", title="P", now=at(WEEK)
+        )
+
+    await a.db(seed)
+    [reply] = await a.handle(Command("digest", WEEK.label, olga, PLACE), _ignore)
+    draft = next(
+        btn.value
+        for blk in reply.blocks
+        for btn in getattr(blk, "buttons", ())
+        if btn.action == dg.APPROVE
+    )
+    hold_first_two(monkeypatch, dg, "load_view")  # both read revision 1, then both save
+    saves = [
+        Action(
+            dg.EDIT_SAVE, draft, olga, PLACE, fields=(("title", f"T{n}"), ("body1", f"Body {n}."))
+        )
+        for n in (1, 2)
+    ]
+    ra, rb = await asyncio.gather(a.handle(saves[0], _ignore), b.handle(saves[1], _ignore))
+    answers = [to_plain(r[0]) for r in (ra, rb)]
+    assert not any("went wrong" in t for t in answers), answers
+
+    def numbers(*, session: Any) -> list[int]:
+        return sorted(r.number for r in session.exec(select(DigestRevision)).all())
+
+    assert await a.db(numbers) == [1, 2, 3]
