@@ -2,8 +2,9 @@
 
 A button (or a form) carries the id of what it acts on: a proposal, a draft.
 The router asks the action's *owner* lookup which group that entity belongs
-to and compares it with the group of the place the button was pressed in,
-before any handler runs; a button from another channel, team or guild gets a
+to and checks, before any handler runs, that the button was pressed in that
+group's workspace and in its channel or its announcement channel (where its
+session cards go); a button from another channel, team or guild gets a
 private refusal and changes nothing. Only actions registered with
 ``direct=True`` (the presenter nudge, which is a direct message) may also be
 pressed in a direct message, on the same platform; their handlers still check
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.events import Place
 from bot.handlers.common import row_id
@@ -43,24 +44,27 @@ def draft_owner(session: Session, value: str) -> int | None:
     return draft.group_id if draft is not None else None
 
 
-def group_at(*, session: Session, place: Place) -> Group | None:
-    """The group of a channel, if it has one (never creates it)."""
-    return session.exec(
-        select(Group).where(
-            Group.platform == place.platform,
-            Group.workspace == place.workspace,
-            Group.channel == place.channel,
-        )
-    ).first()
+def channels_of(*, session: Session, group: Group) -> set[str]:
+    """Where a group's buttons are shown: its channel and its announcement
+    channel (session cards and posts go there)."""
+    from storage.schedule_tables import GroupSettings
+
+    assert group.id is not None
+    cfg = session.get(GroupSettings, group.id)
+    announce = cfg.announce_channel if cfg is not None else ""
+    return {group.channel, announce} - {""}
 
 
 def allowed_here(*, session: Session, place: Place, value: str, owner: Owner, direct: bool) -> bool:
     """Whether a button naming ``value`` may act when pressed at ``place``."""
     group_id = owner(session, value)
-    if group_id is None:
+    group = session.get(Group, group_id) if group_id is not None else None
+    if group is None:
         return True  # names nothing: the handler answers "no longer exists"
+    if group.platform != place.platform:
+        return False
     if place.direct:
-        group = session.get(Group, group_id)
-        return direct and group is not None and group.platform == place.platform
-    here = group_at(session=session, place=place)
-    return here is not None and here.id == group_id
+        return direct
+    return group.workspace == place.workspace and place.channel in channels_of(
+        session=session, group=group
+    )

@@ -356,3 +356,21 @@ async def test_no_command_reads_or_writes_another_group(world: World) -> None:
         assert not changed, f"commands in #C0001 changed #{g.place.channel}'s {changed}"
     home_rows = group_rows(bot, world.groups["home"].group_id)
     assert len(home_rows["proposals"]) == 3  # its own, and the two proposed here
+
+
+async def test_buttons_also_work_in_the_groups_announcement_channel(world: World) -> None:
+    """Session cards go to the announcement channel: their buttons act there,
+    for that group only."""
+    bot = world.bot
+    home, abroad = world.groups["home"], world.groups["abroad"]
+    assert "C0009" in plain(await say(bot, ADMIN1, HOME, "/readgroup config channel <#C0009>"))
+    announce = Place("slack", T1, "C0009")
+    replies = await bot.handle(_press("upvote", home, CAROL, announce), _ignore)
+    assert replies and replies[0].replace and "Paper of #C0001" in plain(replies)
+    sibling = world.groups["sibling"]
+    for other in (sibling, abroad):
+        refused = plain(await bot.handle(_press("upvote", other, CAROL, announce), _ignore))
+        assert "belongs to another channel's reading group" in refused
+    abroad_c0009 = Place("slack", T2, "C0009")  # the same channel id in another team
+    refused = plain(await bot.handle(_press("upvote", home, DAVE, abroad_c0009), _ignore))
+    assert "belongs to another channel's reading group" in refused
