@@ -554,20 +554,28 @@ def add_revision(
     draft = session.get(DigestDraft, draft_id, with_for_update=True)
     if draft is None or draft.status != DraftStatus.DRAFT:
         raise DraftClosed(draft.status if draft else "missing")
-    newest = session.exec(
-        select(func.max(DigestRevision.number)).where(DigestRevision.draft_id == draft_id)
-    ).one()
-    number = int(newest or 0) + 1
-    rev = DigestRevision(
-        draft_id=draft_id,
-        number=number,
-        source=source,
-        author=author,
-        title=title,
-        body=body,
-        created_at=now,
-    )
-    session.add(rev)
+    for _attempt in range(5):
+        newest = session.exec(
+            select(func.max(DigestRevision.number)).where(DigestRevision.draft_id == draft_id)
+        ).one()
+        number = int(newest or 0) + 1
+        rev = DigestRevision(
+            draft_id=draft_id,
+            number=number,
+            source=source,
+            author=author,
+            title=title,
+            body=body,
+            created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(rev)
+            break
+        except IntegrityError:  # SQLite has no row lock: the other save took the number
+            continue
+    else:  # pragma: no cover
+        raise RuntimeError(f"could not number a new revision of draft {draft_id}")
     draft.revision = number
     if stats is not None:
         draft.run_id = stats.run_id
