@@ -24,18 +24,29 @@ PRODID = "-//readgroup//reading group schedule//EN"
 
 
 def _first_configured_group(session: Session) -> Group | None:
+    """The only group with a meeting rule; with several, which one is not
+    guessed: ``LookupError`` lists them for ``--group``."""
+    from bot.exports import group_list
     from storage.schedule_tables import GroupSettings
 
-    return session.exec(
-        select(Group)
-        .join(GroupSettings, col(GroupSettings.group_id) == Group.id)
-        .where(col(GroupSettings.meeting_weekday).is_not(None))
-        .order_by(col(Group.id))
-    ).first()
+    groups = list(
+        session.exec(
+            select(Group)
+            .join(GroupSettings, col(GroupSettings.group_id) == Group.id)
+            .where(col(GroupSettings.meeting_weekday).is_not(None))
+            .order_by(col(Group.id))
+        ).all()
+    )
+    if len(groups) > 1:
+        raise LookupError(
+            f"There are {len(groups)} reading groups with a meeting time; say which one "
+            f"to export with --group:\n{group_list(groups)}"
+        )
+    return groups[0] if groups else None
 
 
 def export_ics(*, session: Session, group_id: int | None = None) -> bytes:
-    """The calendar of one group (default: the first with a meeting rule).
+    """The calendar of one group (default: the only one with a meeting rule).
 
     Raises ``LookupError`` with a message that says what to do when there is
     no such group or no meeting configured.

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot import prompts, sanitize
@@ -548,24 +549,34 @@ def add_revision(
     now: datetime,
     stats: RunStats | None = None,
 ) -> DraftView:
-    """Keep a new revision (the old ones stay); only while the draft is open."""
-    draft = session.get(DigestDraft, draft_id)
+    """Keep a new revision (the old ones stay); only while the draft is open.
+    The draft row is locked first, so two saves at once number their
+    revisions one after the other instead of one failing on the same number."""
+    draft = session.get(DigestDraft, draft_id, with_for_update=True)
     if draft is None or draft.status != DraftStatus.DRAFT:
         raise DraftClosed(draft.status if draft else "missing")
-    newest = session.exec(
-        select(func.max(DigestRevision.number)).where(DigestRevision.draft_id == draft_id)
-    ).one()
-    number = int(newest or 0) + 1
-    rev = DigestRevision(
-        draft_id=draft_id,
-        number=number,
-        source=source,
-        author=author,
-        title=title,
-        body=body,
-        created_at=now,
-    )
-    session.add(rev)
+    for _attempt in range(5):
+        newest = session.exec(
+            select(func.max(DigestRevision.number)).where(DigestRevision.draft_id == draft_id)
+        ).one()
+        number = int(newest or 0) + 1
+        rev = DigestRevision(
+            draft_id=draft_id,
+            number=number,
+            source=source,
+            author=author,
+            title=title,
+            body=body,
+            created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(rev)
+            break
+        except IntegrityError:  # SQLite has no row lock: the other save took the number
+            continue
+    else:  # pragma: no cover
+        raise RuntimeError(f"could not number a new revision of draft {draft_id}")
     draft.revision = number
     if stats is not None:
         draft.run_id = stats.run_id

@@ -20,6 +20,9 @@ class Actor:
     name: str = ""
     #: Workspace admin/owner (Slack) or Manage Server (Discord); the console user.
     is_admin: bool = False
+    #: The workspace (Slack team, Discord guild) ``is_admin`` holds in; empty:
+    #: the workspace of the event's place.
+    workspace: str = ""
 
     @property
     def display(self) -> str:
@@ -36,6 +39,8 @@ class Place:
     thread: str | None = None
     #: The message the event is attached to (a button's message, a reacted message).
     message: str | None = None
+    #: A direct message with the bot, not a group's channel.
+    direct: bool = False
 
 
 @dataclass(frozen=True)

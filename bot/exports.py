@@ -84,19 +84,39 @@ class ExportError(Exception):
     """What the user asked to export does not exist; the message says what to do."""
 
 
+def group_list(groups: list[Group]) -> str:
+    """One line per group, as ``--group`` takes them."""
+    return "\n".join(
+        f"  --group {g.id}: {g.platform} {g.workspace} #{g.channel}"
+        + (f" ({g.name})" if g.name else "")
+        for g in groups
+    )
+
+
 def pick_group(*, session: Session, group_id: int | None) -> Group:
+    """The group named by ``--group``; without it, the only group. With
+    several groups there is no "the" group: the message lists them."""
+    groups = list(session.exec(select(Group).order_by(col(Group.id))).all())
     if group_id is not None:
         group = session.get(Group, group_id)
         if group is None:
-            raise ExportError(f"There is no group {group_id}. Leave out --group to use the first.")
+            raise ExportError(
+                f"There is no group {group_id}. The groups are:\n{group_list(groups)}"
+                if groups
+                else f"There is no group {group_id}: the database has no reading group yet."
+            )
         return group
-    group = session.exec(select(Group).order_by(col(Group.id))).first()
-    if group is None:
+    if not groups:
         raise ExportError(
             "The database has no reading group yet. Use the bot in a channel first "
             "(or point DATABASE_URL at the right database)."
         )
-    return group
+    if len(groups) > 1:
+        raise ExportError(
+            f"There are {len(groups)} reading groups; say which one to export with "
+            f"--group:\n{group_list(groups)}"
+        )
+    return groups[0]
 
 
 async def _group_and_zone(bot: Bot, group_id: int | None) -> tuple[int, tzinfo]:
@@ -152,7 +172,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--week", help="for digest: ISO week, e.g. 2026-W47 (default: this week)")
     parser.add_argument("--format", choices=["md"], default="md", help="output format (md)")
-    parser.add_argument("--group", type=int, help="group id (default: the first group)")
+    parser.add_argument(
+        "--group", type=int, help="group id (needed when the database has several groups)"
+    )
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,6 +17,7 @@ from bot.replies import Reply, error
 
 if TYPE_CHECKING:
     from bot.app import Bot
+    from bot.places import Owner
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ class CommandSpec:
 class Router:
     commands: dict[str, CommandSpec] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
+    #: Action kind -> which group the entity its value names belongs to
+    #: (checked against the place before the handler runs; see bot.places).
+    owners: dict[str, Owner] = field(default_factory=dict)
+    #: Action kinds that may also be pressed in a direct message (the nudge).
+    direct_actions: set[str] = field(default_factory=set)
     thread_handlers: list[Handler] = field(default_factory=list)
     reaction_handlers: list[Handler] = field(default_factory=list)
 
@@ -87,11 +93,21 @@ class Router:
 
         return register
 
-    def action(self, kind: str) -> Callable[[Handler], Handler]:
+    def action(
+        self, kind: str, *, owner: Owner | None = None, direct: bool = False
+    ) -> Callable[[Handler], Handler]:
+        """Register a button/form handler. ``owner`` names the group of the
+        entity the value carries; a press outside that group's channel (or a
+        direct message, unless ``direct``) is refused before the handler runs."""
+
         def register(fn: Handler) -> Handler:
             if kind in self.actions:
                 raise ValueError(f"action {kind} registered twice")
             self.actions[kind] = fn
+            if owner is not None:
+                self.owners[kind] = owner
+            if direct:
+                self.direct_actions.add(kind)
             return fn
 
         return register
@@ -127,6 +143,9 @@ class Router:
                 if found is None:
                     log.warning("no handler for action %r", kind)
                     return [error("That button is no longer supported. Run the command again.")]
+                refusal = await self._check_place(bot, event)
+                if refusal is not None:
+                    return [refusal]
                 handlers = [found]
             case ThreadMessage():
                 handlers = self.thread_handlers
@@ -139,19 +158,44 @@ class Router:
             except Exception:
                 log.exception("handler %s failed on %s", handler.__name__, _describe(event))
                 if isinstance(event, Command | Action):
-                    replies.append(
-                        error(
-                            "Something went wrong on our side while handling that. "
-                            "Anything already saved is kept; please try again in a minute, "
-                            "and tell an organizer if it keeps happening."
-                        )
-                    )
+                    replies.append(_apology())
                 continue
             if isinstance(result, Reply):
                 replies.append(result)
             elif result:
                 replies.extend(result)
         return replies
+
+    async def _check_place(self, bot: Bot, action: Action) -> Reply | None:
+        """A private refusal if the button belongs to another place's group."""
+        from bot.places import WRONG_PLACE, allowed_here
+
+        owner = self.owners.get(action.kind)
+        if owner is None:
+            return None
+        try:
+            ok = await bot.db(
+                allowed_here,
+                place=action.place,
+                value=action.value,
+                owner=owner,
+                direct=action.kind in self.direct_actions,
+            )
+        except Exception:
+            log.exception("place check failed on %s", _describe(action))
+            return _apology()
+        if ok:
+            return None
+        log.info("refused %s from another place: %s", action.kind, _describe(action))
+        return error(WRONG_PLACE)
+
+
+def _apology() -> Reply:
+    return error(
+        "Something went wrong on our side while handling that. "
+        "Anything already saved is kept; please try again in a minute, "
+        "and tell an organizer if it keeps happening."
+    )
 
 
 def _describe(event: Any) -> str:

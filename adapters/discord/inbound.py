@@ -23,13 +23,17 @@ DM_WORKSPACE = "dm"
 def actor_from_interaction(interaction: discord.Interaction) -> Actor:
     user = interaction.user
     admin = interaction.guild_id is not None and interaction.permissions.manage_guild
-    return Actor(PLATFORM, str(user.id), user.display_name, is_admin=bool(admin))
+    guild = str(interaction.guild_id) if interaction.guild_id else ""
+    return Actor(PLATFORM, str(user.id), user.display_name, is_admin=bool(admin), workspace=guild)
 
 
 def actor_from_user(user: discord.abc.User, *, guild_admin: bool | None = None) -> Actor:
     if guild_admin is None:
         guild_admin = isinstance(user, discord.Member) and user.guild_permissions.manage_guild
-    return Actor(PLATFORM, str(user.id), user.display_name, is_admin=bool(guild_admin))
+    guild = str(user.guild.id) if isinstance(user, discord.Member) else ""
+    return Actor(
+        PLATFORM, str(user.id), user.display_name, is_admin=bool(guild_admin), workspace=guild
+    )
 
 
 def place_for(
@@ -46,6 +50,7 @@ def place_for(
         channel=str(parent_id or channel_id),
         thread=str(channel_id) if parent_id else None,
         message=str(message_id) if message_id else None,
+        direct=not guild_id,
     )
 
 

@@ -1,5 +1,6 @@
-"""The App Home tab: each of the viewer's groups with its next sessions, the
-top of its queue, and the viewer's own next turn to present.
+"""The App Home tab: each of the viewer's groups (in their own team, where
+they proposed, voted, joined the rotation or organize) with its next
+sessions, the top of its queue, and the viewer's own next turn to present.
 
 The schedule lives in another area; it is reached through the
 ``bot.services.week_sessions`` seam and only if that import works, so the
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from adapters.slack.render import render_block
 from bot.cards import list_line
@@ -20,7 +21,7 @@ from bot.clock import as_utc
 from bot.markup import bold, esc
 from bot.replies import Block, Context, Divider, Header, Text
 from bot.services import proposals as svc
-from storage.tables import Group, Member, Paper
+from storage.tables import Group, Member, Paper, Proposal, Vote
 
 HOME_BLOCKS_MAX = 100
 GROUPS_SHOWN = 5
@@ -44,20 +45,50 @@ class HomeData:
     groups: list[GroupHome] = field(default_factory=list)
 
 
-def load_home(*, session: Session, workspace: str, user_id: str, now: datetime) -> HomeData:
-    """Everything the tab shows, read in one transaction."""
-    groups = session.exec(
-        select(Group)
-        .where(Group.platform == "slack", Group.workspace == workspace)
-        .order_by(Group.id)  # type: ignore[arg-type]
-        .limit(GROUPS_SHOWN)
+def _my_group_ids(session: Session, me: Member) -> set[int]:
+    """The groups the viewer takes part in: proposed or voted there, is (or
+    was) in its rotation, presents there, or is one of its listed organizers."""
+    from storage.schedule_tables import MeetingSession, RotationMember
+
+    queries = [
+        select(Proposal.group_id).where(Proposal.member_id == me.id),
+        select(Proposal.group_id)
+        .join(Vote, col(Vote.proposal_id) == Proposal.id)
+        .where(Vote.member_id == me.id),
+        select(RotationMember.group_id).where(RotationMember.member_id == me.id),
+        select(MeetingSession.group_id).where(MeetingSession.presenter_member_id == me.id),
+    ]
+    ids: set[int] = set()
+    for query in queries:
+        ids.update(session.exec(query.distinct()).all())
+    listed = session.exec(
+        select(Group).where(Group.platform == me.platform, Group.workspace == me.workspace)
     ).all()
+    ids.update(g.id for g in listed if g.id is not None and me.user_id in (g.organizers or []))
+    return ids
+
+
+def load_home(*, session: Session, workspace: str, user_id: str, now: datetime) -> HomeData:
+    """Everything the tab shows, read in one transaction: only the groups of
+    the viewer's own team that they take part in (never other channels' queues)."""
     me = session.exec(
         select(Member).where(
             Member.platform == "slack", Member.workspace == workspace, Member.user_id == user_id
         )
     ).first()
     data = HomeData()
+    if me is None:
+        return data
+    groups = session.exec(
+        select(Group)
+        .where(
+            Group.platform == "slack",
+            Group.workspace == workspace,
+            col(Group.id).in_(_my_group_ids(session, me)),
+        )
+        .order_by(Group.id)  # type: ignore[arg-type]
+        .limit(GROUPS_SHOWN)
+    ).all()
     for group in groups:
         assert group.id is not None
         entries, total = svc.queue(session=session, group_id=group.id, limit=QUEUE_SHOWN)
@@ -92,8 +123,9 @@ def home_blocks(data: HomeData) -> list[Block]:
     if not data.groups:
         blocks.append(
             Text(
-                "No reading group here yet. In a channel, propose a paper with "
-                "`/propose <arXiv link or id> [why]`; `/help` lists every command."
+                "You're not in a reading group yet. In a channel, propose a paper with "
+                "`/propose <arXiv link or id> [why]`, vote for one, or `/rotation join`, and "
+                "that channel's group shows here. `/help` lists every command."
             )
         )
         return blocks

@@ -79,6 +79,11 @@ def _user(user: schema.User) -> Actor:
     return Actor(PLATFORM, user.id, user.name or user.username)
 
 
+def _is_direct(channel: str) -> bool:
+    """A direct message with the bot (Slack's DM conversation ids start with D)."""
+    return channel.startswith("D")
+
+
 def block_action(body: Body) -> Action | None:
     """A button press: the first action of a ``block_actions`` payload."""
     payload = schema.parse(schema.BlockActions, body, what="button press")
@@ -94,7 +99,12 @@ def block_action(body: Body) -> Action | None:
         value=value,
         actor=_user(payload.user),
         place=Place(
-            PLATFORM, payload.team_id, payload.channel_id, thread=message.thread_ts, message=ts
+            PLATFORM,
+            payload.team_id,
+            payload.channel_id,
+            thread=message.thread_ts,
+            message=ts,
+            direct=_is_direct(payload.channel_id),
         ),
         raw=body,
     )
@@ -139,6 +149,7 @@ def view_submission(body: Body) -> Action | None:
             meta.channel,
             thread=meta.thread or None,
             message=meta.message or None,
+            direct=_is_direct(meta.channel),
         ),
         fields=tuple(fields),
         raw=body,

@@ -24,6 +24,8 @@ CACHE_SECONDS = 300.0
 class UserInfo:
     name: str
     is_admin: bool
+    #: The user's own team, where ``is_admin`` holds.
+    team_id: str = ""
 
 
 class UserDirectory:
@@ -58,6 +60,7 @@ class UserDirectory:
                 profile.get("display_name") or user.get("real_name") or user.get("name") or ""
             ),
             is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+            team_id=str(user.get("team_id") or ""),
         )
         self._cache[user_id] = (self._now(), info)
         return info
@@ -71,6 +74,9 @@ class UserDirectory:
             return event
         # The profile's display name beats the legacy ``user_name`` of commands.
         actor: Actor = dataclasses.replace(
-            event.actor, is_admin=info.is_admin, name=info.name or event.actor.name
+            event.actor,
+            is_admin=info.is_admin,
+            name=info.name or event.actor.name,
+            workspace=info.team_id or event.actor.workspace,
         )
         return dataclasses.replace(event, actor=actor)

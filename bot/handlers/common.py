@@ -24,9 +24,10 @@ def resolve(*, session: Session, actor: Actor, place: Place, settings: Settings,
     """The group of the place and the member of the actor, created on first use."""
     group = ensure_group(session=session, place=place, now=now)
     member = ensure_member(session=session, actor=actor, workspace=place.workspace, now=now)
-    return Who(
-        group, member, is_organizer(actor=actor, group=group, configured=settings.organizers)
+    organizer = is_organizer(
+        actor=actor, group=group, configured=settings.organizers, workspace=place.workspace
     )
+    return Who(group, member, organizer)
 
 
 _SLACK_WRAPPED = re.compile(r"^\s*<([^<>]*)>")

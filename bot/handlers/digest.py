@@ -2,8 +2,8 @@
 
 Everything here is for organizers; anyone else gets a private "only organizers
 can ..." answer and nothing changes. Which group a button acts on comes from the
-draft (not from where the button was pressed), so a forwarded button cannot act
-on another group's draft.
+draft, and the router refuses a button pressed outside that group's channel
+(:mod:`bot.places`), so a forwarded button cannot act on another group's draft.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.events import Action, Command
 from bot.handlers.common import resolve
 from bot.markup import esc
 from bot.messenger import DeliveryError
+from bot.places import draft_owner
 from bot.replies import Context, Form, FormField, Reply, error
 from bot.router import Ctx, Option, Router
 from bot.services.groups import is_organizer
@@ -42,13 +43,13 @@ def register(router: Router) -> None:
         options=(Option("week", "ISO week like 2026-W47 (default: this week)"),),
         organizer_only=True,
     )(draft)
-    router.action(dg.APPROVE)(approve)
-    router.action(dg.EDIT)(edit)
-    router.action(dg.EDIT_SAVE)(save_edit)
-    router.action(dg.REGENERATE)(regenerate)
-    router.action(drafts.REGENERATE_ANYWAY)(regenerate_anyway)
-    router.action(drafts.KEEP_EDIT)(keep_edit)
-    router.action(dg.DISCARD)(discard)
+    router.action(dg.APPROVE, owner=draft_owner)(approve)
+    router.action(dg.EDIT, owner=draft_owner)(edit)
+    router.action(dg.EDIT_SAVE, owner=draft_owner)(save_edit)
+    router.action(dg.REGENERATE, owner=draft_owner)(regenerate)
+    router.action(drafts.REGENERATE_ANYWAY, owner=draft_owner)(regenerate_anyway)
+    router.action(drafts.KEEP_EDIT, owner=draft_owner)(keep_edit)
+    router.action(dg.DISCARD, owner=draft_owner)(discard)
 
 
 def _only(what: str) -> Reply:
@@ -122,7 +123,10 @@ async def _organizer_view(
     if view is None:
         return None, None, error("That draft no longer exists; run `/digest` again.")
     if not is_organizer(
-        actor=action.actor, group=view.group, configured=ctx.bot.settings.organizers
+        actor=action.actor,
+        group=view.group,
+        configured=ctx.bot.settings.organizers,
+        workspace=action.place.workspace,
     ):
         return None, None, _only(what)
     return view, button, None

@@ -19,6 +19,7 @@ from bot.events import Action, Command
 from bot.handlers import propose_command
 from bot.handlers.common import resolve, row_id, shorten, split_first
 from bot.markup import bold, esc
+from bot.places import proposal_owner
 from bot.plural import plural
 from bot.replies import Buttons, Context, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
@@ -75,8 +76,8 @@ def register(router: Router) -> None:
         example="/history attention",
         options=(Option("words", "Words to look for"),),
     )(history)
-    router.action(UPVOTE)(upvote_card)
-    router.action(UPVOTE_IN_QUEUE)(upvote_queue)
+    router.action(UPVOTE, owner=proposal_owner)(upvote_card)
+    router.action(UPVOTE_IN_QUEUE, owner=proposal_owner)(upvote_queue)
 
 
 def _queue_reply(entries: list[svc.Entry], total: int) -> Reply:

@@ -29,6 +29,7 @@ from bot.handlers.common import Who, resolve, row_id, split_first
 from bot.markup import bold, esc, link, mention
 from bot.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
 from bot.messenger import DeliveryError
+from bot.places import proposal_owner
 from bot.plural import plural
 from bot.replies import Attachment, Context, Fields, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
@@ -109,7 +110,8 @@ def register(router: Router) -> None:
             ),
         ),
     )(present)
-    router.action(PRESENT_PICK)(present_pick)
+    # the nudge is a direct message: the button may be pressed there too
+    router.action(PRESENT_PICK, owner=proposal_owner, direct=True)(present_pick)
 
 
 # --- helpers ------------------------------------------------------------------
@@ -854,7 +856,12 @@ async def present_pick(ctx: Ctx) -> Reply | list[Reply]:
         if proposal is None or group is None:
             return error("That paper is no longer in the queue. `/queue` shows the current ones.")
         member = ensure_member(session=session, actor=act.actor, workspace=group.workspace, now=now)
-        organizer = is_organizer(actor=act.actor, group=group, configured=bot.settings.organizers)
+        organizer = is_organizer(
+            actor=act.actor,
+            group=group,
+            configured=bot.settings.organizers,
+            workspace=act.place.workspace,
+        )
         return _choose(
             session=session, who=Who(group, member, organizer), now=now, proposal_id=proposal_id
         )

@@ -62,9 +62,19 @@ def ensure_member(*, session: Session, actor: Actor, workspace: str, now: dateti
     return member
 
 
-def is_organizer(*, actor: Actor, group: Group | None, configured: frozenset[str]) -> bool:
+def is_organizer(
+    *, actor: Actor, group: Group | None, configured: frozenset[str], workspace: str
+) -> bool:
     """Organizer = named in READGROUP_ORGANIZERS, in the group's list, or an
-    admin as the platform reports it."""
-    if actor.is_admin or actor.user_id in configured:
+    admin as the platform reports it. Admin rights count only for groups of
+    the actor's own workspace (``actor.workspace``, else ``workspace``: the
+    Slack team / Discord guild of the event), so an admin of one team
+    organizes nothing in another."""
+    if actor.user_id in configured:
         return True
-    return group is not None and actor.user_id in (group.organizers or [])
+    if group is None:
+        return False
+    admin_of = actor.workspace or workspace
+    if actor.is_admin and group.platform == actor.platform and group.workspace == admin_of:
+        return True
+    return actor.user_id in (group.organizers or [])

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.clock import as_utc
@@ -63,14 +65,27 @@ def join(*, session: Session, group_id: int, member: Member, now: datetime) -> b
     ).one()
     position = (last or 0) + 1
     if slot is None:
-        slot = RotationMember(
-            group_id=group_id, member_id=member.id, position=position, joined_at=now
-        )
-    else:
-        slot.active, slot.position, slot.joined_at, slot.left_at = True, position, now, None
-    session.add(slot)
-    session.flush()
-    return True
+        try:
+            with session.begin_nested():
+                session.add(
+                    RotationMember(
+                        group_id=group_id, member_id=member.id, position=position, joined_at=now
+                    )
+                )
+            return True
+        except IntegrityError:  # the same join, at the same moment, on another replica
+            slot = _slot(session, group_id, member.id)
+            assert slot is not None
+            if slot.active:
+                return False
+    # Rejoining: only one of two concurrent rejoins flips the slot back on.
+    flipped = session.execute(
+        update(RotationMember)
+        .where(col(RotationMember.id) == slot.id, col(RotationMember.active).is_(False))
+        .values(active=True, position=position, joined_at=now, left_at=None)
+    )
+    session.expire(slot)
+    return bool(flipped.rowcount)  # type: ignore[attr-defined]
 
 
 def leave(*, session: Session, group_id: int, member: Member, now: datetime) -> bool:
@@ -79,10 +94,13 @@ def leave(*, session: Session, group_id: int, member: Member, now: datetime) -> 
     slot = _slot(session, group_id, member.id)
     if slot is None or not slot.active:
         return False
-    slot.active, slot.left_at = False, now
-    session.add(slot)
-    session.flush()
-    return True
+    left = session.execute(
+        update(RotationMember)
+        .where(col(RotationMember.id) == slot.id, col(RotationMember.active).is_(True))
+        .values(active=False, left_at=now)
+    )
+    session.expire(slot)
+    return bool(left.rowcount)  # type: ignore[attr-defined]
 
 
 def add_away(

@@ -323,7 +323,8 @@ async def test_a_button_on_another_groups_draft_needs_that_groups_organizer(
     other_place = Place("console", "local", "random")
     event = Action(dg.APPROVE, str(draft_id), MEMBER, other_place)
     [reply] = await week_bot.handle(event, _no_followups)
-    assert "Only organizers" in to_plain(reply) and week_bot.messenger.sent == []  # type: ignore[attr-defined]
+    assert reply.private and "belongs to another channel's reading group" in to_plain(reply)
+    assert week_bot.messenger.sent == []  # type: ignore[attr-defined]
 
 
 def test_weeks_parse_and_label() -> None:

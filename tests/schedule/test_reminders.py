@@ -174,7 +174,7 @@ async def test_channel_reminder_opens_the_thread_and_the_nudge_offers_three_pape
     from bot.events import Action, Place
     from tests.schedule.conftest import actor
 
-    dm = Place("console", "local", "D-alice")
+    dm = Place("console", "local", "D-alice", direct=True)
     replies = await sbot.handle(
         Action("present_pick", buttons[1].value, actor("alice"), dm), _ignore
     )

@@ -223,10 +223,17 @@ def test_organizer_sources() -> None:
     from storage.tables import Group
 
     g = Group(platform="slack", workspace="T", channel="C", organizers=["U2"], created_at=T0)
-    assert is_organizer(actor=Actor("slack", "U1", is_admin=True), group=g, configured=frozenset())
-    assert is_organizer(actor=Actor("slack", "U2"), group=g, configured=frozenset())
-    assert is_organizer(actor=Actor("slack", "U3"), group=g, configured=frozenset({"U3"}))
-    assert not is_organizer(actor=Actor("slack", "U4"), group=g, configured=frozenset({"U3"}))
+    none: frozenset[str] = frozenset()
+    admin = Actor("slack", "U1", is_admin=True)
+    assert is_organizer(actor=admin, group=g, configured=none, workspace="T")
+    assert is_organizer(actor=Actor("slack", "U2"), group=g, configured=none, workspace="T")
+    u3, u4 = Actor("slack", "U3"), Actor("slack", "U4")
+    assert is_organizer(actor=u3, group=g, configured=frozenset({"U3"}), workspace="T")
+    assert not is_organizer(actor=u4, group=g, configured=frozenset({"U3"}), workspace="T")
+    # an admin of another workspace (or platform) organizes nothing here
+    assert not is_organizer(actor=admin, group=g, configured=none, workspace="T2")
+    discord_admin = Actor("discord", "U1", is_admin=True)
+    assert not is_organizer(actor=discord_admin, group=g, configured=none, workspace="T")
 
 
 def test_a_page_of_queue_or_history_still_counts_every_match_and_each_entrys_votes(
