@@ -110,12 +110,14 @@ def _check_writable(engine: Engine) -> None:
     """Fail now, not at the first command, when the database is read-only."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            # A write that is rolled back: SQLite's DDL is transactional.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A write that is rolled back: SQLite's DDL is transactional, and
+            # storage.engine has SQLAlchemy emit the BEGIN (IMMEDIATE: it takes
+            # the write lock, so a read-only file fails here).
+            trans = conn.begin()
             try:
                 conn.exec_driver_sql("CREATE TABLE _readgroup_write_check (x INTEGER)")
             finally:
-                conn.exec_driver_sql("ROLLBACK")
+                trans.rollback()
         elif (
             engine.dialect.name == "postgresql"
             and conn.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"

@@ -17,6 +17,8 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 
@@ -87,6 +89,10 @@ def make_http_app(adapter: SlackAdapter) -> web.Application:
             query=request.query_string,
             headers=request.headers,  # type: ignore[arg-type]
         )
+        if bolt_request.body != read.body:
+            # Bolt misread a command whose text contains "payload" (see read_body).
+            bolt_request.body = read.body
+            bolt_request.context = build_async_context(AsyncBoltContext({}), read.body)
         return await to_aiohttp_response(await adapter.app.async_dispatch(bolt_request))
 
     async def healthz(_request: web.Request) -> web.Response:

@@ -90,10 +90,13 @@ def check_signature(
 def read_body(body: bytes, content_type: str | None) -> ReadBody | Rejection:
     """A signed body as text and as the dict Bolt will see, or a 400.
 
-    Mirrors ``slack_bolt.request.internals.parse_body`` (JSON when the content
+    Like ``slack_bolt.request.internals.parse_body`` (JSON when the content
     type says so or the body starts with ``{``; else a form, whose
-    ``payload`` field, when present, is JSON), so what is checked here is what
-    the listeners get.
+    ``payload`` field, when present, is JSON), except that Bolt takes any form
+    whose text merely contains the word "payload" (``/propose 2401.00001 the
+    payload matters``) for an interactive one and reads it as ``{}``; here
+    only a ``payload`` field counts, and :func:`adapters.slack.serve` hands
+    Bolt this dict so the listeners get what was checked.
     """
     try:
         text = body.decode("utf-8")
@@ -104,11 +107,9 @@ def read_body(body: bytes, content_type: str | None) -> ReadBody | Rejection:
     try:
         if content_type == "application/json" or text.startswith("{"):
             parsed: Any = json.loads(text)
-        elif "payload" in text:  # Bolt's test, on the text: a form field or not
-            form = dict(parse_qsl(text, keep_blank_values=True))
-            parsed = json.loads(form["payload"]) if "payload" in form else {}
         else:
-            parsed = dict(parse_qsl(text, keep_blank_values=True))
+            form = dict(parse_qsl(text, keep_blank_values=True))
+            parsed = json.loads(form["payload"]) if "payload" in form else form
     except ValueError:
         return Rejection(400, "body is not valid JSON")
     if not isinstance(parsed, dict):

@@ -223,3 +223,21 @@ async def test_nul_characters_in_a_command_are_removed_and_the_proposal_is_saved
 async def test_slacks_signed_ssl_check_is_still_answered(slack: SlackHarness) -> None:
     status, _, _ = await slack.post("ssl_check=1&token=x")
     assert status == 200
+
+
+async def test_a_command_whose_text_says_payload_is_still_a_command(slack: SlackHarness) -> None:
+    """Bolt reads any form containing the word "payload" as an interactive
+    payload ({}), which lost such a /propose (400, or nothing stored)."""
+    body = command_body(
+        "propose", "1605.08386 the payload matters", response_url=slack.fake.response_url()
+    )
+    status, _, _ = await slack.post(body)
+    assert status == 200
+    await slack.fake.wait_for(
+        lambda calls: [c for c in calls if c.method == "chat.postMessage"], within=15
+    )
+
+    def why(*, session):  # type: ignore[no-untyped-def]
+        return session.exec(select(Proposal)).one().why
+
+    assert await slack.bot.db(why) == "the payload matters"
