@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: start the bot; with no credentials it is the terminal console on SQLite, offline summaries
+## run: start the bot; with no credentials it is the terminal console on SQLite, offline summaries.
+## ARGS="..." runs that readgroup command instead, e.g. make run ARGS="console --user bob"
 run: $(STAMP)
-	@if [ -n "$$SLACK_BOT_TOKEN$$SLACK_APP_TOKEN" ] || grep -qs '^SLACK_BOT_TOKEN=.' .env; then \
+	@if [ -n '$(ARGS)' ]; then exec $(BIN)/readgroup $(ARGS); \
+	elif [ -n "$$SLACK_BOT_TOKEN$$SLACK_APP_TOKEN" ] || grep -qs '^SLACK_BOT_TOKEN=.' .env; then \
 		if [ -n "$$SLACK_APP_TOKEN" ] || grep -qs '^SLACK_APP_TOKEN=.' .env; then \
 			exec $(BIN)/readgroup serve slack --socket; \
 		else exec $(BIN)/readgroup serve slack --http; fi; \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -97,10 +98,10 @@ def _load_extras() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _load_extras()
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose, quiet_tracebacks=args.command == "console")
     try:
+        _load_extras()
+        args = build_parser().parse_args(argv)
+        setup_logging(args.verbose, quiet_tracebacks=args.command == "console")
         settings = Settings()
         return _run(args, settings)
     except SettingsError as exc:
@@ -109,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUnavailable as exc:
         print(f"readgroup: cannot start: {exc}", file=sys.stderr)
         return 3
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, at any moment: quit at once, no traceback
+        with contextlib.suppress(Exception):
+            if sys.stdin.isatty():
+                print(file=sys.stderr)  # the shell's prompt starts on a line of its own
         return 130
 
 

@@ -12,10 +12,16 @@ transactions queue on the busy timeout instead of one failing with "database
 is locked" when it upgrades from reading to writing. PostgreSQL
 is used as is; pooled connections are checked before use so a restarted server
 costs a reconnect, not a failed command.
+
+Every process upgrades the schema on start, so two starting together (two
+consoles, replicas) must not both create the tables: the upgrade runs under a
+lock, an advisory lock on PostgreSQL and a file lock beside an SQLite file; the
+second process waits, then finds the schema current and does nothing.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,8 +85,63 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (every branch head)."""
-    command.upgrade(alembic_config(engine), "heads")
+    """Bring the schema to the newest revision (every branch head), one process
+    at a time."""
+    with upgrade_lock(engine):
+        command.upgrade(alembic_config(engine), "heads")
+
+
+@contextmanager
+def upgrade_lock(engine: Engine) -> Iterator[None]:
+    """Held while one process upgrades this database; others wait for it."""
+    if engine.dialect.name == "postgresql":
+        with _pg_advisory_lock(engine):
+            yield
+    elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        with _file_lock(Path(f"{engine.url.database}.lock")):
+            yield
+    else:  # an in-memory database belongs to one process
+        yield
+
+
+@contextmanager
+def _pg_advisory_lock(engine: Engine) -> Iterator[None]:
+    """A session-level advisory lock keyed on the schema being upgraded (so
+    upgrades of different schemas in one database do not wait on each other),
+    held on a connection of its own for the whole upgrade."""
+    key = sa.text(
+        "SELECT hashtextextended('readgroup schema upgrade: ' || coalesce(current_schema(), ''), 0)"
+    )
+    with engine.connect() as conn:
+        lock_id = conn.execute(key).scalar_one()
+        conn.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+        conn.commit()
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
+                conn.commit()
+            except sa.exc.DBAPIError:
+                conn.invalidate()  # the server drops the lock with the session
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``<database>.lock``; the kernel releases it if
+    the process dies, so a crashed start never blocks the next one. The file is
+    left in place: removing it would let a waiter lock a file nobody else sees."""
+    if sys.platform == "win32" or not path.parent.is_dir():
+        yield  # no flock there; a missing folder is SQLite's to report
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import queue
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -148,21 +150,69 @@ class Console:
             self._print(
                 f"readgroup console — you are {self.actor.name}"
                 f"{' (organizer)' if self.actor.is_admin else ''}. /help lists commands, "
-                "Ctrl-D quits."
+                "Ctrl-D or Ctrl-C quits."
             )
+        lines = LineReader(stream, prompt="readgroup> " if interactive else None)
         while True:
+            line = await lines.next()
+            if line is None:
+                break
             try:
-                if interactive:
-                    line = await asyncio.to_thread(input, "readgroup> ")
-                else:
-                    line = await asyncio.to_thread(stream.readline)
-                    if not line:
-                        break
                 await self.run_line(line)
             except EOFError:
                 break
-            except KeyboardInterrupt:
-                break
+
+
+class LineReader:
+    """Lines from the terminal or a pipe, one per request, read on a daemon
+    thread of its own. Not the event loop's default executor: at Ctrl-C that
+    executor is waited for, and a thread blocked in ``input()`` or on an open
+    pipe would keep the console from quitting until the next Enter, or ever."""
+
+    def __init__(self, stream: TextIO, *, prompt: str | None) -> None:
+        self.stream = stream
+        self.prompt = prompt
+        self._asks: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[str | None]]]
+        self._asks = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    async def next(self) -> str | None:
+        """The next line, or None at the end of input (Ctrl-D)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="console-input", daemon=True)
+            self._thread.start()
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[str | None] = loop.create_future()
+        self._asks.put((loop, answer))
+        return await answer
+
+    def _read(self) -> str | None:
+        if self.prompt is not None:
+            try:
+                return input(self.prompt)
+            except EOFError:
+                return None
+        return self.stream.readline() or None
+
+    def _serve(self) -> None:
+        while True:
+            loop, answer = self._asks.get()
+            try:
+                line = self._read()
+            except Exception as exc:  # a closed or unreadable stream ends the input
+                log.debug("console input ended: %s", exc)
+                line = None
+            try:
+                loop.call_soon_threadsafe(_resolve, answer, line)
+            except RuntimeError:  # the loop is closed: the console has quit
+                return
+            if line is None:
+                return
+
+
+def _resolve(answer: asyncio.Future[str | None], line: str | None) -> None:
+    if not answer.done():
+        answer.set_result(line)
 
 
 async def run_console(

@@ -1,5 +1,5 @@
 """Fixtures of the digest tests: the fake LLM endpoint, a bot wired to it, and
-a seeded week (real arXiv abstracts from the shared fixtures)."""
+a seeded week (real arXiv abstracts from tests/fixtures)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from unittest.mock import create_autospec
 
 import pytest
@@ -22,8 +21,9 @@ from bot.services import week_sessions
 from bot.services.week_sessions import SessionInfo
 from storage.tables import Group, Paper, PaperStatus, Proposal, ProposalStatus, Vote
 from tests.fakes.openai_fake import OpenAIFake
+from tests.fixtures import ROOT as FIXTURES_ROOT
 
-ATOM = Path("/work/shared/fixtures/arxiv/atom")
+ATOM = FIXTURES_ROOT / "arxiv" / "atom"
 NS = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
 PLACE = Place("console", "local", "general")
 ORGANIZER = Actor("console", "alice", "Alice", is_admin=True)

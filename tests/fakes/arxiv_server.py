@@ -8,18 +8,19 @@ the recorded ``search_query=testing`` pages).
 
 from __future__ import annotations
 
-import json
+import html
 import re
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-FIXTURES_DIR = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "arxiv"
+from tests.fixtures import ROOT as FIXTURES_ROOT
+
+FIXTURES_DIR = FIXTURES_ROOT / "arxiv"
 
 # What arXiv itself accepts as an id (looser than our parser: arXiv answers
 # 0000.0000 with an empty feed, not a 400).
@@ -27,6 +28,7 @@ _WELL_FORMED = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Za-z-]+)?/\d{
 _ENTRY = re.compile(r"<entry>.*?</entry>", re.DOTALL)
 _ENTRY_ID = re.compile(r"<id>https?://arxiv\.org/abs/(?P<id>[^<]+)</id>")
 _VERSION = re.compile(r"v\d+$")
+_SELF_LINK = re.compile(r'<link href="(?P<href>[^"]*/api/query\?[^"]*)"')
 _FEED_HEAD = """<?xml version='1.0' encoding='UTF-8'?>
 <feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" \
 xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
@@ -76,25 +78,23 @@ def _base(arxiv_id: str) -> str:
 def _load_fixtures() -> tuple[dict[str, str], dict[tuple[str, str, str], str], str, str]:
     """Entries by versioned id, search pages, the 400 body and a template entry."""
     if not FIXTURES_DIR.is_dir():
-        raise RuntimeError(
-            f"arXiv fixtures not found at {FIXTURES_DIR}; FakeArxiv expects the "
-            "'shared/fixtures/arxiv' folder beside the repository checkout."
-        )
-    bodies: list[str] = []
+        raise RuntimeError(f"arXiv fixtures not found at {FIXTURES_DIR} (tests/fixtures/arxiv).")
     atom = FIXTURES_DIR / "atom"
+    bodies: list[str] = []
     for pattern in ("single_*.xml", "old_style_*.xml", "versioned_*.xml", "multi_*.xml"):
         bodies.extend(p.read_text(encoding="utf-8") for p in sorted(atom.glob(pattern)))
     searches: dict[tuple[str, str, str], str] = {}
-    for path in sorted((FIXTURES_DIR / "arxiv_py_recorded").glob("*.json")):
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-        if recorded["status_code"] != 200:
+    for path in sorted(atom.glob("search_*.xml")):
+        body = path.read_text(encoding="utf-8")
+        link = _SELF_LINK.search(body)
+        if link is None:
             continue
-        query = parse_qs(urlsplit(recorded["url"]).query)
-        if query.get("search_query", [""])[0]:
-            key = (query["search_query"][0], query["start"][0], query["max_results"][0])
-            searches[key] = recorded["body"]
-        else:
-            bodies.append(recorded["body"])
+        query = parse_qs(urlsplit(html.unescape(link["href"])).query)
+        key = (query["search_query"][0], query["start"][0], query["max_results"][0])
+        searches[key] = body
+        # The recorded request said ``search_query=testing``; arXiv echoes it as
+        # ``all:testing``, so both spellings get the page.
+        searches[(key[0].removeprefix("all:"), *key[1:])] = body
     entries: dict[str, str] = {}
     for body in bodies:
         for entry in _ENTRY.findall(body):

@@ -4,7 +4,7 @@ It runs inside the test's event loop (aiohttp on 127.0.0.1:0) so discord.py's
 own HTTP client, gateway code, zlib-stream decompression, view store and
 interaction machinery are what the tests exercise. Every HTTP request is
 recorded (method, path, query, JSON body, arrival time); gateway payloads are
-built from the real examples in ``/work/shared/fixtures/discord`` with ids
+built from the real examples in ``tests/fixtures/discord`` with ids
 adjusted to one consistent guild.
 
 Gateway compression: discord.py always asks for ``compress=zlib-stream`` (or
@@ -25,12 +25,13 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "discord"
+from tests.fixtures import ROOT as FIXTURES_ROOT
+
+FIXTURES = FIXTURES_ROOT / "discord"
 API_PREFIX = "/api/v10"
 
 

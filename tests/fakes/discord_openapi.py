@@ -11,17 +11,11 @@ from __future__ import annotations
 import functools
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-SPEC = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "discord"
-    / "spec"
-    / "openapi.json"
-)
+from tests.fixtures import ROOT as FIXTURES_ROOT
+
+SPEC = FIXTURES_ROOT / "discord" / "spec" / "openapi.json"
 
 
 #: Fields discord.py sends that a route's schema lacks and Discord ignores:

@@ -23,12 +23,13 @@ import asyncio
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-FIXTURES = Path("/work/shared/fixtures/openai")
+from tests.fixtures import ROOT as FIXTURES_ROOT
+
+FIXTURES = FIXTURES_ROOT / "openai"
 _TAKEAWAYS = re.compile(r"<untrusted_takeaways>\n(.*?)\n</untrusted_takeaways>", re.S)
 _ABSTRACT = re.compile(r"<untrusted_abstract>\n(.*?)\n</untrusted_abstract>", re.S)
 _TITLE = re.compile(r"^Paper: (.*)$", re.M)

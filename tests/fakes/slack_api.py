@@ -17,20 +17,14 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-SPEC_PATH = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "fixtures"
-    / "slack"
-    / "specs"
-    / "slack_web_openapi_v2.json"
-)
+from tests.fixtures import ROOT as FIXTURES_ROOT
+
+SPEC_PATH = FIXTURES_ROOT / "slack" / "specs" / "slack_web_openapi_v2.json"
 #: Newer than the v2 spec (2019) and so missing from it; checked by hand below
 #: (the token, and these required arguments).
 NOT_IN_SPEC: dict[str, tuple[str, ...]] = {

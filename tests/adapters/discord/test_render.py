@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import discord
 import pytest
@@ -22,9 +21,9 @@ from adapters.discord.render import (
 )
 from bot.markup import bold, esc, link, mention
 from bot.replies import Button, Buttons, Context, Divider, Fields, Header, Reply, Text, say
+from tests.adapters import long_digest
 
 ZWSP = "\u200b"
-SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 
 
 def check_limits(messages: list[DiscordMessage]) -> None:
@@ -135,9 +134,8 @@ def test_custom_ids_round_trip_and_reject_overlong_values() -> None:
 
 
 def _digest(size: int) -> Reply:
-    """A long_form post built from the real seed posts, with every block kind."""
-    text = "\n\n".join(p.read_text() for p in sorted(SEEDS.glob("*.txt")))
-    text = text[:size]
+    """A long_form post of our own text (tests/adapters/long_digest.py), with every block kind."""
+    text = long_digest.text(size)
     paragraphs = [p for p in text.split("\n\n") if p.strip()]
     blocks: list[object] = [Header("This Week in ML — 2026-W47")]
     for i in range(0, len(paragraphs), 6):

@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,8 +26,9 @@ from bot.app import Bot
 from bot.settings import Settings
 from tests.fakes.slack_api import FakeSlack, spec_problems
 from tests.fakes.slack_socket import SocketModeServer
+from tests.fixtures import ROOT as FIXTURES_ROOT
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "slack"
+FIXTURES = FIXTURES_ROOT / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T111"
 CHANNEL = "C111"
@@ -37,7 +37,7 @@ _TRIGGERS = itertools.count(1000)
 
 
 def fixture(name: str) -> dict[str, Any]:
-    """A real Slack payload from shared/fixtures/slack (never edited)."""
+    """A real Slack payload from tests/fixtures/slack (never edited)."""
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 

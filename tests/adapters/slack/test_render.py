@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,8 +34,8 @@ from bot.replies import (
     Text,
 )
 from bot.sanitize import strip_invisible, unlink
+from tests.adapters import long_digest
 
-SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 HOSTILE = "<!channel> <!here> <!everyone> <@U0123> <https://evil.example|click> & *x*"
 
 
@@ -114,13 +113,9 @@ def test_block_kinds_and_their_limits() -> None:
     assert elements[0]["style"] == "primary" and elements[2]["style"] == "danger"
 
 
-def _seed_digest() -> Reply:
-    """A 40 KB "This Week in ML" post built from the real seed posts."""
-    paragraphs: list[str] = []
-    for seed in sorted(SEEDS.glob("*.txt")):
-        for para in seed.read_text(encoding="utf-8").split("\n\n"):
-            if para.strip():
-                paragraphs.append(esc(para.strip()))
+def _long_digest() -> Reply:
+    """A 40 KB "This Week in ML" post of our own text (tests/adapters/long_digest.py)."""
+    paragraphs = [esc(para) for para in long_digest.paragraphs()]
     body: list[str] = []
     size = 0
     for i, para in enumerate(paragraphs):
@@ -138,7 +133,7 @@ def _seed_digest() -> Reply:
 
 
 def test_a_40_kb_digest_is_split_into_valid_messages_losing_nothing() -> None:
-    reply = _seed_digest()
+    reply = _long_digest()
     (_header, body) = reply.blocks
     assert isinstance(body, Text) and len(body.markup) >= 40_000
     messages = render(reply)
