@@ -7,13 +7,16 @@ exits 0 at the end of input (after giving pending work a moment to finish).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import getpass
 import logging
 import sys
 from pathlib import Path
 from typing import TextIO
+from uuid import uuid4
 
 from adapters.console.render import ButtonBook, render
+from adapters.console.thread import ThreadCommands, help_blocks
 from bot.app import Bot
 from bot.events import Action, Actor, Command, Place
 from bot.replies import Attachment, Form, Reply
@@ -49,6 +52,9 @@ class ConsoleMessenger:
         self.book = book
         self.files_dir = files_dir or Path.cwd()
         self._n = 0
+        # Message ids (and so thread ids) must not repeat across runs on one
+        # database, or a new run's thread would be taken for an old session's.
+        self._run = uuid4().hex[:8]
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -62,12 +68,12 @@ class ConsoleMessenger:
         self._n += 1
         where = f"#{place.channel}" + (f" thread {place.thread}" if place.thread else "")
         self._show(reply, where)
-        return f"m{self._n}"
+        return f"m{self._n}-{self._run}"
 
     async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
         self._n += 1
         self._show(reply, f"direct message to {user_id}")
-        return f"m{self._n}"
+        return f"m{self._n}-{self._run}"
 
     async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
         return message_id
@@ -84,6 +90,7 @@ class Console:
         self.book = ButtonBook()
         self.actor = Actor(PLATFORM, user, user, is_admin=organizer)
         self.place = Place(PLATFORM, WORKSPACE, CHANNEL)
+        self.thread = ThreadCommands(bot, self.actor, self.place, self._print)
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -98,17 +105,31 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return
+        if line.startswith(">"):
+            await self.thread.reply(line[1:])
+            return
         if not line.startswith("/"):
-            self._print("Commands start with a slash, e.g. /queue. Type /help to see them all.\n")
+            self._print(
+                "Commands start with a slash, e.g. /queue; `> text` replies in the discussion "
+                "thread. Type /help to see them all.\n"
+            )
             return
         name, _, text = line[1:].partition(" ")
+        if name.lower() in ThreadCommands.NAMES:
+            await self.thread.run(name.lower(), text)
+            return
         if name == "press":
             await self._press(text.strip())
             return
         if name in {"quit", "exit"}:
             raise EOFError
         event = Command(name.lower(), text.strip(), self.actor, self.place)
-        for reply in await self.bot.handle(event, self._show):
+        replies = await self.bot.handle(event, self._show)
+        if name.lower() == "help" and replies:
+            # The core lists the shared commands; the console adds its own.
+            first = replies[0]
+            replies[0] = dataclasses.replace(first, blocks=(*first.blocks, *help_blocks()))
+        for reply in replies:
             await self._show(reply)
 
     async def _press(self, arg: str) -> None:
