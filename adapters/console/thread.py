@@ -37,7 +37,8 @@ HELP_LINES = (
     "**/reply <text>** (or `> text`) — post in the discussion thread of the latest session "
     "that has one.  e.g. `/reply The ablation in §4 is the key`",
     "**/thread [date]** — show that thread's messages, numbered, with who wrote each; "
-    "a date picks another session's thread.  e.g. `/thread 2026-11-19`",
+    "a date picks that session's thread for what follows, no date the latest again.  "
+    "e.g. `/thread 2026-11-19`",
     "**/takeaway N** — mark message N of the thread as a takeaway (a 💡 from you).  "
     "e.g. `/takeaway 2`",
     "**/unmark N** — take the 💡 off message N.  e.g. `/unmark 2`",
@@ -184,8 +185,8 @@ class ThreadCommands:
     async def reply(self, text: str) -> None:
         if not text.strip():
             self.say(
-                "Nothing to post: write the message after the command, "
-                "e.g. `/reply The ablation in §4 is the key` or `> The ablation in §4 is the key`.\n"
+                "Nothing to post: write the message after the command, e.g. "
+                "`/reply The ablation in §4 is the key` or `> The ablation in §4 is the key`.\n"
             )
             return
         view = await self._view()
@@ -213,6 +214,8 @@ class ThreadCommands:
         )
 
     async def show(self, day_text: str) -> None:
+        if not day_text.strip():
+            self.meeting_id = None  # back to the latest session's thread
         view = await self._view(day_text.strip())
         if view is None:
             return
@@ -238,8 +241,7 @@ class ThreadCommands:
         if not (arg.isascii() and arg.isdigit() and len(arg) <= 9):
             what = f"`{arg[:40]}` is not a message number." if arg else "Which message?"
             self.say(
-                f"{what} Give the number `/thread` shows before the message, "
-                f"e.g. `/{verb} 2`.\n"
+                f"{what} Give the number `/thread` shows before the message, e.g. `/{verb} 2`.\n"
             )
             return
         view = await self._view()

@@ -44,9 +44,8 @@ def test_two_users_reply_in_the_thread_and_mark_a_takeaway(
     assert "Heat-bath random walks" in a.stdout
     b = console(database_url, fake_arxiv.url, "> Mixing time bound is the key\n", "--user", "bob")
     assert "Posted as message 2" in b.stdout, b.stdout
-    a2 = console(
-        database_url, fake_arxiv.url, "/thread\n/takeaway 2\n/thread\n/takeaways\n", "--user", "alice"
-    )
+    script = "/thread\n/takeaway 2\n/thread\n/takeaways\n"
+    a2 = console(database_url, fake_arxiv.url, script, "--user", "alice")
     assert a2.returncode == 0 and "Traceback" not in a2.stderr, a2.stderr
     first, _, rest = a2.stdout.partition("Marked message 2")
     assert "  1. alice: The proof in §3 is short" in first
@@ -94,5 +93,29 @@ def test_help_lists_the_console_thread_syntax(database_url: str, fake_arxiv: Fak
     out = console(database_url, fake_arxiv.url, "/help\n")
     shared, _, own = out.stdout.partition("In this console")
     assert "/takeaways" in shared and "/reply" not in shared
-    for line in ("/reply <text>", "> text", "/thread [date]", "/takeaway N", "/unmark N", "/press N"):
+    for line in ("/reply <text>", "> text", "/thread [date]", "/takeaway N", "/unmark N"):
         assert line in own, out.stdout
+
+
+def test_a_date_picks_an_older_sessions_thread_across_runs(
+    database_url: str, fake_arxiv: FakeArxiv
+) -> None:
+    """Each run numbers its messages afresh: the thread a later run opens must
+    not take the id of an earlier one, or replies land in the wrong session."""
+    _open_thread(database_url, fake_arxiv)  # alice's session, 5 days ahead
+    first_day = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    out = console(
+        database_url,
+        fake_arxiv.url,
+        "/propose 1707.08567\n/present 1707.08567\n/reply About the second paper\n"
+        f"/thread {first_day}\n/reply About the first paper\n/thread\n/thread {first_day}\n",
+        "--user",
+        "bob",
+    )
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    assert "posted its card in the channel with a thread" in out.stdout, out.stdout
+    *_, latest, first = out.stdout.split("Discussion thread: ")
+    assert "Heat-bath random walks" not in latest
+    assert "  1. bob: About the second paper" in latest and "first paper" not in latest
+    assert "Heat-bath random walks" in first
+    assert "  1. bob: About the first paper" in first and "second paper" not in first
