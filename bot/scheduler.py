@@ -85,6 +85,15 @@ class ScheduleRunner:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    async def finish(self) -> None:
+        """Wait for a run in progress, stop scheduling, then run what is due
+        once more: a short-lived process (the console at the end of piped
+        input) must not cancel a run between claiming a delivery and sending
+        it, which would lose that message for good."""
+        async with self._lock:
+            self.shutdown()  # after the run: shutting down cancels a running job
+        await self.tick()
+
 
 def start_scheduler(bot: Bot) -> ScheduleRunner:
     """Start the reminder scheduler for a bot (inside its running event loop)."""

@@ -220,6 +220,14 @@ async def _finish_pending(bot: Bot, seconds: float) -> None:
     except TimeoutError:
         log.warning("arXiv is still not answering; pending papers will be retried next time")
     await bot.drain(seconds)
+    from bot.scheduler import runner_of
+
+    runner = runner_of(bot)
+    if runner is not None:
+        try:
+            await asyncio.wait_for(asyncio.shield(runner.finish()), seconds)
+        except TimeoutError:
+            log.warning("the reminder run is still going; it will be finished next time")
 
 
 def _default_user() -> str:
