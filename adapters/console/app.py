@@ -76,6 +76,11 @@ class ConsoleMessenger:
         return f"m{self._n}-{self._run}"
 
     async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
+        # A terminal has no thread to click into: say how to get there.
+        self._print(
+            "  (In the console, `/reply <text>` or `> text` posts in this thread, `/thread` "
+            "shows it and `/takeaway N` marks message N with 💡.)"
+        )
         return message_id
 
 

@@ -30,6 +30,7 @@ def _open_thread(database_url: str, fake_arxiv: FakeArxiv) -> None:
     out = console(database_url, fake_arxiv.url, _setup(), "--user", "alice")
     assert out.returncode == 0, out.stderr
     assert "posted its card in the channel with a thread" in out.stdout, out.stdout
+    assert "`/reply <text>` or `> text` posts in this thread" in out.stdout
 
 
 def test_two_users_reply_in_the_thread_and_mark_a_takeaway(
