@@ -115,6 +115,17 @@ class ScheduleRunner:
                 self._lock.release()
         self.shutdown()
 
+    async def finish(self) -> None:
+        """Stop as :meth:`stop` does (a pass under way finishes), then run what
+        is due once more: a short-lived process (the console at the end of
+        piped input) sends what fell due before it quits."""
+        await self.stop()
+        self.stopping = False
+        try:
+            await self.tick()
+        finally:
+            self.stopping = True
+
 
 def start_scheduler(bot: Bot) -> ScheduleRunner:
     """Start the reminder scheduler for a bot (inside its running event loop)."""

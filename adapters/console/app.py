@@ -7,6 +7,7 @@ exits 0 at the end of input (after giving pending work a moment to finish).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import getpass
 import logging
 import queue
@@ -14,8 +15,10 @@ import sys
 import threading
 from pathlib import Path
 from typing import TextIO
+from uuid import uuid4
 
 from adapters.console.render import ButtonBook, render
+from adapters.console.thread import ThreadCommands, help_blocks
 from bot.app import Bot
 from bot.events import Action, Actor, Command, Place
 from bot.replies import Attachment, Form, Reply
@@ -51,6 +54,9 @@ class ConsoleMessenger:
         self.book = book
         self.files_dir = files_dir or Path.cwd()
         self._n = 0
+        # Message ids (and so thread ids) must not repeat across runs on one
+        # database, or a new run's thread would be taken for an old session's.
+        self._run = uuid4().hex[:8]
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -64,14 +70,19 @@ class ConsoleMessenger:
         self._n += 1
         where = f"#{place.channel}" + (f" thread {place.thread}" if place.thread else "")
         self._show(reply, where)
-        return f"m{self._n}"
+        return f"m{self._n}-{self._run}"
 
     async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
         self._n += 1
         self._show(reply, f"direct message to {user_id}")
-        return f"m{self._n}"
+        return f"m{self._n}-{self._run}"
 
     async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
+        # A terminal has no thread to click into: say how to get there.
+        self._print(
+            "  (In the console, `/reply <text>` or `> text` posts in this thread, `/thread` "
+            "shows it and `/takeaway N` marks message N with 💡.)"
+        )
         return message_id
 
 
@@ -86,6 +97,7 @@ class Console:
         self.book = ButtonBook()
         self.actor = Actor(PLATFORM, user, user, is_admin=organizer)
         self.place = Place(PLATFORM, WORKSPACE, CHANNEL)
+        self.thread = ThreadCommands(bot, self.actor, self.place, self._print)
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -100,17 +112,31 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return
+        if line.startswith(">"):
+            await self.thread.reply(line[1:])
+            return
         if not line.startswith("/"):
-            self._print("Commands start with a slash, e.g. /queue. Type /help to see them all.\n")
+            self._print(
+                "Commands start with a slash, e.g. /queue; `> text` replies in the discussion "
+                "thread. Type /help to see them all.\n"
+            )
             return
         name, _, text = line[1:].partition(" ")
+        if name.lower() in ThreadCommands.NAMES:
+            await self.thread.run(name.lower(), text)
+            return
         if name == "press":
             await self._press(text.strip())
             return
         if name in {"quit", "exit"}:
             raise EOFError
         event = Command(name.lower(), text.strip(), self.actor, self.place)
-        for reply in await self.bot.handle(event, self._show):
+        replies = await self.bot.handle(event, self._show)
+        if name.lower() == "help" and replies:
+            # The core lists the shared commands; the console adds its own.
+            first = replies[0]
+            replies[0] = dataclasses.replace(first, blocks=(*first.blocks, *help_blocks()))
+        for reply in replies:
             await self._show(reply)
 
     async def _press(self, arg: str) -> None:
@@ -249,6 +275,14 @@ async def _finish_pending(bot: Bot, seconds: float) -> None:
     except TimeoutError:
         log.warning("arXiv is still not answering; pending papers will be retried next time")
     await bot.drain(seconds)
+    from bot.scheduler import runner_of
+
+    runner = runner_of(bot)
+    if runner is not None:
+        try:
+            await asyncio.wait_for(asyncio.shield(runner.finish()), seconds)
+        except TimeoutError:
+            log.warning("the reminder run is still going; it will be finished next time")
 
 
 def _default_user() -> str:
