@@ -85,11 +85,11 @@ async def test_a_press_handled_again_is_counted_once(bot: Bot) -> None:
     press = Action("upvote", proposal_id, _actor("bob"), PLACE)
     request = await _accepted(bot, "press-1")
     for _run in range(3):  # handled, then handled again twice after crashes
-        [updated] = await bot.handle(press, _no_followup, request_id=request)
+        updated, *_ = await bot.handle(press, _no_followup, request_id=request)
         assert "Upvote (2)" in str(updated.blocks)
     assert await _count(bot, Vote) == 2
     # A different press of the same user is a new request: it takes the vote back.
-    [undone] = await bot.handle(press, _no_followup, request_id=await _accepted(bot, "press-2"))
+    undone, *_ = await bot.handle(press, _no_followup, request_id=await _accepted(bot, "press-2"))
     assert "Upvote (1)" in str(undone.blocks)
 
 

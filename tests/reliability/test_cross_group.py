@@ -20,6 +20,7 @@ import pytest
 from sqlmodel import select
 
 from bot import digest as dg
+from bot import drafts
 from bot.app import Bot
 from bot.clock import ManualClock
 from bot.events import Action, Actor, Command, Place
@@ -94,7 +95,7 @@ async def _group(bot: Bot, place: Place, admin: Actor, member: Actor, n: int) ->
 
     proposal_id, group_id = await bot.db(setup)
     [reply] = await say(bot, admin, place, f"/digest {WEEK.label}")
-    draft_id = int(
+    button = drafts.parse_value(
         next(
             b.value
             for blk in reply.blocks
@@ -102,6 +103,8 @@ async def _group(bot: Bot, place: Place, admin: Actor, member: Actor, n: int) ->
             if b.action == dg.APPROVE
         )
     )
+    assert button is not None
+    draft_id = button.draft_id
     return GroupWorld(place, proposal_id, draft_id, group_id)
 
 
@@ -122,7 +125,7 @@ def _proposal(g: GroupWorld) -> str:
 
 
 def _draft(g: GroupWorld) -> str:
-    return str(g.draft_id)
+    return f"{g.draft_id}:1"  # as its first revision's buttons carry it
 
 
 #: Action kind -> (the value naming a group's entity, form fields).
@@ -135,6 +138,8 @@ TARGETS: dict[str, tuple[Callable[[GroupWorld], str], tuple[tuple[str, str], ...
     dg.EDIT_SAVE: (_draft, (("title", "Taken over"), ("body1", "Rewritten elsewhere."))),
     dg.REGENERATE: (_draft, ()),
     dg.DISCARD: (_draft, ()),
+    drafts.REGENERATE_ANYWAY: (_draft, ()),
+    drafts.KEEP_EDIT: (_draft, ()),
 }
 
 

@@ -69,12 +69,17 @@ def test_direct_messages_are_marked_on_buttons_and_forms() -> None:
     assert action is not None and not action.place.direct
     form = translate.view_submission(
         {
+            "type": "view_submission",
             "team": {"id": "T1"},
             "user": {"id": "U1"},
-            "view": {"private_metadata": '{"channel": "D9"}'},
+            "view": {
+                "callback_id": "digest_edit_save",
+                "private_metadata": '{"channel": "D9"}',
+                "state": {"values": {}},
+            },
         }
     )
-    assert form.place.direct
+    assert form is not None and form.place.direct
 
 
 async def test_the_admin_flag_holds_in_the_users_own_team() -> None:
