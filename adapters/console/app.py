@@ -49,9 +49,14 @@ def save_files(files: tuple[Attachment, ...], directory: Path) -> list[str]:
 class ConsoleMessenger:
     """Messages the bot sends on its own (late cards, reminders) go to the screen."""
 
-    def __init__(self, out: TextIO, book: ButtonBook, files_dir: Path | None = None) -> None:
+    def __init__(
+        self, out: TextIO, book: ButtonBook, files_dir: Path | None = None, *, user: str = ""
+    ) -> None:
         self.out = out
         self.book = book
+        #: Who runs this console (``--user``): direct messages to anyone else
+        #: are shown too (there is no other screen), but labelled as theirs.
+        self.user = user
         self.files_dir = files_dir or Path.cwd()
         self._n = 0
         # Message ids (and so thread ids) must not repeat across runs on one
@@ -74,7 +79,18 @@ class ConsoleMessenger:
 
     async def direct(self, platform: str, workspace: str, user_id: str, reply: Reply) -> str | None:
         self._n += 1
-        self._show(reply, f"direct message to {user_id}")
+        if not self.user or user_id == self.user:
+            self._show(reply, f"direct message to {user_id}")
+        else:
+            # Someone else's: their buttons get no /press number (pressing one
+            # here would act as the wrong person).
+            self._print(render(reply, None, where=f"direct message to @{user_id}, not to you"))
+            self._print(
+                f"  (This is for @{user_id}, not you (@{self.user}); "
+                f"`readgroup console --user {user_id}` answers it as them.)"
+            )
+            for line in save_files(reply.files, self.files_dir):
+                self._print(line)
         return f"m{self._n}-{self._run}"
 
     async def open_thread(self, place: Place, message_id: str, name: str) -> str | None:
@@ -251,7 +267,7 @@ async def run_console(
     drain_seconds: float = 10.0,
 ) -> int:
     name = user or _default_user()
-    messenger = ConsoleMessenger(out, ButtonBook())
+    messenger = ConsoleMessenger(out, ButtonBook(), user=name)
     bot: Bot = bot_factory(messenger)
     console = Console(bot, user=name, organizer=organizer, out=out)
     messenger.book = console.book  # one numbering for replies and unprompted posts

@@ -20,22 +20,21 @@ from sqlmodel import Session
 
 from bot.arxiv_ref import InvalidReference, parse_ref
 from bot.calendar_export import export_ics
-from bot.cards import abs_url, paper_card, title_of
+from bot.cards import abs_url, title_of
 from bot.clock import as_utc
 from bot.dates import WEEKDAY_NAMES, DateError, parse_day, parse_period
-from bot.events import Action, Command, Place
+from bot.events import Action, Command
 from bot.handlers import present_check
 from bot.handlers.common import Who, resolve, row_id, split_first
 from bot.markup import bold, esc, link, mention
 from bot.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
-from bot.messenger import DeliveryError
 from bot.places import proposal_owner
 from bot.plural import plural
 from bot.replies import Attachment, Context, Fields, Header, Reply, Text, error, say
 from bot.router import Ctx, Option, Router
 from bot.scheduler import changed
 from bot.services import proposals as proposals_svc
-from bot.services import rotation
+from bot.services import rotation, session_card
 from bot.services import schedule as sched
 from bot.services.reminders import PRESENT_PICK, offset_label, refresh_group, when_text
 from storage.schedule_tables import GroupSettings, MeetingSession
@@ -786,15 +785,21 @@ def _choose(
         )
     if proposal.status == ProposalStatus.WITHDRAWN:
         return error("That proposal was withdrawn. Propose it again with `/propose`.")
-    if proposal.status == ProposalStatus.SCHEDULED and target.proposal_id != proposal.id:
-        return error(
-            f"{bold(esc(title_of(e.paper)))} is already scheduled for another session. "
-            "Pick another from `/queue`."
-        )
-    by = "presenter" if target.presenter_member_id == who.member.id else "organizer"
-    sched.assign_paper(session=session, meeting=target, proposal=proposal, by=by, now=now)
     cfg = sched.get_settings(session=session, group_id=gid, now=now)
-    assert target.id is not None
+    assert target.id is not None and proposal.id is not None
+    again = target.proposal_id == proposal.id  # e.g. the pick deadline gave it already
+    if proposal.status == ProposalStatus.SCHEDULED and not again:
+        return error(
+            session_card.scheduled_elsewhere(
+                session=session,
+                proposal_id=proposal.id,
+                title=title_of(e.paper),
+                target=when_text(target, cfg),
+            )
+        )
+    if not again:
+        by = "presenter" if target.presenter_member_id == who.member.id else "organizer"
+        sched.assign_paper(session=session, meeting=target, proposal=proposal, by=by, now=now)
     return Chosen(
         session_id=target.id,
         when=when_text(target, cfg),
@@ -802,6 +807,8 @@ def _choose(
         paper_id=e.paper.id or 0,
         arxiv_id=e.paper.arxiv_id,
         pending=e.paper.status != "ready",
+        again=again,
+        has_thread=target.thread_id is not None,
     )
 
 
@@ -813,6 +820,9 @@ class Chosen:
     paper_id: int
     arxiv_id: str
     pending: bool
+    #: the paper was already the session's: nothing changes (the card may be owed)
+    again: bool = False
+    has_thread: bool = False
 
 
 async def present(ctx: Ctx) -> Reply | list[Reply]:
@@ -875,9 +885,16 @@ async def present_pick(ctx: Ctx) -> Reply | list[Reply]:
 
 async def _after_choice(ctx: Ctx, chosen: Chosen) -> list[Reply]:
     """Fetch a new paper's metadata, then post its card in the channel and open
-    the session's discussion thread on it."""
+    the session's discussion thread on it (see :mod:`bot.services.session_card`)."""
     bot = ctx.bot
     changed(bot)
+    lead = (
+        session_card.already_text(chosen.title, chosen.when)
+        if chosen.again
+        else f"{bold(esc(chosen.title))} is the paper for {esc(chosen.when)}."
+    )
+    if chosen.again and chosen.has_thread:
+        return [say(f"{lead} Its discussion is in the paper's thread.", private=True)]
     if chosen.pending:
         from bot.paper_fetch import fetch_paper
 
@@ -886,63 +903,14 @@ async def _after_choice(ctx: Ctx, chosen: Chosen) -> list[Reply]:
             await asyncio.wait_for(asyncio.shield(task), 8.0)
         except Exception:  # slow or down: the card shows the id; arXiv fills in later
             log.info("arXiv slow for %s; announcing the paper with its id", chosen.arxiv_id)
-    card = await bot.db(_card_for, session_id=chosen.session_id)
-    if card is None:
+    posted = await session_card.post_card(bot, session_id=chosen.session_id)
+    if posted is None:
         return [say(f"The paper for {esc(chosen.when)} is chosen.", private=True)]
-    reply, place, title = card
-    confirm = say(
-        f"{bold(esc(title))} is the paper for {esc(chosen.when)}. "
-        "I posted its card in the channel with a thread for the discussion.",
-        private=True,
-    )
-    try:
-        message_id = await bot.messenger.post(place, reply)
-    except DeliveryError as exc:
-        log.warning("could not post the card for session %s: %s", chosen.session_id, exc)
-        return [reply]  # shown here instead; the channel reminder opens the thread later
-    thread_id = None
-    if message_id is not None:
-        try:
-            thread_id = await bot.messenger.open_thread(place, message_id, title[:90])
-        except DeliveryError as exc:
-            log.warning("posted the card but could not open its thread: %s", exc)
-    if message_id is None:
-        return [reply]
-    await bot.db(
-        _store_thread,
-        session_id=chosen.session_id,
-        message_id=message_id,
-        thread_id=thread_id or message_id,
-    )
-    return [confirm]
-
-
-def _card_for(*, session: Session, session_id: int) -> tuple[Reply, Place, str] | None:
-    from storage.tables import Group
-
-    meeting = session.get(MeetingSession, session_id)
-    if meeting is None or meeting.proposal_id is None:
-        return None
-    e = proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
-    group = session.get(Group, meeting.group_id)
-    cfg = session.get(GroupSettings, meeting.group_id)
-    if e is None or group is None or cfg is None:
-        return None
-    presenter = (
-        session.get(Member, meeting.presenter_member_id) if meeting.presenter_member_id else None
-    )
-    note = f"{_name(presenter)} presents this on {bold(esc(when_text(meeting, cfg)))}."
-    card = paper_card(e, note=note)
-    blocks = (*card.blocks, Context("Discuss it in this thread; react with 💡 to keep a takeaway."))
-    place = Place(group.platform, group.workspace, cfg.announce_channel or group.channel)
-    reply = Reply(blocks=blocks, tag=card.tag, fallback_text=card.fallback_text)
-    return reply, place, title_of(e.paper)
-
-
-def _store_thread(*, session: Session, session_id: int, message_id: str, thread_id: str) -> None:
-    """A new card for the session: its thread is now where the discussion goes."""
-    meeting = session.get(MeetingSession, session_id)
-    if meeting is None:
-        return
-    meeting.card_message_id, meeting.thread_id = message_id, thread_id
-    session.add(meeting)
+    if not posted.in_channel:
+        return [posted.card]  # shown here instead; the channel reminder opens the thread later
+    return [
+        say(
+            f"{lead} I posted its card in the channel with a thread for the discussion.",
+            private=True,
+        )
+    ]

@@ -42,7 +42,14 @@ from storage.tables import Proposal
 #: long before the start, for someone to join the rotation.
 HOLD_FOR_PRESENTER = timedelta(minutes=10)
 #: Who a reminder is for: reminders to the same audience supersede each other.
-AUDIENCE = {"nudge": "presenter", "deadline": "presenter", "assigned": "presenter"}
+#: The deadline pick's card is superseded by a channel reminder due with it
+#: (the reminder posts the card and opens the thread itself).
+AUDIENCE = {
+    "nudge": "presenter",
+    "deadline": "presenter",
+    "assigned": "presenter",
+    "card": "channel",
+}
 
 
 class _Item(Protocol):

@@ -37,7 +37,7 @@ from bot.events import Place
 from bot.markup import esc, mention
 from bot.messenger import DeliveryError
 from bot.replies import Context, Fields, Header, Reply, Text
-from bot.services import catch_up, presenter_messages, rotation, schedule
+from bot.services import catch_up, presenter_messages, rotation, schedule, session_card
 from bot.services import proposals as proposals_svc
 from bot.services.claims import MAX_ATTEMPTS, claim, expire_leases, finish, lease_ends, release
 from bot.services.presenter_messages import PRESENT_PICK, paper_line, when_text
@@ -62,7 +62,7 @@ class Due:
     """One scheduled message a session implies."""
 
     key: str
-    kind: str  # nudge | deadline | assigned | channel | takeaways
+    kind: str  # nudge | deadline | assigned | card | channel | takeaways
     session_id: int
     group_id: int
     due_at: datetime
@@ -122,6 +122,18 @@ def implied(meeting: MeetingSession, cfg: GroupSettings) -> list[Due]:
                 Due(
                     f"session:{sid}:assigned:{meeting.proposal_id}",
                     "assigned",
+                    sid,
+                    gid,
+                    deadline + timedelta(seconds=1),
+                    starts,
+                )
+            )
+        if meeting.paper_chosen_by == "deadline" and meeting.proposal_id is not None:
+            # the deadline's paper gets its card and thread as a /present would
+            out.append(
+                Due(
+                    f"session:{sid}:card:{meeting.proposal_id}",
+                    "card",
                     sid,
                     gid,
                     deadline + timedelta(seconds=1),
@@ -293,6 +305,16 @@ def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
         meeting.pinned = True  # told: the fairness pass leaves this presenter alone
         session.add(meeting)
         return Outbound(direct_to=(group.platform, group.workspace, presenter.user_id), reply=reply)
+    if due.kind == "card":
+        # the deadline's pick (see session_card); a thread opened meanwhile
+        # (a /present, a channel reminder) or another paper: nothing to post
+        if meeting.thread_id is not None or meeting.paper_chosen_by != "deadline":
+            return None
+        card = session_card.card_for(session=session, session_id=due.session_id)
+        if card is None:
+            return None
+        reply, place, name = card
+        return Outbound(place=place, reply=reply, open_thread=name)
     if due.kind == "channel":
         soon = catch_up.soon_text(as_utc(meeting.starts_at) - now, due.offset_minutes)
         blocks = [

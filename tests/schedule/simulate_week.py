@@ -80,7 +80,7 @@ async def _pass(bot: Bot, rows: list[Row]) -> None:
     opened = [f"t-{mid}" for _place, mid, _name in rec.threads[threads:]]
     for s, (to, reply) in zip(sent, new, strict=True):
         text = to_plain(reply)
-        if s.kind == "channel" and opened:
+        if s.kind in ("channel", "card") and opened:
             to += f", opens thread {opened.pop(0)}"
         rows.append(Row(bot.clock.now(), s.kind, s.key, to, text.splitlines()[0], text))
 

@@ -137,9 +137,14 @@ async def test_an_empty_queue_at_the_deadline_is_retried_until_a_proposal_is_ass
     pid = await sbot.db(propose)
     _clock(sbot).advance(timedelta(minutes=5))
     sent = await run_due(sbot)
-    assert [s.key for s in sent] == [f"session:{first.id}:assigned:{pid}"]
+    # the presenter is told, and the paper's card opens the thread at once
+    assert [s.key for s in sent] == [
+        f"session:{first.id}:assigned:{pid}",
+        f"session:{first.id}:card:{pid}",
+    ]
     meeting = (await _sessions(sbot))[0]
     assert meeting.proposal_id == pid and meeting.paper_chosen_by == "deadline"
+    assert meeting.thread_id is not None
     user, reply = _rec(sbot).directs[-1]
     assert user == "alice"
     assert "No paper was picked by the deadline" in to_plain(reply)

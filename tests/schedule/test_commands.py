@@ -163,7 +163,9 @@ async def test_present_picks_from_the_queue_or_a_new_reference(sbot: Bot) -> Non
 
     assert await sbot.db(statuses) == [ProposalStatus.SCHEDULED] * 2
     taken = plain(await cmd(sbot, "/present 2601.00001", user="bob"))
-    assert "already scheduled" in taken
+    # bob's own session is the 15th; the paper is alice's, and the answer says so
+    assert "Queued Paper is already the paper for Thu 08 Jan 2026" in taken
+    assert "(@alice presents it), not for Thu 15 Jan 2026" in taken
 
 
 async def test_help_lists_every_schedule_command(sbot: Bot) -> None:

@@ -37,7 +37,8 @@ async def test_a_simulated_fortnight_sends_each_reminder_once_on_time_and_true(
         (_at(5, 18, 25), "nudge", "@bob"),
         (_at(6, 18, 25), "deadline", "@bob"),  # the queue is empty at the deadline
         (_at(6, 20, 5), "assigned", "@bob"),  # the next pass after the late proposal
-        (_at(7, 18, 25), "channel", "#general, opens thread t-m7"),
+        (_at(6, 20, 5), "card", "#general, opens thread t-m7"),  # as a /present would
+        (_at(7, 18, 25), "channel", "#general"),
         (_at(8, 17, 25), "channel", "#general"),
         (_at(8, 19, 25), "takeaways", "#general thread t-m7"),
     ]
@@ -45,6 +46,9 @@ async def test_a_simulated_fortnight_sends_each_reminder_once_on_time_and_true(
     assert "If nothing is picked 48 h before the session" in texts["nudge05"]
     assert "no paper is chosen yet; the queue is empty" in texts["deadline06"]
     assert "A Paper Proposed After The Deadline" in texts["assigned06"]
-    assert week2[3][3] == "Reading group tomorrow" and week2[4][3] == "Reading group in 1 hour"
+    assert week2[4][3] == "Reading group tomorrow" and week2[5][3] == "Reading group in 1 hour"
     assert "Presenter: @bob" in texts["channel07"]
+    assert "A Paper Proposed After The Deadline" in texts["card06"]
+    assert "@bob presents this on" in texts["card06"]
+    assert "The discussion is in the paper's thread." in texts["channel07"]
     assert "A Paper Proposed After The Deadline" in texts["takeaways08"]
