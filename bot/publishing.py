@@ -119,7 +119,21 @@ def _revision(session: Session, draft_id: int, number: int) -> DigestRevision | 
     ).first()
 
 
-def claim(*, session: Session, draft_id: int, revision: int, actor_id: str, now: datetime) -> Claim:
+def lease_of(bot: Bot) -> timedelta:
+    """The publishing lease: ``READGROUP_PUBLISH_LEASE_SECONDS`` (default LEASE)."""
+    seconds = getattr(getattr(bot, "settings", None), "publish_lease_seconds", None)
+    return timedelta(seconds=seconds) if seconds else LEASE
+
+
+def claim(
+    *,
+    session: Session,
+    draft_id: int,
+    revision: int,
+    actor_id: str,
+    now: datetime,
+    lease: timedelta = LEASE,
+) -> Claim:
     """Take the right to publish ``revision`` of a draft, or to finish its
     interrupted publication once the lease has lapsed. One conditional update
     each way, so two presses (or two replicas) never both hold it; the unique
@@ -128,7 +142,7 @@ def claim(*, session: Session, draft_id: int, revision: int, actor_id: str, now:
     if draft is None:
         return Claim(False, "missing")
     token = uuid.uuid4().hex
-    until = now + LEASE
+    until = now + lease
     resumed = False
     if draft.status == DraftStatus.DRAFT:
         if draft.revision != revision:
@@ -192,9 +206,11 @@ def claim(*, session: Session, draft_id: int, revision: int, actor_id: str, now:
     )
 
 
-def renew(*, session: Session, draft_id: int, token: str, now: datetime) -> bool:
+def renew(
+    *, session: Session, draft_id: int, token: str, now: datetime, lease: timedelta = LEASE
+) -> bool:
     """Extend the lease; False if another publisher took it over meanwhile."""
-    return _set_lease(session, draft_id, token, now + LEASE)
+    return _set_lease(session, draft_id, token, now + lease)
 
 
 def _set_lease(session: Session, draft_id: int, token: str, until: datetime) -> bool:
@@ -221,6 +237,7 @@ def record_part(
     message_id: str | None,
     token: str,
     now: datetime,
+    lease: timedelta = LEASE,
 ) -> None:
     """The platform took this part: record it (even if the lease was lost
     meanwhile, since it *was* posted) and renew the lease."""
@@ -239,7 +256,7 @@ def record_part(
             )
     except IntegrityError:
         log.warning("part %s of draft %s was recorded twice", number, draft_id)
-    renew(session=session, draft_id=draft_id, token=token, now=now)
+    renew(session=session, draft_id=draft_id, token=token, now=now, lease=lease)
 
 
 def finish(*, session: Session, draft_id: int, of: int, now: datetime) -> bool:
@@ -313,14 +330,18 @@ async def publish(bot: Bot, c: Claim) -> Published:
     assert draft_id is not None
     parts = split_post(c.revision.title, c.revision.body)
     total = len(parts)
+    lease = lease_of(bot)
     posted_now: list[int] = []
     first: str | None = None
     for n, part in enumerate(parts, 1):
         if n in c.posted:
             continue
-        if not await bot.db(renew, draft_id=draft_id, token=c.token, now=bot.clock.now()):
+        renewed = await bot.db(
+            renew, draft_id=draft_id, token=c.token, now=bot.clock.now(), lease=lease
+        )
+        if not renewed:
             raise LeaseLost(f"draft {draft_id} was taken over by another publisher")
-        beat = asyncio.ensure_future(_heartbeat(bot, draft_id, c.token))
+        beat = asyncio.ensure_future(_heartbeat(bot, draft_id, c.token, lease))
         try:
             message_id = await bot.messenger.post(c.place, part)
         finally:
@@ -336,18 +357,21 @@ async def publish(bot: Bot, c: Claim) -> Published:
             message_id=message_id,
             token=c.token,
             now=bot.clock.now(),
+            lease=lease,
         )
         posted_now.append(n)
     await bot.db(finish, draft_id=draft_id, of=total, now=bot.clock.now())
     return Published(total, tuple(posted_now), first)
 
 
-async def _heartbeat(bot: Bot, draft_id: int, token: str) -> None:
+async def _heartbeat(bot: Bot, draft_id: int, token: str, lease: timedelta) -> None:
     """Keep the lease while one part is in flight (a wait after a 429)."""
+    every = min(HEARTBEAT_SECONDS, lease.total_seconds() / 3)
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(every)
         try:
-            if not await bot.db(renew, draft_id=draft_id, token=token, now=bot.clock.now()):
+            now = bot.clock.now()
+            if not await bot.db(renew, draft_id=draft_id, token=token, now=now, lease=lease):
                 return
         except Exception:
             log.warning("could not renew the publishing lease of draft %s", draft_id)
@@ -383,7 +407,12 @@ async def recover_once(bot: Bot) -> datetime | None:
             continue
         number = draft.draft.publishing_revision or draft.draft.revision
         c = await bot.db(
-            claim, draft_id=draft_id, revision=number, actor_id=RECOVERY, now=bot.clock.now()
+            claim,
+            draft_id=draft_id,
+            revision=number,
+            actor_id=RECOVERY,
+            now=bot.clock.now(),
+            lease=lease_of(bot),
         )
         if not c.ok:
             continue
