@@ -11,8 +11,12 @@ recovery at start, takes the draft over and posts only the parts that are
 not recorded. The draft is ``published`` only when every part is recorded.
 
 A part that the platform took in the instant before the kill, but that was
-not recorded yet, is posted again by the retry: platforms offer no
-idempotency key for a message, so that one window stays at-least-once.
+not recorded yet (Slack took it and its answer was still on the way), would
+be posted again by the taker: platforms offer no idempotency key for a
+message. So each part carries a tag (Slack message metadata), and a taker
+first asks the platform whether a part it has no record of went out
+(:func:`bot.messenger.posted_before`); only a platform that cannot tell gets
+the part again.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import asyncio
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -34,6 +38,7 @@ from bot.clock import as_utc
 from bot.drafts import lease_live
 from bot.events import Place
 from bot.markup import esc
+from bot.post_tags import part_tag, went_out
 from bot.replies import Context, Header, Reply
 from storage.digest_tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 
@@ -117,12 +122,6 @@ def _revision(session: Session, draft_id: int, number: int) -> DigestRevision | 
             DigestRevision.draft_id == draft_id, DigestRevision.number == number
         )
     ).first()
-
-
-def lease_of(bot: Bot) -> timedelta:
-    """The publishing lease: ``READGROUP_PUBLISH_LEASE_SECONDS`` (default LEASE)."""
-    seconds = getattr(getattr(bot, "settings", None), "publish_lease_seconds", None)
-    return timedelta(seconds=seconds) if seconds else LEASE
 
 
 def claim(
@@ -330,11 +329,15 @@ async def publish(bot: Bot, c: Claim) -> Published:
     assert draft_id is not None
     parts = split_post(c.revision.title, c.revision.body)
     total = len(parts)
-    lease = lease_of(bot)
+    lease = bot.publish_lease
     posted_now: list[int] = []
     first: str | None = None
     for n, part in enumerate(parts, 1):
         if n in c.posted:
+            continue
+        part = replace(part, tag=part_tag(draft_id, c.revision.number, n))
+        if c.resumed and (found := await went_out(bot, c, part.tag)):
+            await _record(bot, c, n, total, found, lease)
             continue
         renewed = await bot.db(
             renew, draft_id=draft_id, token=c.token, now=bot.clock.now(), lease=lease
@@ -347,21 +350,28 @@ async def publish(bot: Bot, c: Claim) -> Published:
         finally:
             beat.cancel()
         first = first or message_id
-        await bot.db(
-            record_part,
-            draft_id=draft_id,
-            revision=c.revision.number,
-            number=n,
-            of=total,
-            channel=c.place.channel,
-            message_id=message_id,
-            token=c.token,
-            now=bot.clock.now(),
-            lease=lease,
-        )
+        await _record(bot, c, n, total, message_id, lease)
         posted_now.append(n)
     await bot.db(finish, draft_id=draft_id, of=total, now=bot.clock.now())
     return Published(total, tuple(posted_now), first)
+
+
+async def _record(
+    bot: Bot, c: Claim, n: int, total: int, message_id: str | None, lease: timedelta
+) -> None:
+    assert c.view is not None and c.place is not None and c.revision is not None
+    await bot.db(
+        record_part,
+        draft_id=c.view.draft.id,
+        revision=c.revision.number,
+        number=n,
+        of=total,
+        channel=c.place.channel,
+        message_id=message_id,
+        token=c.token,
+        now=bot.clock.now(),
+        lease=lease,
+    )
 
 
 async def _heartbeat(bot: Bot, draft_id: int, token: str, lease: timedelta) -> None:
@@ -412,7 +422,7 @@ async def recover_once(bot: Bot) -> datetime | None:
             revision=number,
             actor_id=RECOVERY,
             now=bot.clock.now(),
-            lease=lease_of(bot),
+            lease=bot.publish_lease,
         )
         if not c.ok:
             continue

@@ -41,6 +41,14 @@ from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_api import FakeSlack
 from tests.reliability.test_kill_slack import LiveSlackBot, _post
 
+STARTED: list[LiveSlackBot] = []
+
+
+def _start(env: dict[str, str], log: Path) -> LiveSlackBot:
+    bot = LiveSlackBot(env, log)
+    STARTED.append(bot)
+    return bot
+
 pytestmark = pytest.mark.slow
 
 TRIALS = int(os.environ.get("READGROUP_PUBLISH_KILL_TRIALS", "6"))
@@ -138,9 +146,7 @@ def _draft(engine: Any, channel: str) -> tuple[DigestDraft, list[int]] | None:
         ).first()
         if row is None:
             return None
-        parts = s.exec(
-            select(DigestPostPart.number).where(DigestPostPart.draft_id == row.id)
-        ).all()
+        parts = s.exec(select(DigestPostPart.number).where(DigestPostPart.draft_id == row.id)).all()
         return row, [int(p) for p in parts]
 
 
@@ -230,7 +236,7 @@ async def _trial(
     bot.kill()
     tally.kills += 1
 
-    bot = LiveSlackBot(env, log)
+    bot = _start(env, log)
     if rng.random() < 0.5:
         # Killed again while it recovers (the lease lapses about 2 s after the kill).
         await bot.ready(http)
@@ -239,7 +245,7 @@ async def _trial(
         bot.kill()
         tally.kills += 1
         tally.second_kills += 1
-        bot = LiveSlackBot(env, log)
+        bot = _start(env, log)
     await bot.ready(http)
     if not await pressed:
         # Killed before it answered the press: the organizer presses again.
@@ -286,7 +292,7 @@ async def test_sigkill_while_publishing_posts_each_part_exactly_once(
                     "READGROUP_PUBLISH_LEASE_SECONDS": str(LEASE_SECONDS),
                     "READGROUP_ORGANIZERS": ORGANIZER,
                 }
-                bot = LiveSlackBot(env, log)
+                bot = _start(env, log)
                 try:
                     for trial in range(TRIALS):
                         bot = await _trial(trial, bot, http, fake, engine, env, log, rng, tally)
@@ -296,13 +302,16 @@ async def test_sigkill_while_publishing_posts_each_part_exactly_once(
                         sum(_posted_parts(fake, f"CK{t:02d}", "").values()) for t in range(TRIALS)
                     )
                 finally:
-                    if bot.proc.poll() is None:
-                        bot.kill()
+                    for started_bot in STARTED:
+                        if started_bot.proc.poll() is None:
+                            started_bot.kill()
+                    STARTED.clear()
     finally:
         engine.dispose()
     print(
         f"\n{TRIALS} trials, {tally.kills} kills ({tally.kills_mid_publish} mid-publish, "
-        f"{tally.second_kills} during recovery, {tally.pressed_again} presses repeated) in {time.monotonic() - started:.0f} s: "
+        f"{tally.second_kills} during recovery, {tally.pressed_again} presses repeated) "
+        f"in {time.monotonic() - started:.0f} s: "
         f"{tally.parts} parts, {tally.once} posted once, {tally.doubled} doubled, "
         f"{tally.missing} missing; {tally.published}/{TRIALS} drafts published"
     )
