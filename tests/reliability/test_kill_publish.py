@@ -335,6 +335,6 @@ async def test_sigkill_while_publishing_posts_each_part_exactly_once(
     assert tally.kills_mid_publish >= TRIALS // 3, "the kills must land while publishing"
     assert tally.published == TRIALS
     assert again == tally.posted, "a part was posted again after its draft was published"
-    assert tally.missing == 0, f"{tally.missing} parts never posted"
-    assert tally.doubled == 0, f"{tally.doubled} parts posted twice"
+    assert tally.missing == 0, f"parts never posted: {tally.missing}"
+    assert tally.doubled == 0, f"parts posted twice: {tally.doubled}"
     assert tally.once == tally.parts
