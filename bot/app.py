@@ -94,6 +94,11 @@ class Bot:
         """How long this process holds work it took (see ``storage.leases``)."""
         return timedelta(seconds=self.settings.lease_seconds)
 
+    @property
+    def publish_lease(self) -> timedelta:
+        """How long a claim to publish a post holds (``bot.publishing``)."""
+        return timedelta(seconds=self.settings.publish_lease_seconds)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
         """Run work in the background, keeping a reference so it is not lost."""
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)

@@ -23,7 +23,7 @@ from bot.cards import paper_card
 from bot.clock import as_utc
 from bot.events import Place
 from bot.markup import esc
-from bot.messenger import DeliveryError, FindsPosted
+from bot.messenger import posted_before
 from bot.replies import Reply
 from bot.services import proposals as svc
 
@@ -72,18 +72,8 @@ async def post_owed_cards(bot: Bot, *, paper_id: int | None = None) -> int:
 
 
 async def _already_out(bot: Bot, place: Place, proposal_id: int, since: datetime) -> bool:
-    """Whether the card of a poster that died (or gave up) went out after all.
-    A platform that cannot tell gets the card (twice at worst, never lost)."""
-    messenger = bot.messenger
-    if not isinstance(messenger, FindsPosted):
-        return False
-    try:
-        found = await messenger.find_posted(place, f"{CARD_TAG}{proposal_id}", since)
-    except DeliveryError as exc:
-        log.warning("could not check whether card %s went out (%s); posting it", proposal_id, exc)
-        return False
-    if found:
-        log.info("card of proposal %s was posted before a crash (%s)", proposal_id, found)
+    """Whether the card of a poster that died (or gave up) went out after all."""
+    found = await posted_before(bot.messenger, place, f"{CARD_TAG}{proposal_id}", since)
     return found is not None
 
 

@@ -3,11 +3,14 @@ arXiv outage, reminders, published posts). Each adapter implements it."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.events import Place
 from bot.replies import Reply
+
+log = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
@@ -37,6 +40,22 @@ class FindsPosted(Protocol):
     async def find_posted(self, place: Place, tag: str, since: datetime) -> str | None:
         """The id of a message tagged ``tag`` posted to ``place`` since then."""
         ...
+
+
+async def posted_before(messenger: object, place: Place, tag: str, since: datetime) -> str | None:
+    """The id of the message tagged ``tag`` that a poster which died (or gave
+    up) in doubt got out after all, or None. A platform that cannot tell
+    answers None, so the caller posts it again (twice at worst, never lost)."""
+    if not isinstance(messenger, FindsPosted):
+        return None
+    try:
+        found = await messenger.find_posted(place, tag, since)
+    except DeliveryError as exc:
+        log.warning("could not check whether %s went out (%s); posting it", tag, exc)
+        return None
+    if found:
+        log.info("%s was posted before a crash (%s)", tag, found)
+    return found
 
 
 class NullMessenger:

@@ -11,8 +11,12 @@ recovery at start, takes the draft over and posts only the parts that are
 not recorded. The draft is ``published`` only when every part is recorded.
 
 A part that the platform took in the instant before the kill, but that was
-not recorded yet, is posted again by the retry: platforms offer no
-idempotency key for a message, so that one window stays at-least-once.
+not recorded yet (Slack took it and its answer was still on the way), would
+be posted again by the taker: platforms offer no idempotency key for a
+message. So each part carries a tag (Slack message metadata), and a taker
+first asks the platform whether a part it has no record of went out
+(:func:`bot.messenger.posted_before`); only a platform that cannot tell gets
+the part again.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import asyncio
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -34,6 +38,7 @@ from bot.clock import as_utc
 from bot.drafts import lease_live
 from bot.events import Place
 from bot.markup import esc
+from bot.post_tags import part_tag, went_out
 from bot.replies import Context, Header, Reply
 from storage.digest_tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 
@@ -119,7 +124,15 @@ def _revision(session: Session, draft_id: int, number: int) -> DigestRevision | 
     ).first()
 
 
-def claim(*, session: Session, draft_id: int, revision: int, actor_id: str, now: datetime) -> Claim:
+def claim(
+    *,
+    session: Session,
+    draft_id: int,
+    revision: int,
+    actor_id: str,
+    now: datetime,
+    lease: timedelta = LEASE,
+) -> Claim:
     """Take the right to publish ``revision`` of a draft, or to finish its
     interrupted publication once the lease has lapsed. One conditional update
     each way, so two presses (or two replicas) never both hold it; the unique
@@ -128,7 +141,7 @@ def claim(*, session: Session, draft_id: int, revision: int, actor_id: str, now:
     if draft is None:
         return Claim(False, "missing")
     token = uuid.uuid4().hex
-    until = now + LEASE
+    until = now + lease
     resumed = False
     if draft.status == DraftStatus.DRAFT:
         if draft.revision != revision:
@@ -192,9 +205,11 @@ def claim(*, session: Session, draft_id: int, revision: int, actor_id: str, now:
     )
 
 
-def renew(*, session: Session, draft_id: int, token: str, now: datetime) -> bool:
+def renew(
+    *, session: Session, draft_id: int, token: str, now: datetime, lease: timedelta = LEASE
+) -> bool:
     """Extend the lease; False if another publisher took it over meanwhile."""
-    return _set_lease(session, draft_id, token, now + LEASE)
+    return _set_lease(session, draft_id, token, now + lease)
 
 
 def _set_lease(session: Session, draft_id: int, token: str, until: datetime) -> bool:
@@ -221,6 +236,7 @@ def record_part(
     message_id: str | None,
     token: str,
     now: datetime,
+    lease: timedelta = LEASE,
 ) -> None:
     """The platform took this part: record it (even if the lease was lost
     meanwhile, since it *was* posted) and renew the lease."""
@@ -239,7 +255,7 @@ def record_part(
             )
     except IntegrityError:
         log.warning("part %s of draft %s was recorded twice", number, draft_id)
-    renew(session=session, draft_id=draft_id, token=token, now=now)
+    renew(session=session, draft_id=draft_id, token=token, now=now, lease=lease)
 
 
 def finish(*, session: Session, draft_id: int, of: int, now: datetime) -> bool:
@@ -313,41 +329,59 @@ async def publish(bot: Bot, c: Claim) -> Published:
     assert draft_id is not None
     parts = split_post(c.revision.title, c.revision.body)
     total = len(parts)
+    lease = bot.publish_lease
     posted_now: list[int] = []
     first: str | None = None
     for n, part in enumerate(parts, 1):
         if n in c.posted:
             continue
-        if not await bot.db(renew, draft_id=draft_id, token=c.token, now=bot.clock.now()):
+        part = replace(part, tag=part_tag(draft_id, c.revision.number, n))
+        if c.resumed and (found := await went_out(bot, c, part.tag)):
+            await _record(bot, c, n, total, found, lease)
+            continue
+        renewed = await bot.db(
+            renew, draft_id=draft_id, token=c.token, now=bot.clock.now(), lease=lease
+        )
+        if not renewed:
             raise LeaseLost(f"draft {draft_id} was taken over by another publisher")
-        beat = asyncio.ensure_future(_heartbeat(bot, draft_id, c.token))
+        beat = asyncio.ensure_future(_heartbeat(bot, draft_id, c.token, lease))
         try:
             message_id = await bot.messenger.post(c.place, part)
         finally:
             beat.cancel()
         first = first or message_id
-        await bot.db(
-            record_part,
-            draft_id=draft_id,
-            revision=c.revision.number,
-            number=n,
-            of=total,
-            channel=c.place.channel,
-            message_id=message_id,
-            token=c.token,
-            now=bot.clock.now(),
-        )
+        await _record(bot, c, n, total, message_id, lease)
         posted_now.append(n)
     await bot.db(finish, draft_id=draft_id, of=total, now=bot.clock.now())
     return Published(total, tuple(posted_now), first)
 
 
-async def _heartbeat(bot: Bot, draft_id: int, token: str) -> None:
+async def _record(
+    bot: Bot, c: Claim, n: int, total: int, message_id: str | None, lease: timedelta
+) -> None:
+    assert c.view is not None and c.place is not None and c.revision is not None
+    await bot.db(
+        record_part,
+        draft_id=c.view.draft.id,
+        revision=c.revision.number,
+        number=n,
+        of=total,
+        channel=c.place.channel,
+        message_id=message_id,
+        token=c.token,
+        now=bot.clock.now(),
+        lease=lease,
+    )
+
+
+async def _heartbeat(bot: Bot, draft_id: int, token: str, lease: timedelta) -> None:
     """Keep the lease while one part is in flight (a wait after a 429)."""
+    every = min(HEARTBEAT_SECONDS, lease.total_seconds() / 3)
     while True:
-        await asyncio.sleep(HEARTBEAT_SECONDS)
+        await asyncio.sleep(every)
         try:
-            if not await bot.db(renew, draft_id=draft_id, token=token, now=bot.clock.now()):
+            now = bot.clock.now()
+            if not await bot.db(renew, draft_id=draft_id, token=token, now=now, lease=lease):
                 return
         except Exception:
             log.warning("could not renew the publishing lease of draft %s", draft_id)
@@ -383,7 +417,12 @@ async def recover_once(bot: Bot) -> datetime | None:
             continue
         number = draft.draft.publishing_revision or draft.draft.revision
         c = await bot.db(
-            claim, draft_id=draft_id, revision=number, actor_id=RECOVERY, now=bot.clock.now()
+            claim,
+            draft_id=draft_id,
+            revision=number,
+            actor_id=RECOVERY,
+            now=bot.clock.now(),
+            lease=bot.publish_lease,
         )
         if not c.ok:
             continue

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     #: How long a worker holds an accepted request or a card before another
     #: (a replica, or this process restarted) may take it over.
     lease_seconds: float = Field(60.0, alias="READGROUP_LEASE_SECONDS", gt=0)
+    #: How long an approved post being published is held without a renewal
+    #: before the recovery at start (or the next Approve) finishes it.
+    publish_lease_seconds: float = Field(120.0, alias="READGROUP_PUBLISH_LEASE_SECONDS", gt=0)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -198,6 +198,7 @@ async def approve(ctx: Ctx) -> Reply:
         revision=button.revision or view.draft.revision,
         actor_id=action.actor.user_id,
         now=bot.clock.now(),
+        lease=bot.publish_lease,
     )
     if not claim.ok:
         fresh = claim.view or view

@@ -5,6 +5,7 @@ or the recovery at start) posts only the missing parts, exactly once overall."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from bot.app import Bot
 from bot.clock import ManualClock
 from bot.events import Place
 from bot.messenger import DeliveryError, NullMessenger
+from bot.post_tags import part_tag
 from bot.replies import Reply, to_plain
 from storage.digest_tables import DigestDraft
 from tests.digest.conftest import WEEK, at, seed
@@ -49,9 +51,14 @@ def week_bot(llm_bot: Bot, sessions_patch: list, monkeypatch: pytest.MonkeyPatch
 
 
 def _parts_of(bot: Bot) -> list[Reply]:
+    """The parts as published: each tagged, so a taker can look it up."""
     view = bot.db_sync(dg.load_view, draft_id=_drafts(bot)[0].id)
-    assert view is not None
-    return publishing.split_post(view.revision.title, view.revision.body)
+    assert view is not None and view.draft.id is not None
+    rev = view.revision
+    return [
+        replace(part, tag=part_tag(view.draft.id, rev.number, n))
+        for n, part in enumerate(publishing.split_post(rev.title, rev.body), 1)
+    ]
 
 
 async def _killed_after(bot: Bot, ok: int) -> tuple[str, StallingMessenger]:
@@ -236,3 +243,47 @@ async def test_a_claim_left_by_the_old_version_is_not_posted_again_without_a_per
     done = to_plain(await _press(week_bot, dg.APPROVE, value))
     assert "Finished publishing" in done and _drafts(week_bot)[0].status == "published"
     assert [r for _, r in week_bot.messenger.sent] == _parts_of(week_bot)  # type: ignore[attr-defined]
+
+
+class TakingMessenger(NullMessenger):
+    """Takes ``ok`` posts and answers them; takes the next one too but never
+    answers (killed while Slack's answer was on the way). Finds what it took."""
+
+    def __init__(self, ok: int) -> None:
+        super().__init__()
+        self.ok = ok
+        self.stalled = asyncio.Event()
+
+    async def post(self, place: Place, reply: Reply) -> str | None:
+        await super().post(place, reply)
+        if len(self.sent) > self.ok:
+            self.stalled.set()
+            await asyncio.Event().wait()
+        return f"ts{len(self.sent)}"
+
+    async def find_posted(self, place: Place, tag: str, since: object) -> str | None:
+        tags = [r.tag for _, r in self.sent]
+        return f"ts{tags.index(tag) + 1}" if tag in tags else None
+
+
+async def test_a_part_taken_but_unrecorded_at_the_kill_is_found_not_posted_again(
+    week_bot: Bot,
+) -> None:
+    value = _value(await _say(week_bot))
+    before = TakingMessenger(ok=1)
+    week_bot.messenger = before
+    task = asyncio.ensure_future(_press(week_bot, dg.APPROVE, value))
+    await asyncio.wait_for(before.stalled.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    parts = _parts_of(week_bot)
+    assert len(parts) >= 3 and [r for _, r in before.sent] == parts[:2]
+    assert week_bot.db_sync(publishing.posted_count, draft_id=_drafts(week_bot)[0].id) == 1
+
+    week_bot.clock.advance(publishing.LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    before.ok = 10**6  # the same Slack, answering again
+    done = to_plain(await _press(week_bot, dg.APPROVE, value))
+    assert [r for _, r in before.sent] == parts  # part 2 once: found, not posted again
+    assert f"2 of {len(parts)} parts had already been posted" in done
+    assert _drafts(week_bot)[0].status == "published"

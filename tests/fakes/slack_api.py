@@ -4,7 +4,9 @@ through :mod:`tests.fakes.slack_socket`, a Socket Mode websocket).
 It records every request (method, headers, arguments from the query string,
 form or JSON body) so tests assert on what the adapter actually sent, answers
 ``ok: true`` with plausible bodies, and can be told to misbehave: HTTP 429
-``ratelimited`` with Retry-After N times, or any Slack error code.
+``ratelimited`` with Retry-After N times, or any Slack error code, or take a
+call and answer it only after a pause (the window in which a killed client
+never learns that Slack took its message).
 :func:`spec_problems` checks recorded calls against Slack's OpenAPI spec.
 """
 
@@ -78,6 +80,7 @@ class FakeSlack:
         self.owners = set(owners)
         self.calls: list[Call] = []
         self._failures: dict[str, list[_Failure]] = {}
+        self._slow: dict[str, list[list[float]]] = {}  # method -> [[seconds, count], ...]
         self._ts = itertools.count(1)
         #: Messages posted, by channel, for conversations.history.
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -137,6 +140,11 @@ class FakeSlack:
             _Failure("ratelimited", count, status=429, retry_after=retry_after)
         )
 
+    def slow(self, method: str, *, seconds: float, count: int = 1) -> None:
+        """Carry out ``method`` at once but answer it ``seconds`` later, the
+        next ``count`` times (a kill in between: taken, never acknowledged)."""
+        self._slow.setdefault(method, []).append([seconds, count])
+
     # -- queries -----------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -193,7 +201,15 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )
-        return web.json_response({"ok": True, **self._answer(method, args)})
+        answer = {"ok": True, **self._answer(method, args)}
+        slow = self._slow.get(method) or []
+        if slow:
+            seconds = slow[0][0]
+            slow[0][1] -= 1
+            if slow[0][1] <= 0:
+                slow.pop(0)
+            await asyncio.sleep(seconds)
+        return web.json_response(answer)
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
