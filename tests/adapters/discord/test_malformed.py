@@ -72,7 +72,10 @@ async def test_a_malformed_command_is_ignored_with_one_log_line(
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
     ignored = [r for r in caplog.records if "malformed Discord command" in r.getMessage()]
     assert len(ignored) == 1
-    assert await _counts(bot) == (0, 0, 0)
+    # The broken /propose stored nothing; the good /queue may have made its
+    # group and member (in the background, so they may or may not be there yet).
+    groups, members, proposals = await _counts(bot)
+    assert proposals == 0 and groups <= 1 and members <= 1
 
 
 async def test_nul_characters_in_options_are_removed_and_the_proposal_is_saved(
