@@ -132,6 +132,21 @@ async def _organizer_view(
     return view, button, None
 
 
+async def _open_view(ctx: Ctx, what: str) -> tuple[dg.DraftView | None, Reply | None]:
+    """The open draft a button names, for an organizer of its group pressing
+    a button of its newest revision; otherwise the answer that says why not."""
+    view, button, refusal = await _organizer_view(ctx, what)
+    if refusal is not None:
+        return None, refusal
+    assert view is not None and button is not None
+    if view.draft.status != DraftStatus.DRAFT:
+        return None, _closed(view)
+    stale = _stale(view, button)
+    if stale is not None:
+        return None, stale
+    return view, None
+
+
 def _stale(view: dg.DraftView, button: ButtonValue) -> Reply | None:
     """The newest revision with a note, when an open draft's button is older."""
     if view.draft.status != DraftStatus.DRAFT or not drafts.is_stale(button, view.draft):
@@ -264,15 +279,10 @@ def _parts(body: str) -> list[str]:
 
 
 async def edit(ctx: Ctx) -> Reply:
-    view, button, refusal = await _organizer_view(ctx, "edit the weekly post")
+    view, refusal = await _open_view(ctx, "edit the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None and button is not None
-    if view.draft.status != DraftStatus.DRAFT:
-        return _closed(view)
-    stale = _stale(view, button)
-    if stale is not None:
-        return stale
+    assert view is not None
     parts = _parts(view.revision.body)
     if len(parts) > EDIT_PARTS or any(len(p) > PART_CHARS for p in parts):
         return error(
@@ -344,15 +354,10 @@ async def save_edit(ctx: Ctx) -> Reply:
 
 
 async def regenerate(ctx: Ctx) -> Reply:
-    view, button, refusal = await _organizer_view(ctx, "regenerate the weekly post")
+    view, refusal = await _open_view(ctx, "regenerate the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None and button is not None
-    if view.draft.status != DraftStatus.DRAFT:
-        return _closed(view)
-    stale = _stale(view, button)
-    if stale is not None:
-        return stale
+    assert view is not None
     if view.revision.source == "edited":
         return drafts.confirm_regenerate(draft=view.draft, edited=view.revision)
     return await _regenerate(ctx, view)
@@ -377,29 +382,19 @@ async def _regenerate(ctx: Ctx, view: dg.DraftView, *, replace: bool = False) ->
 
 async def regenerate_anyway(ctx: Ctx) -> Reply:
     """The organizer confirmed: regenerate over their manual edit."""
-    view, button, refusal = await _organizer_view(ctx, "regenerate the weekly post")
+    view, refusal = await _open_view(ctx, "regenerate the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None and button is not None
-    if view.draft.status != DraftStatus.DRAFT:
-        return _closed(view)
-    stale = _stale(view, button)
-    if stale is not None:
-        return stale
+    assert view is not None
     return await _regenerate(ctx, view, replace=True)
 
 
 async def keep_edit(ctx: Ctx) -> Reply:
     """The organizer kept their edit: show it again, with its buttons."""
-    view, button, refusal = await _organizer_view(ctx, "regenerate the weekly post")
+    view, refusal = await _open_view(ctx, "regenerate the weekly post")
     if refusal is not None:
         return refusal
-    assert view is not None and button is not None
-    if view.draft.status != DraftStatus.DRAFT:
-        return _closed(view)
-    stale = _stale(view, button)
-    if stale is not None:
-        return stale
+    assert view is not None
     return dg.draft_reply(
         view,
         note=f"Kept your edit: revision {view.revision.number} is still the text to approve; "
