@@ -219,7 +219,9 @@ async def test_sigkill_in_bursts_loses_no_acknowledged_request_and_posts_each_ca
             await last.ready(http)
             engine = make_engine(database_url)
             try:
-                await _settled(fake, ledger, engine, within=40)
+                # The last process takes over what the killed ones held once their
+                # leases lapse; on a slow machine that can take a while.
+                await _settled(fake, ledger, engine, within=150)
                 # Let the passes run past every lease once more: nothing doubles.
                 await asyncio.sleep(LEASE_SECONDS + 5.5)
                 posted = Counter(_card_paper(c) for c in _cards(fake.calls))
