@@ -17,11 +17,19 @@ Every process upgrades the schema on start, so two starting together (two
 consoles, replicas) must not both create the tables: the upgrade runs under a
 lock, an advisory lock on PostgreSQL and a file lock beside an SQLite file; the
 second process waits, then finds the schema current and does nothing.
+
+Switching a new file to WAL is the one step the busy timeout does not cover:
+both connections take a shared lock and then ask for the exclusive one, and
+SQLite answers one of them "database is locked" at once (waiting could
+deadlock). Two processes opening an empty folder together hit it about one
+time in four, so that pragma is retried for up to the busy timeout.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +42,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_SECONDS = 30.0
+_WAL_RETRY_SECONDS = 0.02
+
+
+def _set_wal(cur: Any, *, sleep: Any = time.sleep, clock: Any = time.monotonic) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection converts
+    the same new file (see the module note)."""
+    give_up = clock() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or clock() >= give_up:
+                raise
+            sleep(_WAL_RETRY_SECONDS)
 
 
 def normalise_url(url: str) -> str:
@@ -49,14 +73,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+            **kwargs,
         )
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+            _set_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
