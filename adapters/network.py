@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.settings import SettingsError
+from bot.infra.settings import SettingsError
 
 
 def unreachable(

@@ -21,14 +21,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import digest as dg  # noqa: E402
 from bot.app import build_bot  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
-from bot.events import Command  # noqa: E402
-from bot.llm import LlmClient  # noqa: E402
-from bot.replies import Reply, to_plain  # noqa: E402
-from bot.services import week_sessions  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.chat.events import Command  # noqa: E402
+from bot.chat.replies import Reply, to_plain  # noqa: E402
+from bot.digest import weekly as dg  # noqa: E402
+from bot.infra.clock import ManualClock  # noqa: E402
+from bot.infra.llm import LlmClient  # noqa: E402
+from bot.infra.settings import Settings  # noqa: E402
+from bot.schedule import week_sessions  # noqa: E402
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed  # noqa: E402
 from tests.fakes.openai_fake import OpenAIFake  # noqa: E402
 

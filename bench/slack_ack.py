@@ -43,7 +43,7 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
     from adapters.slack.client import make_web_client
     from adapters.slack.serve import start_http
     from bot.app import build_bot
-    from bot.settings import Settings
+    from bot.infra.settings import Settings
 
     settings = Settings(
         DATABASE_URL=db,

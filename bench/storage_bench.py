@@ -22,7 +22,7 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import PG_URL, summary_ms, table, write_result
-from bot.services import proposals as svc
+from bot.papers import proposals as svc
 from storage.engine import make_engine, upgrade
 from storage.tables import Group, Member, Paper, PaperStatus, Proposal, Vote
 

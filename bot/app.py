@@ -13,14 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot.arxiv_client import ArxivClient
-from bot.clock import Clock, SystemClock
-from bot.db_outage import is_outage
-from bot.events import Event
-from bot.messenger import Messenger, NullMessenger
-from bot.replies import Reply
-from bot.router import Respond, Router
-from bot.settings import Settings
+from bot.chat.events import Event
+from bot.chat.messenger import Messenger, NullMessenger
+from bot.chat.replies import Reply
+from bot.chat.router import Respond, Router
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.clock import Clock, SystemClock
+from bot.infra.db_outage import is_outage
+from bot.infra.settings import Settings
 from storage.connect import open_database
 from storage.engine import make_engine, session_scope
 
@@ -96,7 +96,7 @@ class Bot:
 
     @property
     def publish_lease(self) -> timedelta:
-        """How long a claim to publish a post holds (``bot.publishing``)."""
+        """How long a claim to publish a post holds (``bot.digest.publishing``)."""
         return timedelta(seconds=self.settings.publish_lease_seconds)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
@@ -115,9 +115,9 @@ class Bot:
 
     def start(self) -> None:
         """Start background loops (call inside the running event loop)."""
-        from bot.paper_fetch import start_retry_loop
-        from bot.publishing import start_recovery
-        from bot.scheduler import start_scheduler
+        from bot.digest.publishing import start_recovery
+        from bot.papers.fetch import start_retry_loop
+        from bot.schedule.scheduler import start_scheduler
 
         start_retry_loop(self)
         start_scheduler(self)
@@ -136,6 +136,23 @@ class Bot:
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def build_router() -> Router:
+    """Every feature registers its commands and buttons on one router."""
+    from bot.chat import help as help_area
+    from bot.digest import commands as digest_commands
+    from bot.papers import commands as proposals_commands
+    from bot.schedule import commands as schedule_commands
+    from bot.schedule import discussion_commands
+
+    router = Router()
+    proposals_commands.register(router)
+    schedule_commands.register(router)
+    discussion_commands.register(router)
+    digest_commands.register(router)
+    help_area.register(router)  # last: it lists what the others registered
+    return router
 
 
 def open_engine(settings: Settings, engine: Engine | None = None) -> Engine:
@@ -161,8 +178,6 @@ def build_bot(
     migrate: bool = True,
 ) -> Bot:
     """Wire the bot from settings; upgrades the schema unless told not to."""
-    from bot.handlers import build_router
-
     engine = engine or make_engine(settings.database_url)
     if migrate:
         open_engine(settings, engine)

@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from bot.settings import Settings, SettingsError
+from bot.infra.settings import Settings, SettingsError
 from storage.connect import DatabaseUnavailable
 
 log = logging.getLogger("readgroup")
@@ -89,7 +89,7 @@ def _load_extras() -> None:
     """Import the modules that add CLI sub-commands, if present."""
     import importlib
 
-    for module in ("bot.exports", "bot.prompt_check", "adapters.slack.manifest"):
+    for module in ("bot.digest.exports", "bot.digest.prompt_check", "adapters.slack.manifest"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -1,2 +1,2 @@
 """Prompt and post-template files (front matter + Jinja body), loaded by
-:mod:`bot.prompts`. A package so the files ship with the distribution."""
+:mod:`bot.infra.prompts`. A package so the files ship with the distribution."""

@@ -116,7 +116,7 @@ class Delivery(SQLModel, table=True):
     ``status``: claimed (being sent), sent, retry (the platform refused; try
     again at ``next_attempt_at``), skipped (missed while down; logged),
     nothing (nothing left to say), failed (gave up), lost (the sender died
-    between claim and send twice: see ``bot.services.claims``).
+    between claim and send twice: see ``bot.schedule.claims``).
     ``lease_expiries`` counts the claims of this key that ran out because
     their sender died; the first is retried, a second one is lost.
     """

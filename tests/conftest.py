@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from bot.app import Bot, build_bot
-from bot.arxiv_client import ArxivClient
-from bot.messenger import NullMessenger
-from bot.settings import Settings
+from bot.chat.messenger import NullMessenger
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.settings import Settings
 from storage.engine import make_engine, upgrade
 
 PG_URL = os.environ.get(

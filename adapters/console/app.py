@@ -20,8 +20,8 @@ from uuid import uuid4
 from adapters.console.render import ButtonBook, render
 from adapters.console.thread import ThreadCommands, help_blocks
 from bot.app import Bot
-from bot.events import Action, Actor, Command, Place
-from bot.replies import Attachment, Form, Reply
+from bot.chat.events import Action, Actor, Command, Place
+from bot.chat.replies import Attachment, Form, Reply
 
 PLATFORM = "console"
 WORKSPACE = "local"
@@ -175,7 +175,7 @@ class Console:
     async def _submit_form(self, form: Form) -> None:
         """A form (a modal on Slack/Discord) is filled in with $EDITOR or from
         READGROUP_EDIT_FILE, then submitted like a modal (see bot.form_text)."""
-        from bot.form_text import FormUnavailable, fill_form
+        from adapters.console.form_text import FormUnavailable, fill_form
 
         try:
             fields = await fill_form(form)
@@ -284,14 +284,14 @@ async def _finish_pending(bot: Bot, seconds: float) -> None:
     """At the end of piped input, give due work (papers waiting for arXiv, cards
     to post) a bounded moment to finish; what doesn't finish stays in the
     database for the next run."""
-    from bot.paper_fetch import retry_once
+    from bot.papers.fetch import retry_once
 
     try:
         await asyncio.wait_for(retry_once(bot), seconds)
     except TimeoutError:
         log.warning("arXiv is still not answering; pending papers will be retried next time")
     await bot.drain(seconds)
-    from bot.scheduler import runner_of
+    from bot.schedule.scheduler import runner_of
 
     runner = runner_of(bot)
     if runner is not None:

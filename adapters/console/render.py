@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.markup import plain
-from bot.replies import Button, Buttons, Context, Divider, Fields, Header, Reply, Text
+from bot.chat.markup import plain
+from bot.chat.replies import Button, Buttons, Context, Divider, Fields, Header, Reply, Text
 
 
 class ButtonBook:

@@ -3,8 +3,8 @@
 On Slack and Discord people type in the thread and react with 💡; a terminal
 has neither, so the console has its own syntax for them (``/reply`` or
 ``> text``, ``/thread``, ``/takeaway N``, ``/unmark N``). Each is turned into
-the neutral event the other adapters send (:class:`bot.events.ThreadMessage`,
-:class:`bot.events.Reaction`), so the core keeps the messages in the database
+the neutral event the other adapters send (:class:`bot.chat.events.ThreadMessage`,
+:class:`bot.chat.events.Reaction`), so the core keeps the messages in the database
 the same way for every platform: two console runs with different ``--user``
 on one database see and mark the same thread.
 """
@@ -19,16 +19,16 @@ from uuid import uuid4
 from sqlmodel import Session, col, select
 
 from bot.app import Bot
-from bot.cards import title_of
-from bot.clock import as_utc
-from bot.dates import DateError, parse_day
-from bot.events import Actor, Place, Reaction, ThreadMessage
-from bot.plural import plural
-from bot.replies import Block, Context, Divider, Reply, Text
-from bot.services import discussion as discussion_svc
-from bot.services import proposals as proposals_svc
-from bot.services import schedule as sched
-from bot.services.reminders import when_text
+from bot.chat.dates import DateError, parse_day
+from bot.chat.events import Actor, Place, Reaction, ThreadMessage
+from bot.chat.plural import plural
+from bot.chat.replies import Block, Context, Divider, Reply, Text
+from bot.infra.clock import as_utc
+from bot.papers import proposals as proposals_svc
+from bot.papers.cards import title_of
+from bot.schedule import discussion as discussion_svc
+from bot.schedule import meetings as sched
+from bot.schedule.reminders import when_text
 from storage.schedule_tables import MeetingSession, SessionStatus
 from storage.tables import Group
 

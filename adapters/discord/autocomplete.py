@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from adapters.discord.inbound import PLATFORM, member_choices
-from bot.cards import title_of
-from bot.events import Place
-from bot.services import proposals as svc
+from bot.chat.events import Place
+from bot.papers import proposals as svc
+from bot.papers.cards import title_of
 from storage.tables import Group, Member
 
 MAX_CHOICES = 25

@@ -23,8 +23,8 @@ from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.render import parse_custom_id
 from adapters.discord.responder import PRIVATE_COMMANDS, Responder
 from bot.app import Bot
-from bot.events import Action, Event, Place
-from bot.replies import Reply
+from bot.chat.events import Action, Event, Place
+from bot.chat.replies import Reply
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.router import CommandSpec, Option
+from bot.chat.router import CommandSpec, Option
 
 if TYPE_CHECKING:
     import discord

@@ -20,7 +20,7 @@ from adapters.discord.render import (
     button_style,
     custom_id,
 )
-from bot.replies import Button, Form
+from bot.chat.replies import Button, Form
 
 if TYPE_CHECKING:
     from adapters.discord.client import ReadgroupClient
@@ -79,7 +79,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
 
 
 class FormModal(discord.ui.Modal):
-    """A modal built from a core :class:`~bot.replies.Form`. Its submission is
+    """A modal built from a core :class:`~bot.chat.replies.Form`. Its submission is
     handled by custom_id in ``ReadgroupClient.on_interaction``; ``on_submit``
     does nothing so the two paths never both answer."""
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import discord
 
 from adapters.discord import inbound_schema as schema
-from bot.events import Actor, Command, Place, Reaction, ThreadMessage
-from bot.router import CommandSpec
+from bot.chat.events import Actor, Command, Place, Reaction, ThreadMessage
+from bot.chat.router import CommandSpec
 
 PLATFORM = "discord"
 #: Workspace used for direct messages, which have no guild.

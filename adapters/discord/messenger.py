@@ -11,9 +11,9 @@ import discord
 from discord.utils import MISSING
 
 from adapters.discord.render import DiscordMessage, render_reply
-from bot.events import Place
-from bot.messenger import DeliveryError
-from bot.replies import Reply
+from bot.chat.events import Place
+from bot.chat.messenger import DeliveryError
+from bot.chat.replies import Reply
 
 if TYPE_CHECKING:
     from discord.abc import Messageable

@@ -1,6 +1,6 @@
 """Replies as Discord messages: content, embeds and a persistent view.
 
-Pure functions (no network, no client): a :class:`~bot.replies.Reply` becomes a
+Pure functions (no network, no client): a :class:`~bot.chat.replies.Reply` becomes a
 list of :class:`DiscordMessage` that each fit Discord's limits, so the sender
 never has to truncate. Plain text is escaped for Discord markdown and every
 mention-like sequence in it is broken with a zero-width space; on top of that
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import discord
 from discord.utils import escape_markdown
 
-from bot.markup import Span, parse
-from bot.replies import (
+from bot.chat.markup import Span, parse
+from bot.chat.replies import (
     Attachment,
     Block,
     Button,
@@ -31,7 +31,7 @@ from bot.replies import (
     Reply,
     Text,
 )
-from bot.sanitize import strip_invisible, unlink
+from bot.chat.sanitize import strip_invisible, unlink
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_MAX = 2000
@@ -93,7 +93,7 @@ def neutralise(text: str) -> str:
 
 def escape_plain(text: str) -> str:
     """Untrusted text made literal: bare URLs shown without their scheme, so
-    Discord does not make them links (:func:`bot.sanitize.unlink`; the
+    Discord does not make them links (:func:`bot.chat.sanitize.unlink`; the
     core's own links are link spans), markdown backslash-escaped (``*``,
     ``_``, ``~``, ``|``, backticks, and quotes, headings, lists and masked
     links at line start), mentions neutralised."""

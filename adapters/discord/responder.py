@@ -26,7 +26,7 @@ from discord.utils import MISSING
 
 from adapters.discord.components import FormModal
 from adapters.discord.render import DiscordMessage, render_one, render_reply
-from bot.replies import Reply, Text
+from bot.chat.replies import Reply, Text
 
 log = logging.getLogger(__name__)
 

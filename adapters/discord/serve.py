@@ -11,7 +11,7 @@ import discord
 from adapters.discord.client import ReadgroupClient
 from adapters.network import unreachable
 from bot.app import Bot, build_bot
-from bot.settings import Settings, SettingsError
+from bot.infra.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

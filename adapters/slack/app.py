@@ -26,9 +26,9 @@ from adapters.slack.home import home_view, load_home
 from adapters.slack.messenger import SlackMessenger, slack_error
 from adapters.slack.users import UserDirectory
 from bot.app import Bot
-from bot.card_delivery import confirm as confirm_cards
-from bot.events import Event
-from bot.services import inbox as inbox_svc
+from bot.chat.events import Event
+from bot.infra import inbox as inbox_svc
+from bot.papers.card_delivery import confirm as confirm_cards
 
 log = logging.getLogger(__name__)
 

@@ -40,9 +40,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.render import render, render_modal, render_one
-from bot.events import Place
-from bot.messenger import DeliveryError
-from bot.replies import Reply, Text, error, say
+from bot.chat.events import Place
+from bot.chat.messenger import DeliveryError
+from bot.chat.replies import Reply, Text, error, say
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ they proposed, voted, joined the rotation or organize) with its next
 sessions, the top of its queue, and the viewer's own next turn to present.
 
 The schedule lives in another area; it is reached through the
-``bot.services.week_sessions`` seam and only if that import works, so the
+``bot.schedule.week_sessions`` seam and only if that import works, so the
 home tab still shows the queue while the schedule area is absent.
 """
 
@@ -16,11 +16,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from adapters.slack.render import render_block
-from bot.cards import list_line
-from bot.clock import as_utc
-from bot.markup import bold, esc
-from bot.replies import Block, Context, Divider, Header, Text
-from bot.services import proposals as svc
+from bot.chat.markup import bold, esc
+from bot.chat.replies import Block, Context, Divider, Header, Text
+from bot.infra.clock import as_utc
+from bot.papers import proposals as svc
+from bot.papers.cards import list_line
 from storage.tables import Group, Member, Paper, Proposal, Vote
 
 HOME_BLOCKS_MAX = 100
@@ -94,7 +94,7 @@ def load_home(*, session: Session, workspace: str, user_id: str, now: datetime) 
         entries, total = svc.queue(session=session, group_id=group.id, limit=QUEUE_SHOWN)
         home = GroupHome(group.channel, None, entries, total)
         try:
-            from bot.services.week_sessions import sessions_between
+            from bot.schedule.week_sessions import sessions_between
         except ImportError:
             sessions_between = None  # type: ignore[assignment]
         if sessions_between is not None:

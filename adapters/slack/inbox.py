@@ -1,7 +1,7 @@
 """Slack requests stored in the inbox before they are acknowledged.
 
 Slack does not resend a request it got a 200 for, so the 200 must wait until
-the request is in the database (``bot.services.inbox``): a process killed
+the request is in the database (``bot.infra.inbox``): a process killed
 after the acknowledgment leaves the row, and the next pass (this process
 restarted, or another replica once the lease ran out) handles it and answers
 through the request's ``response_url`` (valid for 30 minutes) or where it
@@ -30,8 +30,8 @@ from slack_bolt.response import BoltResponse
 
 from adapters.slack import translate
 from adapters.slack.delivery import Origin
-from bot.events import Event
-from bot.services import inbox as svc
+from bot.chat.events import Event
+from bot.infra import inbox as svc
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter

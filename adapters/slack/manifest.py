@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
+from bot.chat.router import Router
 from bot.cli import EXTRA_COMMANDS
-from bot.router import Router
-from bot.settings import Settings
+from bot.infra.settings import Settings
 
 APP_NAME = "readgroup"
 PLACEHOLDER_URL = "https://YOUR-HOST.example.com/slack/events"
@@ -105,7 +105,7 @@ def manifest_yaml(
 ) -> str:
     """The manifest as YAML, stable (no key sorting) for a readable diff."""
     if router is None:
-        from bot.handlers import build_router
+        from bot.app import build_router
 
         router = build_router()
     header = (

@@ -1,11 +1,11 @@
 """Sending rendered replies through the Slack Web API.
 
-:class:`SlackMessenger` is the core's :class:`bot.messenger.Messenger` for
+:class:`SlackMessenger` is the core's :class:`bot.chat.messenger.Messenger` for
 Slack (late cards, reminders, published posts) and also the low-level sender
 that interactive replies use. Every refusal from Slack (``ratelimited`` after
 the client's own Retry-After retries, ``channel_not_found``, ``invalid_auth``,
 …) is logged with Slack's error code and raised as
-:class:`~bot.messenger.DeliveryError`, so the caller keeps the work and
+:class:`~bot.chat.messenger.DeliveryError`, so the caller keeps the work and
 retries later instead of crashing.
 """
 
@@ -20,9 +20,9 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import file_comment, render, render_one
-from bot.events import Place
-from bot.messenger import DeliveryError
-from bot.replies import Reply
+from bot.chat.events import Place
+from bot.chat.messenger import DeliveryError
+from bot.chat.replies import Reply
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Replies as Slack Block Kit messages.
 
-Pure functions (no client, no network): a :class:`~bot.replies.Reply` becomes a
+Pure functions (no client, no network): a :class:`~bot.chat.replies.Reply` becomes a
 list of message dicts (``{"text": ..., "blocks": [...]}``) that each fit
 Slack's limits, so the sender never truncates anything important. Plain spans
 of the neutral markup are escaped (``&``, ``<``, ``>``), which makes
@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from bot.markup import Span, parse
-from bot.replies import Block, Buttons, Context, Divider, Fields, Form, Header, Reply, Text
-from bot.sanitize import strip_invisible, unlink
+from bot.chat.markup import Span, parse
+from bot.chat.replies import Block, Buttons, Context, Divider, Fields, Form, Header, Reply, Text
+from bot.chat.sanitize import strip_invisible, unlink
 
 # Slack's Block Kit limits (api.slack.com/reference/block-kit).
 SECTION_MAX = 3000
@@ -68,7 +68,7 @@ def literal(text: str) -> str:
 
     Slack mrkdwn has no escape character, decodes only ``&amp;``, ``&lt;``
     and ``&gt;``, and the zero-width characters one could wedge between marks
-    are exactly what :func:`bot.sanitize.strip_invisible` removes from
+    are exactly what :func:`bot.chat.sanitize.strip_invisible` removes from
     untrusted text (and they would survive copy and paste). So a mark that
     could open or close formatting (``*``, ``_``, ``~`` next to a space,
     punctuation, a non-ASCII letter or the end) is replaced by a look-alike
@@ -76,7 +76,7 @@ def literal(text: str) -> str:
     between two ASCII letters or digits (``snake_case``, ``x_t``, ``a*b``)
     can do nothing and is kept as typed. Backticks are always replaced. A
     ``>`` opening a line (a quote) becomes ``›``. Bare URLs lose their scheme
-    (:func:`bot.sanitize.unlink`) and the text objects are sent with
+    (:func:`bot.chat.sanitize.unlink`) and the text objects are sent with
     ``verbatim: true``, so Slack does not auto-link them or bare domains.
     """
     text = unlink(text)

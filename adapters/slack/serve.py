@@ -29,7 +29,7 @@ from adapters.slack.client import make_web_client
 from adapters.slack.inbox import start_inbox_loop
 from adapters.slack.verify import Rejection, check_signature, make_verifier, read_body
 from bot.app import Bot, build_bot
-from bot.settings import Settings, SettingsError
+from bot.infra.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from adapters.slack import inbound_schema as schema
 from adapters.slack.render import kind_of
-from bot.events import Action, Actor, Command, Event, Place, Reaction, ThreadMessage
+from bot.chat.events import Action, Actor, Command, Event, Place, Reaction, ThreadMessage
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.events import Action, Actor, Command, Event, Reaction, ThreadMessage
+from bot.chat.events import Action, Actor, Command, Event, Reaction, ThreadMessage
 
 log = logging.getLogger(__name__)
 

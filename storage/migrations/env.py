@@ -14,7 +14,7 @@ target_metadata = SQLModel.metadata
 def run() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        from bot.settings import Settings
+        from bot.infra.settings import Settings
         from storage.engine import make_engine
 
         engine = make_engine(Settings().database_url)

@@ -13,12 +13,12 @@ from unittest.mock import create_autospec
 import pytest
 from sqlmodel import select
 
-from bot import digest as dg
 from bot.app import Bot
-from bot.events import Actor, Place
-from bot.llm import LlmClient
-from bot.services import week_sessions
-from bot.services.week_sessions import SessionInfo
+from bot.chat.events import Actor, Place
+from bot.digest import weekly as dg
+from bot.infra.llm import LlmClient
+from bot.schedule import week_sessions
+from bot.schedule.week_sessions import SessionInfo
 from storage.tables import Group, Paper, PaperStatus, Proposal, ProposalStatus, Vote
 from tests.fakes.openai_fake import OpenAIFake
 from tests.fixtures import ROOT as FIXTURES_ROOT
@@ -115,7 +115,7 @@ def seed(
     now = week.start + timedelta(hours=9)
 
     def work(*, session):  # type: ignore[no-untyped-def]
-        from bot.services.groups import ensure_group, ensure_member
+        from bot.groups.members import ensure_group, ensure_member
 
         group = (
             session.get(Group, group_id)

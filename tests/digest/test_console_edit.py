@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import select
 
 from adapters.console.app import Console
+from adapters.console.form_text import from_text, to_text
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.form_text import from_text, to_text
-from bot.replies import Form, FormField
-from bot.services.week_sessions import SessionInfo
+from bot.chat.replies import Form, FormField
+from bot.infra.clock import ManualClock
+from bot.schedule.week_sessions import SessionInfo
 from storage.digest_tables import DigestRevision
 from tests.digest.conftest import WEEK, at, seed
 

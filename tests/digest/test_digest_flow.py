@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot import digest as dg
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Action, Actor, Command, Place
-from bot.messenger import DeliveryError, NullMessenger
-from bot.replies import Buttons, Header, Reply, to_plain
+from bot.chat.events import Action, Actor, Command, Place
+from bot.chat.messenger import DeliveryError, NullMessenger
+from bot.chat.replies import Buttons, Header, Reply, to_plain
+from bot.digest import weekly as dg
+from bot.infra.clock import ManualClock
 from storage.digest_tables import DigestDraft, DigestRevision, LlmCall
 from tests.digest.conftest import MEMBER, ORGANIZER, PLACE, WEEK, at, seed
 from tests.fakes.openai_fake import OpenAIFake

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot import digest as dg
-from bot import drafts
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.messenger import NullMessenger
-from bot.replies import Buttons, Header, Reply, Text, to_plain
+from bot.chat.messenger import NullMessenger
+from bot.chat.replies import Buttons, Header, Reply, Text, to_plain
+from bot.digest import drafts
+from bot.digest import weekly as dg
+from bot.infra.clock import ManualClock
 from storage.digest_tables import DigestDraft
 from tests.digest.conftest import WEEK, at, seed
 from tests.digest.test_digest_flow import _draft_id, _drafts, _press, _revisions, _say, _value
@@ -188,7 +188,7 @@ async def test_the_claim_itself_refuses_a_revision_that_is_no_longer_the_newest(
 ) -> None:
     """An edit saved between the button's check and the claim cannot slip an
     unseen revision into the post: the claim is conditional on the revision."""
-    from bot import publishing
+    from bot.digest import publishing
 
     first = await _say(week_bot)
     await _edit(week_bot, _value(first), "Saved a moment before the claim.")

@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot import cli
-from bot import digest as dg
 from bot.app import Bot, build_bot
-from bot.clock import ManualClock
-from bot.events import Action, Command
-from bot.exports import export_week, to_markdown
-from bot.replies import Reply
-from bot.services.week_sessions import SessionInfo
-from bot.settings import Settings
+from bot.chat.events import Action, Command
+from bot.chat.replies import Reply
+from bot.digest import weekly as dg
+from bot.digest.exports import export_week, to_markdown
+from bot.infra.clock import ManualClock
+from bot.infra.settings import Settings
+from bot.schedule.week_sessions import SessionInfo
 from storage.tables import Member, Proposal, Vote
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
 
@@ -115,7 +115,7 @@ def test_export_ics_is_delegated_to_the_calendar_area(
     cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     try:
-        import bot.calendar_export  # noqa: F401
+        import bot.schedule.calendar  # noqa: F401
     except ImportError:
         assert cli.main(["export", "ics"]) == 1
         assert "calendar export is not available" in capsys.readouterr().err

@@ -9,13 +9,13 @@ import re
 
 import pytest
 
-from bot import digest as dg
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Action, Command
-from bot.markup import parse
-from bot.replies import Reply, Text, to_plain
-from bot.sanitize import paper_urls
+from bot.chat.events import Action, Command
+from bot.chat.markup import parse
+from bot.chat.replies import Reply, Text, to_plain
+from bot.chat.sanitize import paper_urls
+from bot.digest import weekly as dg
+from bot.infra.clock import ManualClock
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
 from tests.fakes.openai_fake import OpenAIFake
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.llm import CallRecord, LlmError
+from bot.infra.llm import CallRecord, LlmError
 from tests.digest.conftest import make_client
 from tests.fakes.openai_fake import OpenAIFake
 

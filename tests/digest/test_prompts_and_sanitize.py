@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot import prompts
-from bot.markup import parse
-from bot.prompt_check import SAMPLES, check
-from bot.sanitize import clean, code_links, one_line, paper_urls
+from bot.chat.markup import parse
+from bot.chat.sanitize import clean, code_links, one_line, paper_urls
+from bot.digest.prompt_check import SAMPLES, check
+from bot.infra import prompts
 
 
 @pytest.mark.parametrize("name", prompts.names())

@@ -10,14 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot import digest as dg
-from bot import publishing
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Place
-from bot.messenger import DeliveryError, NullMessenger
-from bot.post_tags import part_tag
-from bot.replies import Reply, to_plain
+from bot.chat.events import Place
+from bot.chat.messenger import DeliveryError, NullMessenger
+from bot.chat.replies import Reply, to_plain
+from bot.digest import publishing
+from bot.digest import weekly as dg
+from bot.digest.post_tags import part_tag
+from bot.infra.clock import ManualClock
 from storage.digest_tables import DigestDraft
 from tests.digest.conftest import WEEK, at, seed
 from tests.digest.test_digest_flow import _drafts, _press, _say, _value

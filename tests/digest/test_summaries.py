@@ -10,9 +10,8 @@ import pytest
 from pydantic import ValidationError
 from sqlmodel import select
 
-from bot import prompts
 from bot.app import Bot
-from bot.summaries import (
+from bot.digest.summaries import (
     OFFLINE_MODEL,
     LlmOutput,
     PaperInput,
@@ -20,6 +19,7 @@ from bot.summaries import (
     sentences,
     summarize_papers,
 )
+from bot.infra import prompts
 from storage.digest_tables import LlmCall, PaperSummary
 from tests.digest.conftest import make_client, real_papers, seed
 from tests.fakes.openai_fake import OpenAIFake

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import digest as dg
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Action, Command
-from bot.replies import Reply, to_plain
-from bot.services.week_sessions import SessionInfo
+from bot.chat.events import Action, Command
+from bot.chat.replies import Reply, to_plain
+from bot.digest import weekly as dg
+from bot.infra.clock import ManualClock
+from bot.schedule.week_sessions import SessionInfo
 from storage.tables import Member, Proposal, ProposalStatus, Vote
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot import digest as dg
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Command
-from bot.exports import export_week
-from bot.replies import Reply, to_plain
+from bot.chat.events import Command
+from bot.chat.replies import Reply, to_plain
+from bot.digest import weekly as dg
+from bot.digest.exports import export_week
+from bot.infra.clock import ManualClock
 from storage.schedule_tables import GroupSettings
 from storage.tables import Proposal
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, seed

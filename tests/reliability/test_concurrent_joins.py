@@ -19,13 +19,13 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot, build_bot
-from bot.arxiv_client import ArxivClient
-from bot.clock import ManualClock
-from bot.events import Action, Actor, Command, Event, Place
-from bot.replies import Reply, to_plain
-from bot.services import proposals as proposals_svc
-from bot.services import rotation
-from bot.settings import Settings
+from bot.chat.events import Action, Actor, Command, Event, Place
+from bot.chat.replies import Reply, to_plain
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.clock import ManualClock
+from bot.infra.settings import Settings
+from bot.papers import proposals as proposals_svc
+from bot.schedule import rotation
 from storage.engine import make_engine
 from storage.schedule_tables import RotationMember
 from storage.tables import Group, Member, Vote
@@ -171,7 +171,7 @@ async def test_first_use_joins_on_two_replicas_never_fail(replicas: tuple[Bot, B
 async def test_two_edits_saved_at_once_on_two_replicas_both_become_revisions(
     replicas: tuple[Bot, Bot], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import digest as dg
+    from bot.digest import weekly as dg
     from storage.digest_tables import DigestRevision
     from tests.digest.conftest import WEEK, at
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
-from bot import digest as dg
-from bot import drafts
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Action, Actor, Command, Place
-from bot.replies import Reply, to_plain
+from bot.chat.events import Action, Actor, Command, Place
+from bot.chat.replies import Reply, to_plain
+from bot.digest import drafts
+from bot.digest import weekly as dg
+from bot.infra.clock import ManualClock
 from storage.tables import Group, Member
 from tests.digest.conftest import WEEK, at
 from tests.reliability.test_security_permissions import dump
@@ -244,8 +244,8 @@ async def test_a_workspace_admin_organizes_only_their_own_workspace(world: World
 async def test_exports_never_guess_the_group(world: World) -> None:
     """With several groups, ``readgroup export`` says which exist and takes
     ``--group``; the export of one group holds nothing of another."""
-    from bot.calendar_export import export_ics
-    from bot.exports import ExportError, export_month, export_week
+    from bot.digest.exports import ExportError, export_month, export_week
+    from bot.schedule.calendar import export_ics
 
     bot = world.bot
     for export in (

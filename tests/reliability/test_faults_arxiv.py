@@ -1,6 +1,6 @@
 """arXiv's bad days seen through `/propose`: 503, 429, timeouts, truncated XML
 and spurious empty pages. The client's own retries are tested in
-tests/bot/test_arxiv_client.py; here the whole path is: the proposer is told,
+tests/infra/test_arxiv_client.py; here the whole path is: the proposer is told,
 the proposal is kept (in /queue at once), and once arXiv answers again the
 card is posted exactly once."""
 
@@ -14,13 +14,13 @@ from datetime import timedelta
 import pytest
 
 from bot.app import Bot
-from bot.arxiv_client import ArxivClient
-from bot.clock import ManualClock
-from bot.events import Actor, Command, Place
-from bot.handlers import propose_command
-from bot.messenger import NullMessenger
-from bot.paper_fetch import retry_once
-from bot.replies import Reply, to_plain
+from bot.chat.events import Actor, Command, Place
+from bot.chat.messenger import NullMessenger
+from bot.chat.replies import Reply, to_plain
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.clock import ManualClock
+from bot.papers import propose_command
+from bot.papers.fetch import retry_once
 from tests.fakes.arxiv_server import FakeArxiv
 
 PLACE = Place("console", "local", "general")

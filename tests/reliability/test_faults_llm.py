@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from bot import digest as dg
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Command
-from bot.replies import Buttons, Reply, to_plain
-from bot.summaries import OFFLINE_LABEL
+from bot.chat.events import Command
+from bot.chat.replies import Buttons, Reply, to_plain
+from bot.digest import weekly as dg
+from bot.digest.summaries import OFFLINE_LABEL
+from bot.infra.clock import ManualClock
 from tests.digest import conftest as digest_fixtures
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, make_client, seed
 from tests.fakes.openai_fake import OpenAIFake

@@ -20,8 +20,8 @@ from sqlmodel import select
 from adapters.slack.client import RATE_LIMIT_RETRIES, make_web_client
 from adapters.slack.messenger import SlackMessenger
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.settings import Settings
+from bot.infra.clock import ManualClock
+from bot.infra.settings import Settings
 from storage.schedule_tables import Delivery, MeetingSession
 from tests.adapters.slack import conftest as slack_fixtures
 from tests.adapters.slack.conftest import SlackHarness

@@ -32,8 +32,8 @@ from adapters.discord.render import custom_id, parse_custom_id
 from adapters.slack import inbound_schema, translate
 from adapters.slack.render import action_id
 from bot.app import Bot
-from bot.events import Action, Command, Event, Reaction, ThreadMessage
-from bot.replies import Reply
+from bot.chat.events import Action, Command, Event, Reaction, ThreadMessage
+from bot.chat.replies import Reply
 from tests.fakes.discord_fake import FakeDiscord
 
 FUZZ = settings(
@@ -93,7 +93,7 @@ def tracebacks() -> Iterator[_Tracebacks]:
 @pytest.fixture
 def fuzz_bot(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> Bot:
     """Fuzzed ids must not wait long on arXiv fetches."""
-    from bot.handlers import propose_command
+    from bot.papers import propose_command
 
     monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 0.2)
     return bot
@@ -465,7 +465,7 @@ EDGE_VALUES = ["2147483648", "99999999999999999999", "-1", "0", "²", "١٢", " 
 
 
 def _edge_cases() -> list[Any]:
-    from bot.handlers import build_router
+    from bot.app import build_router
 
     return [
         pytest.param(kind, value, id=f"{kind}-{value!r}")
@@ -481,7 +481,7 @@ async def test_every_action_answers_ids_no_database_can_hold(
     """Values a button can come back with from an edited or hand-made payload:
     beyond PostgreSQL's integer, negative, non-ASCII digits. Found by the
     fuzzing above (a failed query and an apology instead of an answer)."""
-    from bot.events import Actor, Place
+    from bot.chat.events import Actor, Place
 
     event = Action(kind, value, Actor("slack", "U1"), Place("slack", "T1", "C1"))
     await _core(bot, event, False, tracebacks)

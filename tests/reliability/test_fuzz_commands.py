@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from adapters.console.app import Console
 from bot.app import Bot
-from bot.events import Action, Actor, Command, Place
-from bot.replies import Reply
+from bot.chat.events import Action, Actor, Command, Place
+from bot.chat.replies import Reply
 
 PLACE = Place("console", "local", "general")
 FUZZ = settings(
@@ -45,7 +45,7 @@ async def _collect(bot: Bot, event: Command | Action) -> list[Reply]:
 @pytest.fixture
 def fuzz_bot(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> Bot:
     """Fuzzed ids must not wait long on arXiv fetches."""
-    from bot.handlers import propose_command
+    from bot.papers import propose_command
 
     monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 0.2)
     return bot

@@ -31,8 +31,8 @@ import aiohttp
 import pytest
 from sqlmodel import Session, col, select
 
-from bot import digest as dg
-from bot.publishing import split_post
+from bot.digest import weekly as dg
+from bot.digest.publishing import split_post
 from storage.digest_tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 from storage.engine import make_engine
 from storage.tables import Group

@@ -13,9 +13,9 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.app import Bot, build_bot
-from bot.arxiv_client import ArxivClient
-from bot.events import Actor, Command, Place
-from bot.settings import Settings
+from bot.chat.events import Actor, Command, Place
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.settings import Settings
 from storage.engine import make_engine, upgrade
 from storage.tables import Proposal, Vote
 from tests.conftest import IN_CI

@@ -27,12 +27,12 @@ from adapters.slack.app import build_slack_app
 from adapters.slack.client import make_web_client
 from adapters.slack.serve import EVENTS_PATH, start_http, start_socket_mode
 from bot import cli
-from bot import digest as dg
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Command
-from bot.llm import LlmClient
-from bot.settings import Settings
+from bot.chat.events import Command
+from bot.digest import weekly as dg
+from bot.infra.clock import ManualClock
+from bot.infra.llm import LlmClient
+from bot.infra.settings import Settings
 from tests.adapters.slack.conftest import command_body, sign
 from tests.digest import conftest as digest_fixtures
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed

@@ -22,12 +22,12 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
 import storage.all_tables  # noqa: F401 (every table in the metadata)
-from bot import digest as dg
-from bot import drafts
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Action, Actor, Command, Event
-from bot.replies import Reply, to_plain
+from bot.chat.events import Action, Actor, Command, Event
+from bot.chat.replies import Reply, to_plain
+from bot.digest import drafts
+from bot.digest import weekly as dg
+from bot.infra.clock import ManualClock
 from storage.schedule_tables import MeetingSession
 from storage.tables import Member
 from tests.digest import conftest as digest_fixtures
@@ -243,12 +243,12 @@ OPS = [
 def test_every_command_and_action_is_classified(bot: Bot) -> None:
     """Add a command or button? Say here (and in the README table) who may use it."""
     assert set(bot.router.commands) == set(COMMANDS), (
-        f"unclassified commands: {set(bot.router.commands) - set(COMMANDS)}; "
-        f"classified but gone: {set(COMMANDS) - set(bot.router.commands)}"
+        f"unclassified commands: {set(bot.chat.router.commands) - set(COMMANDS)}; "
+        f"classified but gone: {set(COMMANDS) - set(bot.chat.router.commands)}"
     )
     assert set(bot.router.actions) == set(ACTIONS), (
-        f"unclassified actions: {set(bot.router.actions) - set(ACTIONS)}; "
-        f"classified but gone: {set(ACTIONS) - set(bot.router.actions)}"
+        f"unclassified actions: {set(bot.chat.router.actions) - set(ACTIONS)}; "
+        f"classified but gone: {set(ACTIONS) - set(bot.chat.router.actions)}"
     )
     restricted = {n for n, who in {**COMMANDS, **ACTIONS}.items() if who not in (MEMBER, SELF)}
     tried = {_target(op) for op in OPS}

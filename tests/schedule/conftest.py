@@ -11,12 +11,12 @@ import pytest
 from sqlmodel import Session
 
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Actor, Command, Place
-from bot.messenger import DeliveryError
-from bot.replies import Reply, to_plain
-from bot.services import proposals as proposals_svc
-from bot.services.reminders import Sent, next_wakeup, run_due
+from bot.chat.events import Actor, Command, Place
+from bot.chat.messenger import DeliveryError
+from bot.chat.replies import Reply, to_plain
+from bot.infra.clock import ManualClock
+from bot.papers import proposals as proposals_svc
+from bot.schedule.reminders import Sent, next_wakeup, run_due
 from storage.tables import Group, Member, PaperStatus
 
 #: A Monday morning, well before the first Thursday meeting.

@@ -23,12 +23,12 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.app import Bot, build_bot
-from bot.arxiv_client import ArxivClient
-from bot.clock import ManualClock
-from bot.events import Place
-from bot.replies import Reply, to_plain
-from bot.services.reminders import next_wakeup, run_due
-from bot.settings import Settings
+from bot.chat.events import Place
+from bot.chat.replies import Reply, to_plain
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.clock import ManualClock
+from bot.infra.settings import Settings
+from bot.schedule.reminders import next_wakeup, run_due
 from storage.tables import Group, Member
 from tests.schedule.conftest import Recorder, cmd, org, seed_paper
 

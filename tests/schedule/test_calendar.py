@@ -10,7 +10,7 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.calendar_export import export_ics
+from bot.schedule.calendar import export_ics
 from storage.tables import Group, Member
 from tests.schedule.conftest import cmd, org, seed_paper
 

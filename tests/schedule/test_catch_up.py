@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.replies import to_plain
-from bot.services.reminders import run_due
+from bot.chat.replies import to_plain
+from bot.infra.clock import ManualClock
+from bot.schedule.reminders import run_due
 from storage.schedule_tables import Delivery, MeetingSession
 from storage.tables import Group, Member
 from tests.schedule.conftest import Recorder, cmd, org, run_until, seed_paper
@@ -159,7 +159,7 @@ async def test_a_pick_told_by_the_old_combined_deadline_message_is_not_told_agai
     sbot: Bot,
 ) -> None:
     """Upgrading: the bot used to assign and tell in the one deadline message."""
-    from bot.services import schedule
+    from bot.schedule import meetings as schedule
     from storage.tables import Proposal
 
     _clock(sbot).set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))

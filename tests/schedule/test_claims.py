@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-import bot.services.reminders as reminders
+import bot.schedule.reminders as reminders
 from bot.app import Bot, build_bot
-from bot.clock import ManualClock
-from bot.events import Place
-from bot.replies import Reply, to_plain
-from bot.scheduler import runner_of
-from bot.services.claims import CLAIM_LEASE
-from bot.services.reminders import Due, claim, run_due
+from bot.chat.events import Place
+from bot.chat.replies import Reply, to_plain
+from bot.infra.clock import ManualClock
+from bot.schedule.claims import CLAIM_LEASE
+from bot.schedule.reminders import Due, claim, run_due
+from bot.schedule.scheduler import runner_of
 from storage.schedule_tables import Delivery, MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, run_until
 
@@ -146,7 +146,7 @@ async def test_a_claim_left_by_a_killed_process_is_retried_once_after_its_lease(
     assert await _status(early, key) == "claimed"
     # After it, the reminder is retried, late, with the time really left.
     later = _restarted(sbot, claimed_at + CLAIM_LEASE + timedelta(minutes=1))
-    with caplog.at_level(logging.WARNING, logger="bot.services.reminders"):
+    with caplog.at_level(logging.WARNING, logger="bot.schedule.reminders"):
         sent = await run_due(later)
     assert [s.key for s in sent] == [key] and sent[0].late
     [(_place, reply)] = later.messenger.posts  # type: ignore[attr-defined]
@@ -159,7 +159,7 @@ async def test_a_claim_left_by_a_killed_process_is_retried_once_after_its_lease(
 
 
 async def test_the_scheduler_wakes_up_when_a_lease_runs_out(sbot: Bot) -> None:
-    from bot.services.reminders import next_wakeup
+    from bot.schedule.reminders import next_wakeup
 
     sid, starts = await _group_before_the_hour(sbot)
     key = f"session:{sid}:channel-1h"
@@ -178,13 +178,13 @@ async def test_a_claim_cut_off_twice_is_marked_lost_and_logged(
     due = Due(key, "channel", sid, 1, starts - timedelta(hours=1), starts, 60)
     t0 = starts - timedelta(hours=1)
     assert await sbot.db(claim, due=due, now=t0)  # killed once
-    from bot.services.claims import expire_leases
+    from bot.schedule.claims import expire_leases
 
     t1 = t0 + CLAIM_LEASE + timedelta(minutes=1)
     assert await sbot.db(expire_leases, now=t1) == ([key], [])
     assert await sbot.db(claim, due=due, now=t1)  # the retry, killed again
     later = _restarted(sbot, t1 + CLAIM_LEASE + timedelta(minutes=1))
-    with caplog.at_level(logging.ERROR, logger="bot.services.reminders"):
+    with caplog.at_level(logging.ERROR, logger="bot.schedule.reminders"):
         sent = await run_due(later)
     assert key not in [s.key for s in sent]
     assert await _status(later, key) == "lost"
@@ -206,7 +206,7 @@ class HangingThreads(Recorder):
 async def test_a_stop_after_the_card_is_posted_never_posts_it_again(
     sbot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.services import schedule
+    from bot.schedule import meetings as schedule
     from storage.tables import Group, Member, Proposal
     from tests.schedule.conftest import seed_paper
 

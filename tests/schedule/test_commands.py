@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.events import Actor, Command, Place
-from bot.replies import to_plain
+from bot.chat.events import Actor, Command, Place
+from bot.chat.replies import to_plain
 from storage.schedule_tables import MeetingSession
 from storage.tables import Group, Member, ProposalStatus
 from tests.schedule.conftest import Recorder, cmd, org, plain, seed_paper

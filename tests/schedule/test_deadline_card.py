@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.replies import to_plain
-from bot.services import catch_up
+from bot.chat.replies import to_plain
+from bot.infra.clock import ManualClock
+from bot.schedule import catch_up
 from storage.schedule_tables import Delivery, MeetingSession
 from storage.tables import Group, Member
 from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_paper

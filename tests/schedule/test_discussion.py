@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.events import Actor, Place, Reaction, ThreadMessage
-from bot.markup import parse
-from bot.services.week_sessions import sessions_between
+from bot.chat.events import Actor, Place, Reaction, ThreadMessage
+from bot.chat.markup import parse
+from bot.schedule.week_sessions import sessions_between
 from storage.schedule_tables import DiscussionMessage, MeetingSession
 from storage.tables import Group
 from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_paper

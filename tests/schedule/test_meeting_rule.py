@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.mentions import parse_mentions
-from bot.services.schedule import (
+from bot.groups.mentions import parse_mentions
+from bot.schedule.meetings import (
     ScheduleError,
     occurrences,
     parse_duration,

@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.arxiv_client import ArxivClient
-from bot.clock import ManualClock
-from bot.paper_fetch import retry_once
-from bot.replies import to_plain
+from bot.chat.replies import to_plain
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.clock import ManualClock
+from bot.papers.fetch import retry_once
 from storage.schedule_tables import MeetingSession
 from storage.tables import Group, Member, Paper, Proposal
 from tests.fakes.arxiv_server import FakeArxiv

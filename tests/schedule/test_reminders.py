@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot, build_bot
-from bot.clock import ManualClock
-from bot.replies import Buttons, to_plain
-from bot.services.reminders import run_due
+from bot.chat.replies import Buttons, to_plain
+from bot.infra.clock import ManualClock
+from bot.schedule.reminders import run_due
 from storage.schedule_tables import Delivery, MeetingSession
 from storage.tables import Group, Member, Proposal, ProposalStatus
 from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_paper
@@ -107,7 +107,7 @@ async def test_reminder_missed_until_the_session_started_is_skipped_and_logged(
     starts = first.starts_at.replace(tzinfo=UTC)
     await run_until(sbot, starts - timedelta(hours=2))
     after = _restarted(sbot, starts + timedelta(minutes=10))  # down across the 1-hour mark
-    with caplog.at_level(logging.WARNING, logger="bot.services.reminders"):
+    with caplog.at_level(logging.WARNING, logger="bot.schedule.reminders"):
         sent = await run_due(after)
     assert not [s for s in sent if s.key.endswith("channel-1h")]
     assert after.messenger.posts == []  # type: ignore[attr-defined]
@@ -171,7 +171,7 @@ async def test_channel_reminder_opens_the_thread_and_the_nudge_offers_three_pape
     assert [b.action for b in buttons] == ["present_pick"] * 3
     assert [int(b.value) for b in buttons] == ids[:3]
     # Alice presses the second button in her direct messages.
-    from bot.events import Action, Place
+    from bot.chat.events import Action, Place
     from tests.schedule.conftest import actor
 
     dm = Place("console", "local", "D-alice", direct=True)

@@ -11,10 +11,10 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.app import Bot, build_bot
-from bot.arxiv_client import ArxivClient
-from bot.clock import ManualClock
-from bot.services.reminders import next_wakeup, run_due
-from bot.settings import Settings
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.clock import ManualClock
+from bot.infra.settings import Settings
+from bot.schedule.reminders import next_wakeup, run_due
 from storage.engine import make_engine, upgrade
 from storage.schedule_tables import Delivery
 from storage.tables import Group, Member

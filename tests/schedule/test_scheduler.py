@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.scheduler import runner_of
+from bot.infra.clock import ManualClock
+from bot.schedule.scheduler import runner_of
 from storage.schedule_tables import MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org
 
@@ -72,7 +72,7 @@ async def test_a_failing_run_is_logged_and_the_safety_tick_stays(
     async def broken(_bot: Bot) -> list[object]:
         raise RuntimeError("database on fire")
 
-    import bot.scheduler as scheduler_module
+    import bot.schedule.scheduler as scheduler_module
 
     original = scheduler_module.run_due
     scheduler_module.run_due = broken  # type: ignore[assignment]

@@ -17,9 +17,9 @@ import logging
 
 import pytest
 
-import bot.scheduler as scheduler_mod
+import bot.schedule.scheduler as scheduler_mod
 from bot.app import Bot
-from bot.scheduler import runner_of
+from bot.schedule.scheduler import runner_of
 
 
 def _created_not_started(bot: Bot) -> bool:

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.events import Actor, Command, Place
-from bot.replies import Reply
+from bot.chat.events import Actor, Command, Place
+from bot.chat.replies import Reply
+from bot.infra.clock import ManualClock
 from storage.tables import Group, Member, ProposalStatus
 from tests.schedule.conftest import cmd, org, plain, seed_paper
 

@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import col, select
 
 from bot.app import Bot
-from bot.clock import ManualClock
-from bot.replies import to_plain
-from bot.services import rotation
+from bot.chat.replies import to_plain
+from bot.infra.clock import ManualClock
+from bot.schedule import rotation
 from storage.schedule_tables import Away, MeetingSession, SessionStatus
 from storage.tables import Group, Member, Proposal, ProposalStatus
 from tests.schedule.conftest import START, cmd, org, run_until, seed_paper
@@ -173,7 +173,7 @@ def _local(m: MeetingSession) -> date:
 async def _next_presenter(bot: Bot) -> str:
     def load(*, session):  # type: ignore[no-untyped-def]
         group = session.exec(select(Group)).one()
-        from bot.services.schedule import upcoming
+        from bot.schedule.meetings import upcoming
 
         nxt = upcoming(session=session, group_id=group.id, now=bot.clock.now(), limit=1)[0]
         return session.get(Member, nxt.presenter_member_id).user_id

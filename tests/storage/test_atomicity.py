@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from bot.events import Actor, Place
-from bot.services import proposals as svc
-from bot.services.groups import ensure_group, ensure_member
+from bot.chat.events import Actor, Place
+from bot.groups.members import ensure_group, ensure_member
+from bot.papers import proposals as svc
 from storage.engine import session_scope
 from storage.tables import Group, Member, Paper, Proposal, Vote
 

@@ -25,7 +25,7 @@ def test_propose_with_arxiv_unreachable_says_so_and_keeps_logs_off_the_chat(
     assert "Saved your proposal of arXiv:1706.03762" in said
     assert "can't reach arXiv" in said and "slow" not in said
     assert "arXiv:1706.03762" in queue  # kept
-    for word in ("WARNING", "ERROR", "bot.paper_fetch", "NewConnectionError", "Traceback"):
+    for word in ("WARNING", "ERROR", "bot.papers.fetch", "NewConnectionError", "Traceback"):
         assert word not in out.stdout, word
     assert "Traceback" not in out.stderr
     assert all(len(line) < 250 for line in out.stderr.splitlines()), out.stderr

@@ -8,7 +8,7 @@ import io
 
 from adapters.console.app import ConsoleMessenger
 from adapters.console.render import ButtonBook
-from bot.replies import Button, Buttons, Reply, Text
+from bot.chat.replies import Button, Buttons, Reply, Text
 from tests.adapters.console.test_console_cli import console
 from tests.fakes.arxiv_server import FakeArxiv
 

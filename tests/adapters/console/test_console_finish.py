@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-import bot.scheduler as scheduler_mod
+import bot.schedule.scheduler as scheduler_mod
 from adapters.console.app import _finish_pending
 from bot.app import Bot
 

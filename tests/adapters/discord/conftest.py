@@ -13,7 +13,7 @@ from discord.http import Route
 
 from adapters.discord.client import ReadgroupClient
 from bot.app import Bot
-from bot.settings import Settings
+from bot.infra.settings import Settings
 from tests.adapters.discord.helpers import check_all
 from tests.fakes.discord_fake import FakeDiscord
 

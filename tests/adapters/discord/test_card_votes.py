@@ -5,8 +5,8 @@ fake Discord, on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from adapters.discord.client import ReadgroupClient
-from bot.replies import Button, Buttons, Reply, Text
-from bot.router import Ctx
+from bot.chat.replies import Button, Buttons, Reply, Text
+from bot.chat.router import Ctx
 from tests.adapters.discord.helpers import (
     body_text,
     custom_ids,

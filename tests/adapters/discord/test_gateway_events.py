@@ -8,9 +8,9 @@ import pytest
 
 from adapters.discord.client import ReadgroupClient
 from bot.app import Bot
-from bot.events import Place, Reaction, ThreadMessage
-from bot.messenger import DeliveryError
-from bot.replies import Reply, Text, say
+from bot.chat.events import Place, Reaction, ThreadMessage
+from bot.chat.messenger import DeliveryError
+from bot.chat.replies import Reply, Text, say
 from tests.adapters.discord.helpers import check_all
 from tests.fakes.discord_fake import FakeDiscord
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from adapters.discord.client import ReadgroupClient
 from bot.app import Bot
-from bot.services import proposals as svc
+from bot.papers import proposals as svc
 from storage.tables import Paper, PaperStatus, Vote
 from tests.adapters.discord.conftest import StartClient, stop_client
 from tests.adapters.discord.helpers import (
@@ -260,8 +260,8 @@ async def test_a_button_opens_a_modal_and_its_submission_reaches_the_core(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from adapters.discord import client as client_module
-    from bot.events import Place
-    from bot.replies import Button, Buttons, Form, FormField, Reply, Text, say
+    from bot.chat.events import Place
+    from bot.chat.replies import Button, Buttons, Form, FormField, Reply, Text, say
 
     submitted: list[Any] = []
 
@@ -316,7 +316,7 @@ async def test_a_button_opens_a_modal_and_its_submission_reaches_the_core(
 async def test_private_commands_defer_ephemerally_and_public_answers_still_go_public(
     start_client: StartClient, fake_discord: FakeDiscord, bot: Bot
 ) -> None:
-    from bot.replies import say
+    from bot.chat.replies import say
 
     async def loud(ctx: Any) -> Any:
         return say("Everyone: the session moved to Thursday.")

@@ -19,8 +19,8 @@ from adapters.discord.render import (
     render_markup,
     render_reply,
 )
-from bot.markup import bold, esc, link, mention
-from bot.replies import Button, Buttons, Context, Divider, Fields, Header, Reply, Text, say
+from bot.chat.markup import bold, esc, link, mention
+from bot.chat.replies import Button, Buttons, Context, Divider, Fields, Header, Reply, Text, say
 from tests.adapters import long_digest
 
 ZWSP = "\u200b"
@@ -50,7 +50,7 @@ def test_markup_becomes_discord_markdown() -> None:
     assert "<@53908232506183680>" in out
     # Untrusted text cannot format or link.
     # An escaped [ makes no masked link, and a bare URL loses its scheme so
-    # Discord does not auto-link it (bot.sanitize.unlink).
+    # Discord does not auto-link it (bot.chat.sanitize.unlink).
     assert "a\\*b\\_c \\[x](evil)" in out
 
 

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from adapters.discord.serve import serve_discord
 from bot.app import Bot
 from bot.cli import main
-from bot.settings import Settings, SettingsError
+from bot.infra.settings import Settings, SettingsError
 from tests.adapters.discord.conftest import StartClient, stop_client
 from tests.adapters.discord.helpers import check_all
 from tests.fakes.discord_fake import FakeDiscord

@@ -23,7 +23,7 @@ from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
 from adapters.slack.serve import EVENTS_PATH, start_http
 from bot.app import Bot
-from bot.settings import Settings
+from bot.infra.settings import Settings
 from tests.fakes.slack_api import FakeSlack, spec_problems
 from tests.fakes.slack_socket import SocketModeServer
 from tests.fixtures import ROOT as FIXTURES_ROOT

@@ -3,9 +3,9 @@ one message in place: it never posts another (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from bot.events import Action
-from bot.replies import Button, Buttons, Reply, Text
-from bot.router import Ctx
+from bot.chat.events import Action
+from bot.chat.replies import Button, Buttons, Reply, Text
+from bot.chat.router import Ctx
 from tests.adapters.slack.conftest import SlackHarness
 from tests.adapters.slack.test_http_interactivity import _button, _cards, press
 

@@ -9,10 +9,10 @@ from sqlmodel import Session
 
 from adapters.slack.home import home_blocks, load_home
 from bot.app import Bot
-from bot.events import Actor, Place
-from bot.replies import Reply, to_plain
-from bot.services.groups import ensure_group, ensure_member
-from bot.services.proposals import toggle_vote
+from bot.chat.events import Actor, Place
+from bot.chat.replies import Reply, to_plain
+from bot.groups.members import ensure_group, ensure_member
+from bot.papers.proposals import toggle_vote
 from tests.schedule.conftest import seed_paper
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -99,7 +99,7 @@ async def test_healthz(slack: SlackHarness) -> None:
 async def test_after_an_arxiv_outage_the_card_is_posted_by_the_slack_messenger(
     slack: SlackHarness, fake_arxiv
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot.paper_fetch import complete_paper
+    from bot.papers.fetch import complete_paper
     from storage.tables import Paper
 
     fake_arxiv.fail(503)

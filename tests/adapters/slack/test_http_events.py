@@ -7,8 +7,8 @@ from __future__ import annotations
 import copy
 import json
 
-from bot.events import Event, Reaction, ThreadMessage
-from bot.router import Ctx
+from bot.chat.events import Event, Reaction, ThreadMessage
+from bot.chat.router import Ctx
 from tests.adapters.slack.conftest import SlackHarness, fixture
 from tests.fakes.slack_api import FakeSlack
 

@@ -9,9 +9,9 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.events import Action, Command, Event
-from bot.replies import Form, FormField, Reply, Text, say
-from bot.router import Ctx
+from bot.chat.events import Action, Command, Event
+from bot.chat.replies import Form, FormField, Reply, Text, say
+from bot.chat.router import Ctx
 from tests.adapters.slack.conftest import ADMIN, CHANNEL, TEAM, SlackHarness, fixture
 from tests.fakes.slack_api import Call
 

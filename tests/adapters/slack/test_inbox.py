@@ -15,10 +15,10 @@ from adapters.slack.client import make_web_client
 from adapters.slack.inbox import SOURCE, finish_pending
 from adapters.slack.serve import EVENTS_PATH, start_http
 from bot.app import build_bot
-from bot.arxiv_client import ArxivClient
-from bot.paper_fetch import retry_once
-from bot.services import inbox as inbox_svc
-from bot.settings import Settings
+from bot.infra import inbox as inbox_svc
+from bot.infra.arxiv_client import ArxivClient
+from bot.infra.settings import Settings
+from bot.papers.fetch import retry_once
 from storage.engine import make_engine
 from storage.inbox_tables import InboxItem
 from storage.tables import Proposal, Vote

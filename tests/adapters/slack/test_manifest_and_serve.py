@@ -10,10 +10,9 @@ import yaml
 
 from adapters.slack.manifest import CHECKED_IN, build_manifest, manifest_yaml
 from adapters.slack.serve import run_slack, serve_slack
-from bot.app import Bot
+from bot.app import Bot, build_router
 from bot.cli import main
-from bot.handlers import build_router
-from bot.settings import Settings, SettingsError
+from bot.infra.settings import Settings, SettingsError
 from tests.fakes.slack_api import FakeSlack
 
 

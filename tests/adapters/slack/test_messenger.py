@@ -11,10 +11,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.client import make_web_client
 from adapters.slack.messenger import SlackMessenger
-from bot.events import Place
-from bot.messenger import DeliveryError
-from bot.replies import Header, Reply, Text, say
-from bot.settings import Settings
+from bot.chat.events import Place
+from bot.chat.messenger import DeliveryError
+from bot.chat.replies import Header, Reply, Text, say
+from bot.infra.settings import Settings
 from tests.fakes.slack_api import FakeSlack
 
 PLACE = Place("slack", "T111", "C111")

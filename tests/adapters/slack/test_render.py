@@ -19,8 +19,8 @@ from adapters.slack.render import (
     render,
     render_modal,
 )
-from bot.markup import bold, esc, link, mention
-from bot.replies import (
+from bot.chat.markup import bold, esc, link, mention
+from bot.chat.replies import (
     Block,
     Button,
     Buttons,
@@ -33,7 +33,7 @@ from bot.replies import (
     Reply,
     Text,
 )
-from bot.sanitize import strip_invisible, unlink
+from bot.chat.sanitize import strip_invisible, unlink
 from tests.adapters import long_digest
 
 HOSTILE = "<!channel> <!here> <!everyone> <@U0123> <https://evil.example|click> & *x*"

@@ -13,9 +13,9 @@ from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
 from adapters.slack.serve import start_socket_mode
 from bot.app import Bot
-from bot.events import Event
-from bot.router import Ctx
-from bot.settings import Settings
+from bot.chat.events import Event
+from bot.chat.router import Ctx
+from bot.infra.settings import Settings
 from tests.adapters.slack.conftest import command_body, fixture
 from tests.fakes.slack_api import Call, FakeSlack
 

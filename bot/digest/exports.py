@@ -1,0 +1,257 @@
+"""``readgroup export``: the weekly post, the quarterly digest and the monthly picks as Markdown.
+
+``readgroup export digest --week 2026-W47 --format md [--group ID]`` prints the
+week's published post (else its newest draft, else a fresh render);
+``readgroup export quarter 2026-Q4 [--group ID]`` prints the quarter's digest;
+``readgroup export month [2026-11] [--group ID]`` prints the month's picks (the
+most voted proposals, with the proposer's reason and the tl;dr, like seed 003);
+``readgroup export ics`` is handed to the calendar area (``bot.schedule.calendar``)
+so one ``export`` sub-command owns every kind of export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from bot.chat.markup import parse
+from bot.cli import EXTRA_COMMANDS
+from bot.digest import weekly as dg
+from bot.infra.settings import Settings
+from bot.schedule.meetings import group_zone
+from storage.tables import Group
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def _md_text(text: str) -> str:
+    out = _MD_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"(?m)^(\s*)([#+\-]|\d+\.)(\s)", r"\1\\\2\3", out)
+
+
+def _md_line(markup: str) -> str:
+    parts: list[str] = []
+    for span in parse(markup):
+        if span.kind == "bold":
+            parts.append(f"**{_md_text(span.text)}**")
+        elif span.kind == "italic":
+            parts.append(f"_{_md_text(span.text)}_")
+        elif span.kind == "code":
+            parts.append(f"`{span.text.replace('`', '')}`")
+        elif span.kind == "link":
+            parts.append(f"[{_md_text(span.text)}]({span.url})")
+        elif span.kind == "mention":
+            parts.append(f"@{_md_text(span.text)}")
+        else:
+            parts.append(_md_text(span.text))
+    return "".join(parts)
+
+
+def to_markdown(title: str, body: str) -> str:
+    """Neutral markup as Markdown: bullets become list items, lines inside a
+    paragraph keep their breaks."""
+    out = [f"# {_md_text(title)}", ""]
+    for para in re.split(r"\n\s*\n", body.strip()):
+        lines = [ln for ln in para.splitlines() if ln.strip()]
+        rendered: list[str] = []
+        for ln in lines:
+            if ln.startswith("• "):
+                rendered.append("- " + _md_line(ln[2:]))
+            else:
+                rendered.append(_md_line(ln))
+        text = ""
+        for i, r in enumerate(rendered):
+            if i:
+                # a hard break between prose lines; a list may follow a line directly
+                text += "\n" if r.startswith("- ") else "  \n"
+            text += r
+        out.append(text)
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+class ExportError(Exception):
+    """What the user asked to export does not exist; the message says what to do."""
+
+
+def group_list(groups: list[Group]) -> str:
+    """One line per group, as ``--group`` takes them."""
+    return "\n".join(
+        f"  --group {g.id}: {g.platform} {g.workspace} #{g.channel}"
+        + (f" ({g.name})" if g.name else "")
+        for g in groups
+    )
+
+
+def pick_group(*, session: Session, group_id: int | None) -> Group:
+    """The group named by ``--group``; without it, the only group. With
+    several groups there is no "the" group: the message lists them."""
+    groups = list(session.exec(select(Group).order_by(col(Group.id))).all())
+    if group_id is not None:
+        group = session.get(Group, group_id)
+        if group is None:
+            raise ExportError(
+                f"There is no group {group_id}. The groups are:\n{group_list(groups)}"
+                if groups
+                else f"There is no group {group_id}: the database has no reading group yet."
+            )
+        return group
+    if not groups:
+        raise ExportError(
+            "The database has no reading group yet. Use the bot in a channel first "
+            "(or point DATABASE_URL at the right database)."
+        )
+    if len(groups) > 1:
+        raise ExportError(
+            f"There are {len(groups)} reading groups; say which one to export with "
+            f"--group:\n{group_list(groups)}"
+        )
+    return groups[0]
+
+
+async def _group_and_zone(bot: Bot, group_id: int | None) -> tuple[int, tzinfo]:
+    """The group to export and its meeting time zone, where periods are cut."""
+    group = await bot.db(pick_group, group_id=group_id)
+    assert group.id is not None
+    return group.id, await bot.db(group_zone, group_id=group.id)
+
+
+async def export_week(bot: Bot, *, week: dg.Week | None, group_id: int | None = None) -> str:
+    """The week's post as Markdown: published, else newest draft, else fresh.
+    ``None`` is the current week; weeks are cut in the group's time zone."""
+    gid, tz = await _group_and_zone(bot, group_id)
+    week = replace(week, tz=tz) if week is not None else dg.Week.containing(bot.clock.now(), tz)
+    view = await bot.db(dg.published_of_week, group_id=gid, week=week.label)
+    if view is not None:
+        return to_markdown(view.revision.title, view.revision.body)
+    content, title, body, _stats = await dg.compose_week(bot, group_id=gid, week=week)
+    if content.empty:
+        raise ExportError(
+            f"Nothing to export for {week.label} ({week.date_label}): no sessions and no "
+            "proposals that week."
+        )
+    return to_markdown(title, body)
+
+
+async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None = None) -> str:
+    gid, tz = await _group_and_zone(bot, group_id)
+    title, body, n = await dg.compose_quarter(bot, group_id=gid, quarter=replace(quarter, tz=tz))
+    if not n:
+        raise ExportError(f"No sessions were held in {quarter.label}; nothing to export.")
+    return to_markdown(title, body)
+
+
+async def export_month(bot: Bot, *, month: dg.Month | None, group_id: int | None = None) -> str:
+    """The month's picks (most voted proposals) as Markdown; ``None`` is this month."""
+    gid, tz = await _group_and_zone(bot, group_id)
+    month = replace(month, tz=tz) if month is not None else dg.Month.containing(bot.clock.now(), tz)
+    title, body, n = await dg.compose_month(bot, group_id=gid, month=month)
+    if not n:
+        raise ExportError(f"Nothing was proposed in {month.label}; nothing to export.")
+    return to_markdown(title, body)
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "what", choices=["digest", "quarter", "month", "ics"], help="what to export"
+    )
+    parser.add_argument(
+        "period",
+        nargs="?",
+        help="quarter: e.g. 2026-Q4; month: e.g. 2026-11 (default: this month)",
+    )
+    parser.add_argument("--week", help="for digest: ISO week, e.g. 2026-W47 (default: this week)")
+    parser.add_argument("--format", choices=["md"], default="md", help="output format (md)")
+    parser.add_argument(
+        "--group", type=int, help="group id (needed when the database has several groups)"
+    )
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.what == "ics":
+        return _run_ics(args, settings)
+    from bot.app import build_bot
+
+    try:
+        if args.what == "quarter":
+            if not args.period:
+                raise dg.PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
+            quarter = dg.Quarter.parse(args.period)
+        elif args.what == "month":
+            # validated here; None (this month) is settled in the group's time zone
+            month = dg.Month.parse(args.period, now=datetime.now(UTC)) if args.period else None
+        else:
+            from bot.infra.clock import SystemClock
+
+            # validated here; None (this week) is settled in the group's time zone
+            week = dg.Week.parse(args.week, now=SystemClock().now()) if args.week else None
+    except dg.PeriodError as exc:
+        print(f"readgroup: {exc}", file=sys.stderr)
+        return 2
+    bot = build_bot(settings)
+
+    async def work() -> str:
+        try:
+            if args.what == "quarter":
+                return await export_quarter(bot, quarter=quarter, group_id=args.group)
+            if args.what == "month":
+                return await export_month(bot, month=month, group_id=args.group)
+            return await export_week(bot, week=week, group_id=args.group)
+        finally:
+            llm = dg.llm_for(bot)
+            if llm is not None:
+                await llm.aclose()
+            await bot.aclose()
+
+    try:
+        text = asyncio.run(work())
+    except ExportError as exc:
+        print(f"readgroup: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+def _run_ics(args: argparse.Namespace, settings: Settings) -> int:
+    """Hand ``export ics`` to the calendar area, if it is installed."""
+    try:
+        from bot.schedule import calendar as calendar_export  # type: ignore[attr-defined]
+    except ImportError:
+        print(
+            "readgroup: the calendar export is not available in this build "
+            "(bot/schedule/calendar.py is missing).",
+            file=sys.stderr,
+        )
+        return 1
+    from bot.app import open_engine
+    from storage.engine import session_scope
+
+    engine = open_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            result = calendar_export.export_ics(session=session, group_id=args.group)
+    except LookupError as exc:  # no group with a meeting rule: the message says what to do
+        print(f"readgroup: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if isinstance(result, bytes):
+        sys.stdout.buffer.write(result)
+    elif result is not None:
+        sys.stdout.write(str(result))
+    return 0
+
+
+EXTRA_COMMANDS.append(
+    ("export", "export the weekly post, the quarterly digest or the calendar", _add_arguments, _run)
+)

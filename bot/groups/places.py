@@ -1,0 +1,71 @@
+"""Buttons act only where they belong.
+
+A button (or a form) carries the id of what it acts on: a proposal, a draft.
+The router asks the action's *owner* lookup which group that entity belongs
+to and checks, before any handler runs, that the button was pressed in that
+group's workspace and in its channel or its announcement channel (where its
+session cards go); a button from another channel, team or guild gets a
+private refusal and changes nothing. Only actions registered with
+``direct=True`` (the presenter nudge, which is a direct message) may also be
+pressed in a direct message, on the same platform; their handlers still check
+who may use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from bot.chat.events import Place
+from bot.digest.drafts import parse_value
+from bot.groups.context import row_id
+from storage.digest_tables import DigestDraft
+from storage.tables import Group, Proposal
+
+#: The group id of the entity a button's value names, or None when it names
+#: nothing (gone, or a broken value): the handler then says so itself.
+Owner = Callable[[Session, str], int | None]
+
+WRONG_PLACE = (
+    "That button belongs to another channel's reading group, so I changed nothing. "
+    "Use it in that group's channel, or run the command here for this channel's group."
+)
+
+
+def proposal_owner(session: Session, value: str) -> int | None:
+    pid = row_id(value)
+    proposal = session.get(Proposal, pid) if pid is not None else None
+    return proposal.group_id if proposal is not None else None
+
+
+def draft_owner(session: Session, value: str) -> int | None:
+    button = parse_value(value)  # "draft:revision" (or an old "draft")
+    draft = session.get(DigestDraft, button.draft_id) if button is not None else None
+    return draft.group_id if draft is not None else None
+
+
+def channels_of(*, session: Session, group: Group) -> set[str]:
+    """Where a group's buttons are shown: its channel and its announcement
+    channel (session cards and posts go there)."""
+    from storage.schedule_tables import GroupSettings
+
+    assert group.id is not None
+    cfg = session.get(GroupSettings, group.id)
+    announce = cfg.announce_channel if cfg is not None else ""
+    return {group.channel, announce} - {""}
+
+
+def allowed_here(*, session: Session, place: Place, value: str, owner: Owner, direct: bool) -> bool:
+    """Whether a button naming ``value`` may act when pressed at ``place``."""
+    group_id = owner(session, value)
+    group = session.get(Group, group_id) if group_id is not None else None
+    if group is None:
+        return True  # names nothing: the handler answers "no longer exists"
+    if group.platform != place.platform:
+        return False
+    if place.direct:
+        return direct
+    return group.workspace == place.workspace and place.channel in channels_of(
+        session=session, group=group
+    )

@@ -1,0 +1,449 @@
+"""arXiv metadata client: one per process, polite, batched and resilient.
+
+arXiv asks for at most one request every 3 seconds. Lookups that arrive close
+together are therefore put on a pending set and fetched by a single worker task
+in one ``id_list`` request (up to 100 ids), so a burst of proposals costs one
+request rather than one each. The `arxiv` package is synchronous; each request
+runs in a thread so the event loop never blocks.
+
+Outcomes per id: a `PaperMeta`; ``None`` when arXiv does not have the paper;
+`InvalidReference` when arXiv rejects the id (HTTP 400 / its error entry);
+`ArxivUnavailable` when arXiv could not be reached after the retries.
+
+An empty feed is only believed when a second request also comes back empty:
+arXiv's API sometimes answers a valid query with a spurious empty page, and
+caching that as "no such paper" would turn a hiccup into a wrong answer.
+
+No caching here: the caller keeps metadata in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import arxiv
+import requests
+from lxml import etree
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from bot.infra.arxiv_ref import ArxivId, InvalidReference, parse_ref
+
+__all__ = ["ArxivClient", "ArxivUnavailable", "ArxivUnreachable", "PaperMeta"]
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 100
+_MAX_RETRY_AFTER = 60.0
+_ERROR_ENTRY_PREFIX = "https://arxiv.org/api/errors"
+
+
+@dataclass(frozen=True)
+class PaperMeta:
+    """What the bot needs to show and store about one paper."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    categories: tuple[str, ...]
+    primary_category: str
+    published: datetime
+    updated: datetime
+    comment: str
+    journal_ref: str
+    doi: str
+    links: tuple[str, ...]
+
+
+class ArxivUnavailable(Exception):
+    """arXiv could not be reached or gave no usable answer after every retry."""
+
+
+class ArxivUnreachable(ArxivUnavailable):
+    """No connection to arXiv at all (refused, or its host name does not
+    resolve): known at once, so it is reported without waiting for retries."""
+
+
+def _unreachable(exc: requests.RequestException) -> str | None:
+    """A one-line reason if `exc` is a refused connection or a DNS failure.
+
+    Those fail the same way on a retry seconds later (a firewall, no network,
+    a wrong ARXIV_API_URL), unlike a timeout or a reset mid-answer. requests
+    wraps them as ConnectionError(MaxRetryError(reason=NewConnectionError)).
+    """
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.Timeout):
+        return None
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    if isinstance(reason, NameResolutionError):
+        return "its host name does not resolve"
+    if isinstance(reason, NewConnectionError):
+        # "…: Failed to establish a new connection: [Errno 111] Connection refused"
+        detail = str(reason).rsplit(": ", 1)[-1]
+        return "the connection was refused" if "refused" in detail else f"no connection ({detail})"
+    return None
+
+
+class _MalformedFeed(Exception):
+    """A 200 answer that is not well-formed XML (e.g. cut off mid-transfer)."""
+
+
+class _OnePageOnly(Exception):
+    """The arxiv package asked for a second page; we never want one."""
+
+
+class _BadRequest(Exception):
+    """arXiv rejected the id list (HTTP 400 or its error entry)."""
+
+
+def _squash(text: str | None) -> str:
+    """arXiv wraps titles and abstracts at ~80 columns; undo that."""
+    return " ".join((text or "").split())
+
+
+class _Gate:
+    """Spaces requests: the next may start `interval` after the previous one ended.
+
+    Measured from the end (as the arxiv package does) so the spacing also holds
+    at arXiv's side when answers are slow. Thread-safe, because the request
+    itself runs in a worker thread.
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def wait_time(self) -> float:
+        return max(0.0, self._next - time.monotonic())
+
+    async def wait(self) -> None:
+        # Waiting here (not in the thread) lets more ids join the next batch;
+        # the blocking `slot` below catches any sub-millisecond early wake-up.
+        delay = self.wait_time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Blocking backstop used around every HTTP request, whoever sends it."""
+        with self._lock:
+            while (delay := self.wait_time()) > 0:
+                time.sleep(delay)
+            try:
+                yield
+            finally:
+                self._next = time.monotonic() + self.interval
+
+
+class _Session(requests.Session):
+    """The arxiv package's session with what it lacks.
+
+    * A default timeout: `requests` waits forever without one, and a hung arXiv
+      connection would pin the single worker (and every waiter) indefinitely.
+    * The rate gate around every request, so even a request the package makes
+      on its own (pagination) cannot break arXiv's spacing rule.
+    * A strict XML check of 200 answers: the package's parser recovers from
+      truncated XML and would silently give us half an abstract.
+    * A one-request budget per fetch and a log of what was sent.
+    """
+
+    def __init__(self, gate: _Gate, timeout: float) -> None:
+        super().__init__()
+        self.gate = gate
+        self.default_timeout = timeout
+        self.budget = 1
+        self.retry_after: float | None = None
+        self.requests_made = 0
+        self.request_log: list[tuple[float, list[str]]] = []
+
+    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.budget <= 0:
+            raise _OnePageOnly
+        self.budget -= 1
+        kwargs.setdefault("timeout", self.default_timeout)
+        query = parse_qs(urlsplit(str(url)).query)
+        ids = [i for v in query.get("id_list", []) for i in v.split(",") if i]
+        self.retry_after = None
+        with self.gate.slot():
+            self.requests_made += 1
+            self.request_log.append((time.monotonic(), ids))
+            resp = super().request(method, url, *args, **kwargs)
+        self.retry_after = _retry_after(resp.headers.get("Retry-After"))
+        if resp.status_code == 200:
+            try:
+                etree.fromstring(
+                    resp.content,
+                    etree.XMLParser(resolve_entities=False, no_network=True, recover=False),
+                )
+            except etree.XMLSyntaxError as exc:
+                raise _MalformedFeed(str(exc)) from exc
+            if b"<id>" + _ERROR_ENTRY_PREFIX.encode() in resp.content:
+                # arXiv's error entry lacks <published>, so the package would
+                # drop it and report an empty page; it means a rejected id.
+                resp.status_code = 400
+        return resp
+
+
+def _first_line(exc: BaseException) -> str:
+    """A short description: requests' messages repeat the whole URL and the
+    nested urllib3 error, which is noise in a one-line log."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return min(_MAX_RETRY_AFTER, max(0.0, float(value))) if value else None
+    except ValueError:
+        return None  # an HTTP date; rare enough to fall back to our own backoff
+
+
+def _meta(result: arxiv.Result, aid: ArxivId) -> PaperMeta:
+    return PaperMeta(
+        arxiv_id=aid.base,
+        version=aid.version or 1,
+        title=_squash(result.title),
+        authors=tuple(_squash(a.name) for a in result.authors),
+        abstract=_squash(result.summary),
+        categories=tuple(result.categories),
+        primary_category=result.primary_category,
+        published=result.published.astimezone(UTC),
+        updated=result.updated.astimezone(UTC),
+        comment=_squash(result.comment),
+        journal_ref=_squash(result.journal_ref),
+        doi=result.doi or "",
+        links=tuple(link.href for link in result.links),
+    )
+
+
+class ArxivClient:
+    """Looks papers up on arXiv; create one per process and share it.
+
+    Use it from one event loop at a time (the pending set lives on that loop).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        min_interval: float = 3.0,
+        timeout: float = 15.0,
+        attempts: int = 4,
+        backoff: float = 2.0,
+        batch_window: float = 0.05,
+    ) -> None:
+        self._host = urlsplit(api_url).hostname or api_url
+        self._attempts = max(1, attempts)
+        self._backoff = backoff
+        self._batch_window = batch_window
+        self._gate = _Gate(min_interval)
+        self._session = _Session(self._gate, timeout)
+        # Rate limiting and retries are ours (they must span the whole client
+        # and all callers), so the package's own are switched off.
+        self._client = arxiv.Client(page_size=MAX_BATCH, delay_seconds=0, num_retries=0)
+        self._client.query_url_format = f"{api_url}?{{}}"
+        self._client._session = self._session
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._futures: dict[str, asyncio.Future[PaperMeta | None]] = {}
+        self._pending: dict[str, None] = {}  # insertion-ordered set of keys
+        self._worker: asyncio.Task[None] | None = None
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests actually sent (retries included)."""
+        return self._session.requests_made
+
+    @property
+    def request_log(self) -> list[tuple[float, list[str]]]:
+        """(monotonic send time, ids) of every request, for tests and benchmarks."""
+        return self._session.request_log
+
+    async def lookup(self, arxiv_id: str) -> PaperMeta | None:
+        """Metadata for one paper, or None if arXiv does not have it.
+
+        Raises InvalidReference for an id that is malformed or that arXiv
+        rejects, and ArxivUnavailable when arXiv cannot be reached.
+        """
+        key = str(parse_ref(arxiv_id))
+        return await asyncio.shield(self._enqueue(key))
+
+    async def lookup_many(self, ids: Iterable[str]) -> dict[str, PaperMeta | None]:
+        """Metadata keyed by the given strings; ids arXiv rejects map to None.
+
+        All ids are validated before anything is sent, so a typo raises
+        InvalidReference at once instead of costing a request.
+        """
+        keys = {given: str(parse_ref(given)) for given in ids}
+        futures = {key: self._enqueue(key) for key in set(keys.values())}
+        outcomes = await asyncio.gather(
+            *(asyncio.shield(f) for f in futures.values()), return_exceptions=True
+        )
+        by_key: dict[str, PaperMeta | None] = {}
+        for key, outcome in zip(futures, outcomes, strict=True):
+            if isinstance(outcome, InvalidReference):
+                by_key[key] = None
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                by_key[key] = outcome
+        return {given: by_key[key] for given, key in keys.items()}
+
+    async def aclose(self) -> None:
+        """Stop the worker, fail whoever still waits, and close the HTTP session."""
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        self._fail(list(self._futures), ArxivUnavailable("the arXiv client was closed"))
+        self._session.close()
+
+    # -- batching ---------------------------------------------------------
+
+    def _enqueue(self, key: str) -> asyncio.Future[PaperMeta | None]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A new loop (e.g. a new test): whatever the old one held is dead.
+            self._loop, self._futures, self._pending, self._worker = loop, {}, {}, None
+        future = self._futures.get(key)
+        if future is None:
+            future = loop.create_future()
+            # Mark exceptions as retrieved even if every waiter was cancelled.
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._futures[key] = future
+            self._pending[key] = None
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._run(), name="arxiv-lookups")
+        return future
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                # Let callers of the same moment join, then wait for our turn;
+                # ids arriving meanwhile ride along in the same request.
+                await asyncio.sleep(self._batch_window)
+                await self._gate.wait()
+                batch = list(self._pending)[:MAX_BATCH]
+                for key in batch:
+                    del self._pending[key]
+                await self._resolve(batch)
+        except BaseException as exc:
+            self._fail(list(self._futures), ArxivUnavailable(f"arXiv lookup stopped: {exc!r}"))
+            raise
+
+    async def _resolve(self, batch: list[str]) -> None:
+        try:
+            found = await self._fetch_with_retries(batch)
+        except _BadRequest:
+            if len(batch) == 1:
+                self._fail(batch, InvalidReference(batch[0], "arXiv says this is not a valid id"))
+                return
+            # Bisect so one bad id costs ~2·log2(n) requests, not n, and the
+            # others still get their answers.
+            middle = len(batch) // 2
+            await self._resolve(batch[:middle])
+            await self._resolve(batch[middle:])
+            return
+        except ArxivUnavailable as exc:
+            self._fail(batch, exc)
+            return
+        for key in batch:
+            future = self._futures.pop(key, None)
+            if future is not None and not future.done():
+                future.set_result(found.get(key))
+
+    def _fail(self, keys: list[str], exc: Exception) -> None:
+        for key in keys:
+            self._pending.pop(key, None)
+            future = self._futures.pop(key, None)
+            if future is not None and not future.done():
+                future.set_exception(exc)
+
+    # -- one request, with retries ----------------------------------------
+
+    async def _fetch_with_retries(self, batch: list[str]) -> dict[str, PaperMeta | None]:
+        empties = 0
+        last_error = "no answer"
+        for attempt in range(1, self._attempts + 1):
+            await self._gate.wait()
+            try:
+                results = await asyncio.to_thread(self._fetch, batch)
+            except arxiv.HTTPError as exc:
+                if exc.status == 400:
+                    raise _BadRequest from exc
+                if exc.status != 429 and exc.status < 500:
+                    raise ArxivUnavailable(f"arXiv answered HTTP {exc.status}") from exc
+                last_error = f"HTTP {exc.status}"
+                await self._sleep_before_retry(attempt, self._session.retry_after)
+                continue
+            except requests.RequestException as exc:
+                why = _unreachable(exc)
+                if why is not None:
+                    raise ArxivUnreachable(f"can't reach {self._host}: {why}") from None
+                last_error = _first_line(exc)
+                await self._sleep_before_retry(attempt, None)
+                continue
+            except _MalformedFeed as exc:
+                last_error = f"a malformed answer ({_first_line(exc)})"
+                await self._sleep_before_retry(attempt, None)
+                continue
+            if results:
+                return self._match(batch, results)
+            empties += 1
+            if empties >= 2:
+                return {}
+            last_error = "an empty page that a retry did not confirm"
+            log.info("arXiv gave an empty page for %s; asking again to confirm", batch)
+        raise ArxivUnavailable(
+            f"arXiv did not answer after {self._attempts} attempts ({last_error})"
+        )
+
+    async def _sleep_before_retry(self, attempt: int, retry_after: float | None) -> None:
+        if attempt >= self._attempts:
+            return
+        delay = self._backoff * 2 ** (attempt - 1)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        await asyncio.sleep(delay)
+
+    def _fetch(self, batch: list[str]) -> list[arxiv.Result]:
+        """One HTTP request (runs in a thread); never follows to a second page."""
+        self._session.budget = 1
+        search = arxiv.Search(id_list=batch, max_results=len(batch))
+        collected: list[arxiv.Result] = []
+        try:
+            for result in self._client.results(search):
+                collected.append(result)
+        except _OnePageOnly:
+            pass
+        return collected
+
+    @staticmethod
+    def _match(batch: list[str], results: list[arxiv.Result]) -> dict[str, PaperMeta | None]:
+        """Pair answers with requested keys; an unversioned key gets the latest version."""
+        exact: dict[str, PaperMeta] = {}
+        latest: dict[str, PaperMeta] = {}
+        for result in results:
+            try:
+                aid = parse_ref(result.get_short_id())
+            except InvalidReference:
+                log.warning("arXiv returned an entry with an odd id: %s", result.entry_id)
+                continue
+            meta = _meta(result, aid)
+            exact[str(aid)] = meta
+            if aid.base not in latest or latest[aid.base].version < meta.version:
+                latest[aid.base] = meta
+        found: dict[str, PaperMeta | None] = {}
+        for key in batch:
+            aid = parse_ref(key)
+            found[key] = exact.get(key) if aid.version is not None else latest.get(aid.base)
+        return found

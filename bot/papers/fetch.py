@@ -1,0 +1,191 @@
+"""Filling papers in from arXiv, now or later.
+
+A proposal is saved first with a pending paper. The handler waits a few
+seconds for arXiv; if arXiv is slow or down the user is told the card will
+follow, and the retry loop (driven by ``papers.next_fetch_at`` in the
+database, so it survives restarts) completes the paper and posts the card
+(:mod:`bot.papers.card_delivery`, which also posts any card a dead process owed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.chat.markup import esc
+from bot.chat.replies import say
+from bot.infra.arxiv_client import ArxivUnavailable, ArxivUnreachable
+from bot.infra.arxiv_ref import InvalidReference
+from bot.papers import proposals as svc
+
+if TYPE_CHECKING:
+    from bot.app import Bot
+
+log = logging.getLogger(__name__)
+
+RETRY_POLL_SECONDS = 5.0
+
+
+class Outcome(StrEnum):
+    READY = "ready"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    UNAVAILABLE = "unavailable"
+    #: No connection at all (refused, DNS): known at once, retried later.
+    UNREACHABLE = "unreachable"
+
+
+def waiting_handlers(bot: Bot) -> set[int]:
+    """Proposal ids whose command handler is waiting for the fetch right now."""
+    return bot.waiting_proposals
+
+
+def fetch_paper(bot: Bot, paper_id: int, arxiv_id: str) -> asyncio.Task[Outcome]:
+    """One fetch task per paper at a time, shared by everyone waiting on it."""
+    table = bot.paper_fetches
+    task = table.get(paper_id)
+    if task is None or task.done():
+        task = asyncio.ensure_future(_fetch_and_store(bot, paper_id, arxiv_id))
+        task.set_name(f"fetch:{arxiv_id}")
+        table[paper_id] = task
+        task.add_done_callback(lambda _t: table.pop(paper_id, None))
+        bot.tasks.add(task)
+        task.add_done_callback(bot.tasks.discard)
+    return task
+
+
+async def _fetch_and_store(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
+    try:
+        meta = await bot.arxiv.lookup(arxiv_id)
+    except InvalidReference:
+        outcome = Outcome.INVALID
+    except ArxivUnavailable as exc:
+        when = await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
+        log.warning(
+            "arXiv unavailable for %s (%s); next try at %s",
+            arxiv_id,
+            exc,
+            when.strftime("%H:%M:%S UTC"),
+        )
+        return Outcome.UNREACHABLE if isinstance(exc, ArxivUnreachable) else Outcome.UNAVAILABLE
+    else:
+        if meta is not None:
+            await bot.db(svc.apply_metadata, paper_id=paper_id, meta=meta, now=bot.clock.now())
+            return Outcome.READY
+        outcome = Outcome.NOT_FOUND
+    try:
+        told = await bot.db(svc.forget_paper, paper_id=paper_id)
+    except Exception:
+        # Never ask arXiv again at once for a paper we could not clean up.
+        log.exception("could not remove %s, which arXiv does not have", arxiv_id)
+        await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
+        return outcome
+    waiting = waiting_handlers(bot)
+    for proposal, member in told:
+        if proposal.id in waiting:
+            continue  # the handler still waiting on this fetch tells its user itself
+        await _notify_missing(
+            bot,
+            member.platform,
+            member.workspace,
+            member.user_id,
+            arxiv_id,
+            was_scheduled=proposal.status == "scheduled",
+        )
+    return outcome
+
+
+async def check_exists(bot: Bot, arxiv_id: str, wait: float) -> Outcome | None:
+    """Before a session points at a paper: does arXiv have it?
+
+    A paper already filled in is known. Otherwise it is saved as pending and
+    fetched (waiting up to ``wait`` seconds; None means arXiv is slow). A paper
+    arXiv does not have is removed again, so nothing keeps asking for it.
+    """
+    paper = await bot.db(svc.get_or_create_paper, arxiv_id=arxiv_id, now=bot.clock.now())
+    if paper.status == "ready":
+        return Outcome.READY
+    assert paper.id is not None
+    task = fetch_paper(bot, paper.id, arxiv_id)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), wait)
+    except TimeoutError:
+        return None
+
+
+async def _notify_missing(
+    bot: Bot,
+    platform: str,
+    workspace: str,
+    user_id: str,
+    arxiv_id: str,
+    *,
+    was_scheduled: bool = False,
+) -> None:
+    session_note = (
+        " It was the paper of a session, which now has none: pick another with `/present`."
+        if was_scheduled
+        else ""
+    )
+    try:
+        await bot.messenger.direct(
+            platform,
+            workspace,
+            user_id,
+            say(
+                f"arXiv has no paper `{esc(arxiv_id)}`, so your proposal of it was removed."
+                f"{session_note} Check the id on arxiv.org and propose it again with "
+                "`/propose <id>`.",
+                private=True,
+            ),
+        )
+    except Exception:
+        log.exception("could not tell %s that %s does not exist", user_id, arxiv_id)
+
+
+async def post_pending_cards(bot: Bot, paper_id: int) -> int:
+    """Post the cards that waited for this paper; returns how many went out."""
+    from bot.papers.card_delivery import post_owed_cards
+
+    return await post_owed_cards(bot, paper_id=paper_id)
+
+
+async def complete_paper(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
+    """Fetch a pending paper and, once it is ready, post the cards that waited."""
+    outcome = await fetch_paper(bot, paper_id, arxiv_id)
+    if outcome is Outcome.READY:
+        await post_pending_cards(bot, paper_id)
+    return outcome
+
+
+async def retry_once(bot: Bot) -> int:
+    """Retry every pending paper that is due, and post the cards still owed
+    (a poster died, or Slack refused); returns how many papers became ready."""
+    from bot.papers.card_delivery import post_owed_cards
+
+    await post_owed_cards(bot)
+    due = await bot.db(svc.due_pending_papers, now=bot.clock.now())
+    tasks = [
+        bot.spawn(complete_paper(bot, p.id, p.arxiv_id), name=f"complete:{p.arxiv_id}")
+        for p in due
+        if p.id is not None
+    ]
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    return sum(1 for o in outcomes if o is Outcome.READY)
+
+
+async def _retry_loop(bot: Bot) -> None:
+    while True:
+        try:
+            await retry_once(bot)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("arXiv retry pass failed; trying again shortly")
+        await asyncio.sleep(RETRY_POLL_SECONDS)
+
+
+def start_retry_loop(bot: Bot) -> None:
+    bot.spawn(_retry_loop(bot), name="loop:arxiv-retry")

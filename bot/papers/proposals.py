@@ -1,0 +1,541 @@
+"""Proposals, votes, the queue, withdrawal and history.
+
+Plain functions over a session, keyword-only, so tests call them without any
+adapter. Each runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from bot.infra.arxiv_client import PaperMeta
+from bot.infra.clock import as_utc
+from storage.leases import take_lease
+from storage.tables import (
+    ACTIVE_STATUSES,
+    Group,
+    Member,
+    Paper,
+    PaperStatus,
+    Proposal,
+    ProposalReason,
+    ProposalStatus,
+    Vote,
+)
+
+#: How long a card poster holds the card (see storage.leases).
+CARD_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class ProposeResult:
+    proposal: Proposal
+    paper: Paper
+    proposer: Member
+    duplicate: bool
+    #: For a duplicate: whether this call added the newcomer's vote.
+    vote_added: bool
+    votes: int
+    #: For a duplicate with a reason: "kept" (new), "replaced" (an earlier
+    #: reason of theirs), "same" (already stored), or "" (no reason given).
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One member's reason for a paper."""
+
+    name: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A proposal with what a listing shows about it."""
+
+    proposal: Proposal
+    paper: Paper
+    proposer: Member
+    votes: int
+    #: Reasons of the members who proposed it after the first (oldest first);
+    #: loaded by `entry` only, empty in listings.
+    reasons: tuple[Reason, ...] = ()
+
+
+def _votes(session: Session, proposal_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal_id)
+    ).one()
+
+
+def _insert_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING: True if this statement added the vote.
+
+    One statement, so a concurrent insert of the same vote (another replica)
+    makes this one a no-op instead of an error or a second row."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(Vote)
+        .values(proposal_id=proposal_id, member_id=member_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
+        .returning(col(Vote.id))
+    )
+    return session.execute(stmt).first() is not None
+
+
+def _add_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
+    """Add a vote unless the member already voted; True if one was added."""
+    return _insert_vote(session, proposal_id, member_id, now)
+
+
+def get_or_create_paper(*, session: Session, arxiv_id: str, now: datetime) -> Paper:
+    paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
+    if paper is not None:
+        return paper
+    try:
+        with session.begin_nested():
+            paper = Paper(arxiv_id=arxiv_id, created_at=now, next_fetch_at=now)
+            session.add(paper)
+    except IntegrityError:
+        paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).one()
+    return paper
+
+
+def active_proposal(*, session: Session, group_id: int, paper_id: int) -> Proposal | None:
+    return session.exec(
+        select(Proposal).where(
+            Proposal.group_id == group_id,
+            Proposal.paper_id == paper_id,
+            col(Proposal.status).in_(ACTIVE_STATUSES),
+        )
+    ).first()
+
+
+def propose(
+    *,
+    session: Session,
+    group: Group,
+    member: Member,
+    arxiv_id: str,
+    why: str,
+    now: datetime,
+) -> ProposeResult:
+    """Save a proposal (before any network call), or count a duplicate as a vote.
+
+    The paper row may still be pending: its metadata is fetched afterwards.
+    """
+    assert group.id is not None and member.id is not None
+    paper = get_or_create_paper(session=session, arxiv_id=arxiv_id, now=now)
+    assert paper.id is not None
+    for _attempt in range(2):
+        existing = active_proposal(session=session, group_id=group.id, paper_id=paper.id)
+        if existing is not None:
+            assert existing.id is not None
+            added = _add_vote(session, existing.id, member.id, now)
+            kept = _keep_reason(session, existing, member.id, why.strip(), now)
+            proposer = session.get(Member, existing.member_id)
+            assert proposer is not None
+            return ProposeResult(
+                existing, paper, proposer, True, added, _votes(session, existing.id), kept
+            )
+        try:
+            with session.begin_nested():
+                proposal = Proposal(
+                    group_id=group.id,
+                    paper_id=paper.id,
+                    member_id=member.id,
+                    why=why.strip(),
+                    status=ProposalStatus.OPEN,
+                    created_at=now,
+                    status_changed_at=now,
+                    card_pending=True,  # the card is owed until it is posted
+                )
+                session.add(proposal)
+                session.flush()
+        except IntegrityError:
+            continue  # proposed by someone else at the same instant: now a duplicate
+        assert proposal.id is not None
+        _add_vote(session, proposal.id, member.id, now)
+        return ProposeResult(proposal, paper, member, False, False, 1)
+    raise RuntimeError("proposal neither inserted nor found")  # pragma: no cover
+
+
+def _keep_reason(
+    session: Session, proposal: Proposal, member_id: int, why: str, now: datetime
+) -> str:
+    """Store the reason a member gave when proposing a paper already proposed."""
+    if not why:
+        return ""
+    if proposal.member_id == member_id:
+        if proposal.why == why:
+            return "same"
+        outcome = "replaced" if proposal.why else "kept"
+        proposal.why = why
+        session.add(proposal)
+        return outcome
+    row = session.exec(
+        select(ProposalReason).where(
+            ProposalReason.proposal_id == proposal.id, ProposalReason.member_id == member_id
+        )
+    ).first()
+    if row is not None:
+        if row.why == why:
+            return "same"
+        row.why, row.created_at = why, now
+        session.add(row)
+        return "replaced"
+    assert proposal.id is not None
+    try:
+        with session.begin_nested():
+            session.add(
+                ProposalReason(
+                    proposal_id=proposal.id, member_id=member_id, why=why, created_at=now
+                )
+            )
+    except IntegrityError:  # the same member at the same instant: theirs is stored
+        return "same"
+    return "kept"
+
+
+def reasons(*, session: Session, proposal_id: int) -> tuple[Reason, ...]:
+    """The later proposers' reasons, oldest first."""
+    rows = session.exec(
+        select(ProposalReason, Member)
+        .join(Member, col(Member.id) == ProposalReason.member_id)
+        .where(ProposalReason.proposal_id == proposal_id, ProposalReason.why != "")
+        .order_by(col(ProposalReason.created_at), col(ProposalReason.id))
+    ).all()
+    return tuple(Reason(m.name or m.user_id, r.why) for r, m in rows)
+
+
+def apply_metadata(*, session: Session, paper_id: int, meta: PaperMeta, now: datetime) -> Paper:
+    """Fill a paper in from arXiv (or refresh it with a newer version)."""
+    paper = session.get(Paper, paper_id)
+    assert paper is not None
+    paper.version = meta.version
+    paper.title = meta.title
+    paper.authors = list(meta.authors)
+    paper.abstract = meta.abstract
+    paper.categories = list(meta.categories)
+    paper.primary_category = meta.primary_category
+    paper.published = meta.published
+    paper.updated = meta.updated
+    paper.comment = meta.comment
+    paper.journal_ref = meta.journal_ref
+    paper.doi = meta.doi
+    paper.links = list(meta.links)
+    paper.status = PaperStatus.READY
+    paper.fetched_at = now
+    paper.next_fetch_at = None
+    session.add(paper)
+    return paper
+
+
+def forget_paper(*, session: Session, paper_id: int) -> list[tuple[Proposal, Member]]:
+    """arXiv does not have this id: drop the paper and its proposals (nothing to
+    keep), returning who proposed it so they can be told. A session that had
+    it as its paper (chosen while arXiv was down) goes back to having none."""
+    from storage.schedule_tables import MeetingSession
+
+    proposals = session.exec(select(Proposal).where(Proposal.paper_id == paper_id)).all()
+    told: list[tuple[Proposal, Member]] = []
+    for p in proposals:
+        member = session.get(Member, p.member_id)
+        if member is not None:
+            told.append((p, member))
+        for meeting in session.exec(
+            select(MeetingSession).where(MeetingSession.proposal_id == p.id)
+        ).all():
+            meeting.proposal_id = None
+            meeting.paper_chosen_by = ""
+            session.add(meeting)
+        session.execute(sa.delete(Vote).where(col(Vote.proposal_id) == p.id))
+        session.execute(sa.delete(ProposalReason).where(col(ProposalReason.proposal_id) == p.id))
+        session.flush()
+        session.delete(p)
+    session.flush()
+    paper = session.get(Paper, paper_id)
+    if paper is not None:
+        session.delete(paper)
+    return told
+
+
+def schedule_refetch(*, session: Session, paper_id: int, now: datetime) -> datetime:
+    """arXiv is down: try again later, backing off up to 15 minutes."""
+    paper = session.get(Paper, paper_id)
+    assert paper is not None
+    paper.fetch_attempts += 1
+    delay = min(15 * 60, 10 * 2 ** min(paper.fetch_attempts - 1, 7))
+    paper.next_fetch_at = now + timedelta(seconds=delay)
+    session.add(paper)
+    assert paper.next_fetch_at is not None
+    return paper.next_fetch_at
+
+
+def due_pending_papers(*, session: Session, now: datetime, limit: int = 100) -> list[Paper]:
+    return list(
+        session.exec(
+            select(Paper)
+            .where(
+                Paper.status == PaperStatus.PENDING,
+                sa.or_(col(Paper.next_fetch_at).is_(None), col(Paper.next_fetch_at) <= now),
+            )
+            .order_by(col(Paper.next_fetch_at))
+            .limit(limit)
+        ).all()
+    )
+
+
+def next_pending_time(*, session: Session) -> datetime | None:
+    return session.exec(
+        select(func.min(Paper.next_fetch_at)).where(Paper.status == PaperStatus.PENDING)
+    ).one()
+
+
+def entry(*, session: Session, proposal_id: int) -> Entry | None:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        return None
+    paper = session.get(Paper, proposal.paper_id)
+    proposer = session.get(Member, proposal.member_id)
+    assert paper is not None and proposer is not None
+    assert proposal.id is not None
+    return Entry(
+        proposal,
+        paper,
+        proposer,
+        _votes(session, proposal.id),
+        reasons(session=session, proposal_id=proposal.id),
+    )
+
+
+def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: datetime) -> bool:
+    """Vote, or take the vote back. Returns whether the member now votes for it.
+
+    Each press flips the vote exactly once, even when the same member's
+    presses race on two replicas: the flip is a conditional statement in the
+    database (DELETE … RETURNING, else INSERT … ON CONFLICT DO NOTHING), not a
+    read followed by a write. An INSERT that finds a row another press has
+    just added means that press flipped it on, so this one flips it off; as
+    every successful statement flips the state and only one statement per
+    press succeeds, N presses end with N mod 2 votes.
+    """
+    assert member.id is not None
+    for _attempt in range(20):
+        gone = session.execute(
+            sa.delete(Vote)
+            .where(col(Vote.proposal_id) == proposal_id, col(Vote.member_id) == member.id)
+            .returning(col(Vote.id))
+        ).first()
+        if gone is not None:
+            return False
+        if _insert_vote(session, proposal_id, member.id, now):
+            return True
+    raise RuntimeError("vote neither removed nor added")  # pragma: no cover
+
+
+def _vote_counts(group_id: int):  # type: ignore[no-untyped-def]
+    """Votes per proposal, counted only within one group so the cost follows
+    the group's size, not the whole table's."""
+    return (
+        select(Vote.proposal_id, func.count().label("votes"))
+        .join(Proposal, col(Proposal.id) == Vote.proposal_id)
+        .where(Proposal.group_id == group_id)
+        .group_by(col(Vote.proposal_id))
+        .subquery()
+    )
+
+
+def queue(*, session: Session, group_id: int, limit: int = 10) -> tuple[list[Entry], int]:
+    """Open proposals ranked by votes, then age (older first). Also the total."""
+    votes = _vote_counts(group_id)
+    vote_count = func.coalesce(votes.c.votes, 0)
+    base = (
+        select(  # type: ignore[call-overload]
+            Proposal, Paper, Member, vote_count, func.count().over().label("total")
+        )
+        .join(Paper, col(Paper.id) == Proposal.paper_id)
+        .join(Member, col(Member.id) == Proposal.member_id)
+        .outerjoin(votes, votes.c.proposal_id == Proposal.id)
+        .where(Proposal.group_id == group_id, Proposal.status == ProposalStatus.OPEN)
+    )
+    rows = session.exec(
+        base.order_by(vote_count.desc(), col(Proposal.created_at), col(Proposal.id)).limit(limit)
+    ).all()
+    total = int(rows[0][4]) if rows else 0  # the window count sees every open proposal
+    return [Entry(p, pa, m, int(v)) for p, pa, m, v, _t in rows], total
+
+
+def find_in_group(*, session: Session, group_id: int, arxiv_id: str) -> Entry | None:
+    """The group's active proposal of a paper, if any."""
+    paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
+    if paper is None or paper.id is None:
+        return None
+    proposal = active_proposal(session=session, group_id=group_id, paper_id=paper.id)
+    if proposal is None or proposal.id is None:
+        return None
+    return entry(session=session, proposal_id=proposal.id)
+
+
+def withdraw(*, session: Session, proposal: Proposal, now: datetime) -> None:
+    proposal.status = ProposalStatus.WITHDRAWN
+    proposal.status_changed_at = now
+    proposal.card_pending = False
+    session.add(proposal)
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def history(
+    *, session: Session, group_id: int, words: list[str], limit: int = 10
+) -> tuple[list[Entry], int]:
+    """The group's papers (presented first, newest first) whose title, authors or
+    abstract contain every word (case-insensitive)."""
+    # Votes do not order the history, so they are counted for the page only
+    # (a second, small query) rather than aggregated for the whole group.
+    query = (
+        select(  # type: ignore[call-overload]
+            Proposal, Paper, Member, func.count().over().label("total")
+        )
+        .join(Paper, col(Paper.id) == Proposal.paper_id)
+        .join(Member, col(Member.id) == Proposal.member_id)
+        .where(Proposal.group_id == group_id, Proposal.status != ProposalStatus.WITHDRAWN)
+    )
+    for word in words:
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            sa.or_(
+                func.lower(Paper.title).like(pattern, escape="\\"),
+                func.lower(Paper.abstract).like(pattern, escape="\\"),
+                func.lower(sa.cast(Paper.authors, sa.Text)).like(pattern, escape="\\"),
+                func.lower(Paper.arxiv_id).like(pattern, escape="\\"),
+            )
+        )
+    presented_first = sa.case((col(Proposal.status) == ProposalStatus.PRESENTED, 0), else_=1)
+    rows = session.exec(
+        query.order_by(
+            presented_first,
+            sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
+            sa.desc(col(Proposal.id)),
+        ).limit(limit)
+    ).all()
+    if not rows:
+        return [], 0
+    total = int(rows[0][3])  # the window count sees every match, not the page
+    ids = [p.id for p, _pa, _m, _t in rows]
+    counts = dict(
+        session.exec(
+            select(Vote.proposal_id, func.count())
+            .where(col(Vote.proposal_id).in_(ids))
+            .group_by(col(Vote.proposal_id))
+        ).all()
+    )
+    return [Entry(p, pa, m, int(counts.get(p.id or 0, 0))) for p, pa, m, _t in rows], total
+
+
+def _card_owed() -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        col(Proposal.card_pending).is_(True),
+        col(Proposal.status) != ProposalStatus.WITHDRAWN,
+    )
+
+
+def claim_card(
+    *,
+    session: Session,
+    proposal_id: int,
+    now: datetime,
+    lease: timedelta = CARD_LEASE,
+    first: bool = False,
+) -> bool:
+    """Take the duty of posting a proposal's card for ``lease``; True for
+    exactly one caller at a time (the handler, the retry pass or a replica).
+    ``first``: only if nobody ever held it (a card held before may be out
+    already; only the retry pass, which can check, takes those).
+    Call :func:`card_posted` once it is out, :func:`release_card` if it failed."""
+    where = _card_owed()
+    if first:
+        where += (col(Proposal.card_claimed_until).is_(None),)
+    return take_lease(
+        session,
+        Proposal,
+        proposal_id,
+        until=col(Proposal.card_claimed_until),
+        now=now,
+        lease=lease,
+        where=where,
+    )
+
+
+def card_posted(*, session: Session, proposal_id: int) -> None:
+    session.execute(
+        sa.update(Proposal)
+        .where(col(Proposal.id) == proposal_id)
+        .values(card_pending=False, card_claimed_until=None)
+    )
+
+
+def release_card(*, session: Session, proposal_id: int, now: datetime) -> None:
+    """Give the card back now (posting failed, or the handler stops waiting)."""
+    session.execute(
+        sa.update(Proposal)
+        .where(col(Proposal.id) == proposal_id, col(Proposal.card_pending).is_(True))
+        .values(card_claimed_until=now)
+    )
+
+
+@dataclass(frozen=True)
+class OwedCard:
+    proposal_id: int
+    group: Group
+    created_at: datetime
+    #: Someone held the card before (and died, or gave it back): it may be out.
+    in_doubt: bool
+
+
+def owed_cards(
+    *,
+    session: Session,
+    now: datetime,
+    grace: timedelta = CARD_LEASE,
+    paper_id: int | None = None,
+    limit: int = 100,
+) -> list[OwedCard]:
+    """Cards owed whose paper is ready and whose lease is free: never taken
+    and older than ``grace`` (the /propose handler is still on it until then),
+    or run out (its poster died or gave it back)."""
+    query = (
+        select(Proposal.id, Group, Proposal.created_at, Proposal.card_claimed_until)
+        .join(Group, col(Group.id) == Proposal.group_id)
+        .join(Paper, col(Paper.id) == Proposal.paper_id)
+        .where(
+            *_card_owed(),
+            Paper.status == PaperStatus.READY,
+            sa.or_(
+                sa.and_(
+                    col(Proposal.card_claimed_until).is_(None),
+                    col(Proposal.created_at) <= now - grace,
+                ),
+                col(Proposal.card_claimed_until) <= now,
+            ),
+        )
+        .order_by(col(Proposal.id))
+        .limit(limit)
+    )
+    if paper_id is not None:
+        query = query.where(Proposal.paper_id == paper_id)
+    return [
+        OwedCard(int(pid), g, as_utc(created), claimed is not None)
+        for pid, g, created, claimed in session.exec(query).all()
+        if pid is not None
+    ]
