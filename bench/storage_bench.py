@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import PG_URL, summary_ms, table, write_result
 from bot.papers import proposals as svc
 from storage.engine import make_engine, upgrade
-from storage.tables import Group, Member, Paper, PaperStatus, Proposal, Vote
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Paper, PaperStatus, Proposal, Vote
 
 WORDS = [
     "attention",

@@ -29,8 +29,8 @@ from bot.papers.cards import title_of
 from bot.schedule import discussion as discussion_svc
 from bot.schedule import meetings as sched
 from bot.schedule.reminders import when_text
-from storage.schedule_tables import MeetingSession, SessionStatus
-from storage.tables import Group
+from storage.groups.tables import Group
+from storage.schedule.tables import MeetingSession, SessionStatus
 
 #: The console-only lines of /help (the core's /help lists the shared commands).
 HELP_LINES = (

@@ -12,7 +12,7 @@ from adapters.discord.inbound import PLATFORM, member_choices
 from bot.chat.events import Place
 from bot.papers import proposals as svc
 from bot.papers.cards import title_of
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
 
 MAX_CHOICES = 25
 LABEL_MAX = 100

@@ -21,7 +21,8 @@ from bot.chat.replies import Block, Context, Divider, Header, Text
 from bot.infra.clock import as_utc
 from bot.papers import proposals as svc
 from bot.papers.cards import list_line
-from storage.tables import Group, Member, Paper, Proposal, Vote
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Paper, Proposal, Vote
 
 HOME_BLOCKS_MAX = 100
 GROUPS_SHOWN = 5
@@ -48,7 +49,7 @@ class HomeData:
 def _my_group_ids(session: Session, me: Member) -> set[int]:
     """The groups the viewer takes part in: proposed or voted there, is (or
     was) in its rotation, presents there, or is one of its listed organizers."""
-    from storage.schedule_tables import MeetingSession, RotationMember
+    from storage.schedule.tables import MeetingSession, RotationMember
 
     queries = [
         select(Proposal.group_id).where(Proposal.member_id == me.id),

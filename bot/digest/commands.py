@@ -24,7 +24,7 @@ from bot.groups.context import resolve
 from bot.groups.members import is_organizer
 from bot.groups.places import draft_owner
 from bot.schedule.meetings import group_zone
-from storage.digest_tables import DraftStatus
+from storage.digest.tables import DraftStatus
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select
 from bot.chat.markup import esc, mention
 from bot.chat.replies import Button, Buttons, Context, Reply
 from bot.infra.clock import as_utc
-from storage.digest_tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
+from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 
 REGENERATE_ANYWAY, KEEP_EDIT = "digest_regenerate_anyway", "digest_keep_edit"
 

@@ -26,7 +26,7 @@ from bot.cli import EXTRA_COMMANDS
 from bot.digest import weekly as dg
 from bot.infra.settings import Settings
 from bot.schedule.meetings import group_zone
-from storage.tables import Group
+from storage.groups.tables import Group
 
 if TYPE_CHECKING:
     from bot.app import Bot

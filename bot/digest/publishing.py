@@ -40,7 +40,7 @@ from bot.digest import weekly as dg
 from bot.digest.drafts import lease_live
 from bot.digest.post_tags import part_tag, went_out
 from bot.infra.clock import as_utc
-from storage.digest_tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
+from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 
 if TYPE_CHECKING:
     from bot.app import Bot

@@ -31,8 +31,8 @@ from sqlmodel import Session, col, select
 from bot.chat import sanitize
 from bot.infra import prompts
 from bot.infra.llm import CallRecord, LlmClient, LlmError
-from storage.digest_tables import LlmCall, PaperSummary
-from storage.tables import Paper
+from storage.digest.tables import LlmCall, PaperSummary
+from storage.papers.tables import Paper
 
 log = logging.getLogger(__name__)
 

@@ -29,9 +29,10 @@ from bot.infra.clock import as_utc
 from bot.infra.llm import LlmClient, client_from_settings
 from bot.schedule import week_sessions
 from bot.schedule.meetings import group_zone
-from storage.digest_tables import DigestDraft, DigestRevision, DraftStatus
-from storage.schedule_tables import GroupSettings
-from storage.tables import Group, Member, Paper, Proposal, ProposalStatus, Vote
+from storage.digest.tables import DigestDraft, DigestRevision, DraftStatus
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Paper, Proposal, ProposalStatus, Vote
+from storage.schedule.tables import GroupSettings
 
 if TYPE_CHECKING:
     from bot.app import Bot

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.chat.events import Actor, Place
 from bot.groups.members import ensure_group, ensure_member, is_organizer
 from bot.infra.settings import Settings
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
 
 
 @dataclass(frozen=True)

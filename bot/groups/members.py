@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.chat.events import Actor, Place
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
 
 
 def ensure_group(*, session: Session, place: Place, now: datetime) -> Group:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from bot.chat.events import Actor
 from bot.chat.markup import esc, mention
 from bot.groups.members import ensure_member
-from storage.tables import Member
+from storage.groups.tables import Member
 
 _TOKEN = re.compile(r"<[^<>]*>|\S+")
 _PLATFORM_MENTION = re.compile(r"<@!?([A-Za-z0-9_.\-]+)(?:\|([^>]*))?>")

@@ -20,8 +20,9 @@ from sqlmodel import Session
 from bot.chat.events import Place
 from bot.digest.drafts import parse_value
 from bot.groups.context import row_id
-from storage.digest_tables import DigestDraft
-from storage.tables import Group, Proposal
+from storage.digest.tables import DigestDraft
+from storage.groups.tables import Group
+from storage.papers.tables import Proposal
 
 #: The group id of the entity a button's value names, or None when it names
 #: nothing (gone, or a broken value): the handler then says so itself.
@@ -48,7 +49,7 @@ def draft_owner(session: Session, value: str) -> int | None:
 def channels_of(*, session: Session, group: Group) -> set[str]:
     """Where a group's buttons are shown: its channel and its announcement
     channel (session cards and posts go there)."""
-    from storage.schedule_tables import GroupSettings
+    from storage.schedule.tables import GroupSettings
 
     assert group.id is not None
     cfg = session.get(GroupSettings, group.id)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.inbox_tables import InboxItem
+from storage.infra.inbox_tables import InboxItem
 from storage.leases import lease_free, take_lease
 
 #: Done rows are kept this long so a retry or a replay still finds them

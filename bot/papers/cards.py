@@ -8,7 +8,7 @@ from bot.chat.markup import bold, esc, link
 from bot.chat.replies import Button, Buttons, Context, Reply, Text
 from bot.infra.clock import as_utc
 from bot.papers.proposals import Entry
-from storage.tables import Paper, PaperStatus, ProposalStatus
+from storage.papers.tables import Paper, PaperStatus, ProposalStatus
 
 UPVOTE = "upvote"
 WITHDRAW = "withdraw"

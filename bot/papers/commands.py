@@ -26,7 +26,7 @@ from bot.papers.cards import (
     title_of,
     upvote_button,
 )
-from storage.tables import ProposalStatus
+from storage.papers.tables import ProposalStatus
 
 log = logging.getLogger(__name__)
 

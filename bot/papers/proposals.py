@@ -17,11 +17,10 @@ from sqlmodel import Session, col, func, select
 
 from bot.infra.arxiv_client import PaperMeta
 from bot.infra.clock import as_utc
+from storage.groups.tables import Group, Member
 from storage.leases import take_lease
-from storage.tables import (
+from storage.papers.tables import (
     ACTIVE_STATUSES,
-    Group,
-    Member,
     Paper,
     PaperStatus,
     Proposal,
@@ -243,7 +242,7 @@ def forget_paper(*, session: Session, paper_id: int) -> list[tuple[Proposal, Mem
     """arXiv does not have this id: drop the paper and its proposals (nothing to
     keep), returning who proposed it so they can be told. A session that had
     it as its paper (chosen while arXiv was down) goes back to having none."""
-    from storage.schedule_tables import MeetingSession
+    from storage.schedule.tables import MeetingSession
 
     proposals = session.exec(select(Proposal).where(Proposal.paper_id == paper_id)).all()
     told: list[tuple[Proposal, Member]] = []

@@ -28,7 +28,7 @@ from bot.papers import proposals as svc
 from bot.papers.cards import paper_card, title_of
 from bot.papers.fetch import Outcome, fetch_paper, post_pending_cards, waiting_handlers
 from bot.papers.propose_text import PAPERS_MAX, REASON_MAX, ProposeText, parse_propose_text
-from storage.tables import ProposalStatus
+from storage.papers.tables import ProposalStatus
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from bot.infra.clock import as_utc
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import abs_url, title_of
 from bot.schedule.meetings import get_settings, zone
-from storage.schedule_tables import MeetingSession, SessionStatus
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
+from storage.schedule.tables import MeetingSession, SessionStatus
 
 PRODID = "-//readgroup//reading group schedule//EN"
 
@@ -27,7 +27,7 @@ def _first_configured_group(session: Session) -> Group | None:
     """The only group with a meeting rule; with several, which one is not
     guessed: ``LookupError`` lists them for ``--group``."""
     from bot.digest.exports import group_list
-    from storage.schedule_tables import GroupSettings
+    from storage.schedule.tables import GroupSettings
 
     groups = list(
         session.exec(

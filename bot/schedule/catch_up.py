@@ -35,8 +35,8 @@ from sqlmodel import Session, col, select
 from bot.infra.clock import as_utc
 from bot.papers import proposals as proposals_svc
 from bot.schedule import meetings as schedule
-from storage.schedule_tables import Delivery, MeetingSession
-from storage.tables import Proposal
+from storage.papers.tables import Proposal
+from storage.schedule.tables import Delivery, MeetingSession
 
 #: A channel reminder of a session with no presenter waits at most until this
 #: long before the start, for someone to join the rotation.

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.infra.clock import as_utc
-from storage.schedule_tables import Delivery
+from storage.schedule.tables import Delivery
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,9 @@ from bot.schedule import present_check, rotation, session_card
 from bot.schedule.calendar import export_ics
 from bot.schedule.reminders import PRESENT_PICK, offset_label, refresh_group, when_text
 from bot.schedule.scheduler import changed
-from storage.schedule_tables import GroupSettings, MeetingSession
-from storage.tables import Member, ProposalStatus
+from storage.groups.tables import Member
+from storage.papers.tables import ProposalStatus
+from storage.schedule.tables import GroupSettings, MeetingSession
 
 log = logging.getLogger(__name__)
 
@@ -858,7 +859,8 @@ async def present_pick(ctx: Ctx) -> Reply | list[Reply]:
 
     def work(*, session: Session) -> Chosen | Reply:
         from bot.groups.members import ensure_member, is_organizer
-        from storage.tables import Group, Proposal
+        from storage.groups.tables import Group
+        from storage.papers.tables import Proposal
 
         proposal = session.get(Proposal, proposal_id)
         group = session.get(Group, proposal.group_id) if proposal is not None else None

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.schedule_tables import DiscussionMessage, MeetingSession
-from storage.tables import Group
+from storage.groups.tables import Group
+from storage.schedule.tables import DiscussionMessage, MeetingSession
 
 #: Reaction names (Slack sends names, Discord the character) that mark a takeaway.
 TAKEAWAY_EMOJI = frozenset({"bulb", ":bulb:", "💡", "light_bulb"})

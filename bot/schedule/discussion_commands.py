@@ -32,7 +32,7 @@ from bot.infra.clock import as_utc
 from bot.schedule import discussion as svc
 from bot.schedule import meetings as sched
 from bot.schedule.reminders import when_text
-from storage.schedule_tables import MeetingSession, SessionStatus
+from storage.schedule.tables import MeetingSession, SessionStatus
 
 TAKEAWAYS_EXAMPLES = "`/takeaways 2026-11-19`, `/takeaways yesterday` or `/takeaways last thursday`"
 

@@ -18,8 +18,9 @@ from sqlmodel import Session, col, select
 from bot.chat.dates import DAY_NAMES, WEEKDAYS, DateError
 from bot.chat.dates import parse_period as parse_dates
 from bot.infra.clock import as_utc
-from storage.schedule_tables import GroupSettings, MeetingSession, SessionStatus
-from storage.tables import Group, Proposal, ProposalStatus
+from storage.groups.tables import Group
+from storage.papers.tables import Proposal, ProposalStatus
+from storage.schedule.tables import GroupSettings, MeetingSession, SessionStatus
 
 #: How far ahead sessions exist as rows (so /schedule, swaps and reminders see them).
 HORIZON_WEEKS = 8
@@ -206,7 +207,7 @@ def materialise(*, session: Session, group_id: int, now: datetime) -> list[Meeti
 
 
 def _drop(session: Session, meeting: MeetingSession) -> None:
-    from storage.schedule_tables import Delivery, DiscussionMessage
+    from storage.schedule.tables import Delivery, DiscussionMessage
 
     _release_paper(session, meeting, now=None)
     if (

@@ -21,7 +21,7 @@ from bot.papers import proposals as proposals_svc
 from bot.papers.cards import abs_url, title_of
 from bot.schedule import catch_up
 from bot.schedule import meetings as schedule
-from storage.schedule_tables import GroupSettings, MeetingSession
+from storage.schedule.tables import GroupSettings, MeetingSession
 
 PRESENT_PICK = "present_pick"
 

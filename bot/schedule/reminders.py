@@ -42,8 +42,8 @@ from bot.schedule import catch_up, presenter_messages, rotation, session_card
 from bot.schedule import meetings as schedule
 from bot.schedule.claims import MAX_ATTEMPTS, claim, expire_leases, finish, lease_ends, release
 from bot.schedule.presenter_messages import PRESENT_PICK, paper_line, when_text
-from storage.schedule_tables import Delivery, GroupSettings, MeetingSession, SessionStatus
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
+from storage.schedule.tables import Delivery, GroupSettings, MeetingSession, SessionStatus
 
 if TYPE_CHECKING:
     from bot.app import Bot

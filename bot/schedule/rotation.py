@@ -25,8 +25,9 @@ from bot.schedule.meetings import (
     upcoming,
     zone,
 )
-from storage.schedule_tables import Away, MeetingSession, RotationMember, SessionStatus
-from storage.tables import Member, Proposal, ProposalStatus
+from storage.groups.tables import Member
+from storage.papers.tables import Proposal, ProposalStatus
+from storage.schedule.tables import Away, MeetingSession, RotationMember, SessionStatus
 
 
 @dataclass(frozen=True)

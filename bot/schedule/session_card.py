@@ -29,8 +29,8 @@ from bot.chat.replies import Context, Reply
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import paper_card, title_of
 from bot.schedule.presenter_messages import when_text
-from storage.schedule_tables import GroupSettings, MeetingSession, SessionStatus
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
+from storage.schedule.tables import GroupSettings, MeetingSession, SessionStatus
 
 if TYPE_CHECKING:
     from bot.app import Bot

@@ -35,8 +35,9 @@ def sessions_between(
 
     from bot.infra.clock import as_utc
     from bot.schedule.discussion import messages
-    from storage.schedule_tables import MeetingSession, SessionStatus
-    from storage.tables import Member, Proposal
+    from storage.groups.tables import Member
+    from storage.papers.tables import Proposal
+    from storage.schedule.tables import MeetingSession, SessionStatus
 
     rows = session.exec(
         select(MeetingSession)

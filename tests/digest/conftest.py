@@ -19,7 +19,8 @@ from bot.digest import weekly as dg
 from bot.infra.llm import LlmClient
 from bot.schedule import week_sessions
 from bot.schedule.week_sessions import SessionInfo
-from storage.tables import Group, Paper, PaperStatus, Proposal, ProposalStatus, Vote
+from storage.groups.tables import Group
+from storage.papers.tables import Paper, PaperStatus, Proposal, ProposalStatus, Vote
 from tests.fakes.openai_fake import OpenAIFake
 from tests.fixtures import ROOT as FIXTURES_ROOT
 

@@ -15,7 +15,7 @@ from bot.app import Bot
 from bot.chat.replies import Form, FormField
 from bot.infra.clock import ManualClock
 from bot.schedule.week_sessions import SessionInfo
-from storage.digest_tables import DigestRevision
+from storage.digest.tables import DigestRevision
 from tests.digest.conftest import WEEK, at, seed
 
 FORM = Form(

@@ -15,7 +15,7 @@ from bot.chat.messenger import DeliveryError, NullMessenger
 from bot.chat.replies import Buttons, Header, Reply, to_plain
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
-from storage.digest_tables import DigestDraft, DigestRevision, LlmCall
+from storage.digest.tables import DigestDraft, DigestRevision, LlmCall
 from tests.digest.conftest import MEMBER, ORGANIZER, PLACE, WEEK, at, seed
 from tests.fakes.openai_fake import OpenAIFake
 

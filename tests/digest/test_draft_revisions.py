@@ -14,7 +14,7 @@ from bot.chat.replies import Buttons, Header, Reply, Text, to_plain
 from bot.digest import drafts
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
-from storage.digest_tables import DigestDraft
+from storage.digest.tables import DigestDraft
 from tests.digest.conftest import WEEK, at, seed
 from tests.digest.test_digest_flow import _draft_id, _drafts, _press, _revisions, _say, _value
 from tests.fakes.openai_fake import OpenAIFake

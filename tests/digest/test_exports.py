@@ -19,7 +19,8 @@ from bot.digest.exports import export_week, to_markdown
 from bot.infra.clock import ManualClock
 from bot.infra.settings import Settings
 from bot.schedule.week_sessions import SessionInfo
-from storage.tables import Member, Proposal, Vote
+from storage.groups.tables import Member
+from storage.papers.tables import Proposal, Vote
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
 
 

@@ -18,7 +18,7 @@ from bot.digest import publishing
 from bot.digest import weekly as dg
 from bot.digest.post_tags import part_tag
 from bot.infra.clock import ManualClock
-from storage.digest_tables import DigestDraft
+from storage.digest.tables import DigestDraft
 from tests.digest.conftest import WEEK, at, seed
 from tests.digest.test_digest_flow import _drafts, _press, _say, _value
 

@@ -20,7 +20,7 @@ from bot.digest.summaries import (
     summarize_papers,
 )
 from bot.infra import prompts
-from storage.digest_tables import LlmCall, PaperSummary
+from storage.digest.tables import LlmCall, PaperSummary
 from tests.digest.conftest import make_client, real_papers, seed
 from tests.fakes.openai_fake import OpenAIFake
 

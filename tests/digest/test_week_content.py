@@ -13,7 +13,8 @@ from bot.chat.replies import Reply, to_plain
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
 from bot.schedule.week_sessions import SessionInfo
-from storage.tables import Member, Proposal, ProposalStatus, Vote
+from storage.groups.tables import Member
+from storage.papers.tables import Proposal, ProposalStatus, Vote
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
 
 
@@ -64,7 +65,7 @@ def test_other_weeks_and_withdrawn_proposals_are_left_out_and_votes_order_the_re
 async def test_approval_posts_to_the_configured_announcement_channel(
     bot: Bot, sessions_patch: list[SessionInfo]
 ) -> None:
-    from storage.schedule_tables import GroupSettings
+    from storage.schedule.tables import GroupSettings
 
     bot.clock = ManualClock(at(WEEK))
     s = seed(bot, sessions=1)

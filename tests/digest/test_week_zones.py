@@ -15,8 +15,8 @@ from bot.chat.replies import Reply, to_plain
 from bot.digest import weekly as dg
 from bot.digest.exports import export_week
 from bot.infra.clock import ManualClock
-from storage.schedule_tables import GroupSettings
-from storage.tables import Proposal
+from storage.papers.tables import Proposal
+from storage.schedule.tables import GroupSettings
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, seed
 
 NEW_YORK = ZoneInfo("America/New_York")

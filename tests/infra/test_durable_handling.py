@@ -15,7 +15,7 @@ from bot.infra import inbox
 from bot.infra.clock import ManualClock
 from bot.papers import proposals as svc
 from bot.papers.fetch import retry_once
-from storage.tables import Proposal, Vote
+from storage.papers.tables import Proposal, Vote
 
 PLACE = Place("console", "local", "general")
 TITLE = "Heat-bath random walks with Markov bases"
@@ -132,7 +132,7 @@ async def test_a_card_never_taken_is_posted_once_the_handler_had_its_time(bot: B
 
 def _save_ready(*, session, now):  # type: ignore[no-untyped-def]
     from bot.groups.members import ensure_group, ensure_member
-    from storage.tables import PaperStatus
+    from storage.papers.tables import PaperStatus
 
     group = ensure_group(session=session, place=PLACE, now=now)
     member = ensure_member(session=session, actor=_actor("carol"), workspace="local", now=now)

@@ -15,7 +15,7 @@ from bot.infra.arxiv_client import PaperMeta
 from bot.infra.arxiv_ref import parse_ref
 from bot.papers import proposals as svc
 from storage.engine import session_scope
-from storage.tables import Paper, Proposal, ProposalStatus, Vote
+from storage.papers.tables import Paper, Proposal, ProposalStatus, Vote
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 PLACE = Place("slack", "T1", "C1")
@@ -220,7 +220,7 @@ def test_refetch_backs_off_and_becomes_due(engine: sa.Engine) -> None:
 
 
 def test_organizer_sources() -> None:
-    from storage.tables import Group
+    from storage.groups.tables import Group
 
     g = Group(platform="slack", workspace="T", channel="C", organizers=["U2"], created_at=T0)
     none: frozenset[str] = frozenset()

@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.chat.events import Action, Actor, Command, Place
 from bot.chat.replies import Buttons, Reply, to_plain
-from storage.tables import Proposal
+from storage.papers.tables import Proposal
 from tests.fakes.arxiv_server import FakeArxiv
 
 PLACE = Place("console", "local", "general")
@@ -45,7 +45,7 @@ def cards(replies: list[Reply]) -> list[Reply]:
 
 async def stored(bot: Bot) -> list[tuple[str, str]]:
     def load(*, session):  # type: ignore[no-untyped-def]
-        from storage.tables import Paper
+        from storage.papers.tables import Paper
 
         rows = session.exec(
             select(Paper.arxiv_id, Proposal.why).join(Paper, Paper.id == Proposal.paper_id)
@@ -105,7 +105,7 @@ async def test_a_duplicate_keeps_its_reason_and_the_card_shows_every_reason(bot:
     assert dup.private and "I kept your reason" in to_plain(dup) and "now has 2" in to_plain(dup)
 
     def reasons(*, session):  # type: ignore[no-untyped-def]
-        from storage.tables import ProposalReason
+        from storage.papers.tables import ProposalReason
 
         return [r.why for r in session.exec(select(ProposalReason)).all()]
 

@@ -16,7 +16,7 @@ from bot.chat.events import Actor, Place
 from bot.groups.members import ensure_group, ensure_member
 from bot.papers import proposals as svc
 from storage.engine import make_engine, session_scope, upgrade
-from storage.tables import Vote
+from storage.papers.tables import Vote
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 PLACE = Place("slack", "T1", "C1")

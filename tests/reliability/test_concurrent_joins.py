@@ -27,8 +27,9 @@ from bot.infra.settings import Settings
 from bot.papers import proposals as proposals_svc
 from bot.schedule import rotation
 from storage.engine import make_engine
-from storage.schedule_tables import RotationMember
-from storage.tables import Group, Member, Vote
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Vote
+from storage.schedule.tables import RotationMember
 from tests.schedule.conftest import PLACE, START, seed_paper
 
 ANN = Actor("console", "ann", "Ann")
@@ -172,7 +173,7 @@ async def test_two_edits_saved_at_once_on_two_replicas_both_become_revisions(
     replicas: tuple[Bot, Bot], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.digest import weekly as dg
-    from storage.digest_tables import DigestRevision
+    from storage.digest.tables import DigestRevision
     from tests.digest.conftest import WEEK, at
 
     a, b = replicas

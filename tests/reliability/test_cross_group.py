@@ -25,7 +25,7 @@ from bot.chat.replies import Reply, to_plain
 from bot.digest import drafts
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
 from tests.digest.conftest import WEEK, at
 from tests.reliability.test_security_permissions import dump
 from tests.schedule.conftest import Recorder, seed_paper

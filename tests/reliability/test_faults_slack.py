@@ -22,7 +22,7 @@ from adapters.slack.messenger import SlackMessenger
 from bot.app import Bot
 from bot.infra.clock import ManualClock
 from bot.infra.settings import Settings
-from storage.schedule_tables import Delivery, MeetingSession
+from storage.schedule.tables import Delivery, MeetingSession
 from tests.adapters.slack import conftest as slack_fixtures
 from tests.adapters.slack.conftest import SlackHarness
 from tests.fakes.slack_api import Call, FakeSlack

@@ -33,9 +33,9 @@ from sqlmodel import Session, col, select
 
 from bot.digest import weekly as dg
 from bot.digest.publishing import split_post
-from storage.digest_tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
+from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 from storage.engine import make_engine
-from storage.tables import Group
+from storage.groups.tables import Group
 from tests.adapters.slack.conftest import SECRET, TEAM, command_body
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_api import FakeSlack

@@ -34,8 +34,9 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.engine import make_engine
-from storage.inbox_tables import InboxItem
-from storage.tables import Member, Paper, Proposal, Vote
+from storage.groups.tables import Member
+from storage.infra.inbox_tables import InboxItem
+from storage.papers.tables import Paper, Proposal, Vote
 from tests.adapters.slack.conftest import SECRET, TEAM, command_body, sign
 from tests.adapters.slack.test_http_interactivity import press
 from tests.fakes.arxiv_server import FakeArxiv

@@ -17,7 +17,7 @@ from bot.chat.events import Actor, Command, Place
 from bot.infra.arxiv_client import ArxivClient
 from bot.infra.settings import Settings
 from storage.engine import make_engine, upgrade
-from storage.tables import Proposal, Vote
+from storage.papers.tables import Proposal, Vote
 from tests.conftest import IN_CI
 from tests.fakes.arxiv_server import FakeArxiv
 

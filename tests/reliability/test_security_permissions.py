@@ -28,8 +28,8 @@ from bot.chat.replies import Reply, to_plain
 from bot.digest import drafts
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
-from storage.schedule_tables import MeetingSession
-from storage.tables import Member
+from storage.groups.tables import Member
+from storage.schedule.tables import MeetingSession
 from tests.digest import conftest as digest_fixtures
 from tests.digest.conftest import WEEK, at, seed
 from tests.schedule.conftest import PLACE, Recorder, seed_paper
@@ -113,7 +113,7 @@ async def world(bot: Bot, sessions_patch: list) -> World:  # type: ignore[type-a
     sessions_patch.extend(seed(bot, sessions=1).sessions)
 
     def setup(*, session):  # type: ignore[no-untyped-def]
-        from storage.tables import Group
+        from storage.groups.tables import Group
 
         group = session.exec(select(Group)).one()
         members = {m.user_id: m for m in session.exec(select(Member)).all()}

@@ -17,7 +17,8 @@ from bot.chat.replies import Reply, to_plain
 from bot.infra.clock import ManualClock
 from bot.papers import proposals as proposals_svc
 from bot.schedule.reminders import Sent, next_wakeup, run_due
-from storage.tables import Group, Member, PaperStatus
+from storage.groups.tables import Group, Member
+from storage.papers.tables import PaperStatus
 
 #: A Monday morning, well before the first Thursday meeting.
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -29,7 +29,7 @@ from bot.infra.arxiv_client import ArxivClient
 from bot.infra.clock import ManualClock
 from bot.infra.settings import Settings
 from bot.schedule.reminders import next_wakeup, run_due
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
 from tests.schedule.conftest import Recorder, cmd, org, seed_paper
 
 SET_AT = datetime(2026, 12, 1, 18, 6, tzinfo=UTC)

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.schedule.calendar import export_ics
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
 from tests.schedule.conftest import cmd, org, seed_paper
 
 

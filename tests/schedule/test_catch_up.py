@@ -15,8 +15,8 @@ from bot.app import Bot
 from bot.chat.replies import to_plain
 from bot.infra.clock import ManualClock
 from bot.schedule.reminders import run_due
-from storage.schedule_tables import Delivery, MeetingSession
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
+from storage.schedule.tables import Delivery, MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, run_until, seed_paper
 
 SET_AT = datetime(2026, 12, 1, 18, 6, tzinfo=UTC)  # a Tuesday, 19 minutes before 18:25
@@ -160,7 +160,7 @@ async def test_a_pick_told_by_the_old_combined_deadline_message_is_not_told_agai
 ) -> None:
     """Upgrading: the bot used to assign and tell in the one deadline message."""
     from bot.schedule import meetings as schedule
-    from storage.tables import Proposal
+    from storage.papers.tables import Proposal
 
     _clock(sbot).set(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     await cmd(sbot, "/rotation join", user="alice")

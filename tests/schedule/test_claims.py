@@ -21,7 +21,7 @@ from bot.infra.clock import ManualClock
 from bot.schedule.claims import CLAIM_LEASE
 from bot.schedule.reminders import Due, claim, run_due
 from bot.schedule.scheduler import runner_of
-from storage.schedule_tables import Delivery, MeetingSession
+from storage.schedule.tables import Delivery, MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, run_until
 
 
@@ -207,7 +207,8 @@ async def test_a_stop_after_the_card_is_posted_never_posts_it_again(
     sbot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.schedule import meetings as schedule
-    from storage.tables import Group, Member, Proposal
+    from storage.groups.tables import Group, Member
+    from storage.papers.tables import Proposal
     from tests.schedule.conftest import seed_paper
 
     monkeypatch.setattr(reminders, "STOP_GRACE_SECONDS", 0.2)

@@ -7,8 +7,9 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.chat.events import Actor, Command, Place
 from bot.chat.replies import to_plain
-from storage.schedule_tables import MeetingSession
-from storage.tables import Group, Member, ProposalStatus
+from storage.groups.tables import Group, Member
+from storage.papers.tables import ProposalStatus
+from storage.schedule.tables import MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, plain, seed_paper
 
 
@@ -157,7 +158,7 @@ async def test_present_picks_from_the_queue_or_a_new_reference(sbot: Bot) -> Non
     assert "Queued Paper" in schedule and "Heat-bath random walks" in schedule
 
     def statuses(*, session):  # type: ignore[no-untyped-def]
-        from storage.tables import Proposal
+        from storage.papers.tables import Proposal
 
         return sorted(p.status for p in session.exec(select(Proposal)).all())
 

@@ -17,8 +17,8 @@ from bot.app import Bot
 from bot.chat.replies import to_plain
 from bot.infra.clock import ManualClock
 from bot.schedule import catch_up
-from storage.schedule_tables import Delivery, MeetingSession
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
+from storage.schedule.tables import Delivery, MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_paper
 
 #: The first Thursday 16:00 Berlin session after the conftest's START.

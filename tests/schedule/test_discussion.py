@@ -11,8 +11,8 @@ from bot.app import Bot
 from bot.chat.events import Actor, Place, Reaction, ThreadMessage
 from bot.chat.markup import parse
 from bot.schedule.week_sessions import sessions_between
-from storage.schedule_tables import DiscussionMessage, MeetingSession
-from storage.tables import Group
+from storage.groups.tables import Group
+from storage.schedule.tables import DiscussionMessage, MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_paper
 
 
@@ -22,7 +22,7 @@ async def _session_with_thread(bot: Bot) -> MeetingSession:
 
     def seed(*, session):  # type: ignore[no-untyped-def]
         group = session.exec(select(Group)).one()
-        from storage.tables import Member
+        from storage.groups.tables import Member
 
         alice = session.exec(select(Member).where(Member.user_id == "alice")).one()
         seed_paper(

@@ -12,8 +12,9 @@ from bot.chat.replies import to_plain
 from bot.infra.arxiv_client import ArxivClient
 from bot.infra.clock import ManualClock
 from bot.papers.fetch import retry_once
-from storage.schedule_tables import MeetingSession
-from storage.tables import Group, Member, Paper, Proposal
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Paper, Proposal
+from storage.schedule.tables import MeetingSession
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.schedule.conftest import Recorder, cmd, org, plain, seed_paper
 

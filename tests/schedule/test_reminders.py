@@ -15,8 +15,9 @@ from bot.app import Bot, build_bot
 from bot.chat.replies import Buttons, to_plain
 from bot.infra.clock import ManualClock
 from bot.schedule.reminders import run_due
-from storage.schedule_tables import Delivery, MeetingSession
-from storage.tables import Group, Member, Proposal, ProposalStatus
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Proposal, ProposalStatus
+from storage.schedule.tables import Delivery, MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_paper
 
 

@@ -16,8 +16,8 @@ from bot.infra.clock import ManualClock
 from bot.infra.settings import Settings
 from bot.schedule.reminders import next_wakeup, run_due
 from storage.engine import make_engine, upgrade
-from storage.schedule_tables import Delivery
-from storage.tables import Group, Member
+from storage.groups.tables import Group, Member
+from storage.schedule.tables import Delivery
 from tests.schedule.conftest import START, Recorder, cmd, org, seed_paper
 
 WEEKS = 8

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.infra.clock import ManualClock
 from bot.schedule.scheduler import runner_of
-from storage.schedule_tables import MeetingSession
+from storage.schedule.tables import MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org
 
 

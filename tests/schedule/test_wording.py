@@ -12,7 +12,8 @@ from bot.app import Bot
 from bot.chat.events import Actor, Command, Place
 from bot.chat.replies import Reply
 from bot.infra.clock import ManualClock
-from storage.tables import Group, Member, ProposalStatus
+from storage.groups.tables import Group, Member
+from storage.papers.tables import ProposalStatus
 from tests.schedule.conftest import cmd, org, plain, seed_paper
 
 MEETING = '/readgroup config meeting "Thu 16:00 Europe/Berlin"'
@@ -176,7 +177,7 @@ async def test_rotation_skip_says_the_chosen_paper_goes_back_to_the_queue(sbot: 
     assert "The paper they chose, Attention Is All You Need, goes back to the queue" in skipped
 
     def status(*, session):  # type: ignore[no-untyped-def]
-        from storage.tables import Proposal
+        from storage.papers.tables import Proposal
 
         return session.get(Proposal, proposal_id).status
 

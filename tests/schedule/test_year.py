@@ -15,8 +15,9 @@ from bot.app import Bot
 from bot.chat.replies import to_plain
 from bot.infra.clock import ManualClock
 from bot.schedule import rotation
-from storage.schedule_tables import Away, MeetingSession, SessionStatus
-from storage.tables import Group, Member, Proposal, ProposalStatus
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Proposal, ProposalStatus
+from storage.schedule.tables import Away, MeetingSession, SessionStatus
 from tests.schedule.conftest import START, cmd, org, run_until, seed_paper
 
 BERLIN = ZoneInfo("Europe/Berlin")

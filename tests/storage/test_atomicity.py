@@ -13,7 +13,8 @@ from bot.chat.events import Actor, Place
 from bot.groups.members import ensure_group, ensure_member
 from bot.papers import proposals as svc
 from storage.engine import session_scope
-from storage.tables import Group, Member, Paper, Proposal, Vote
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Paper, Proposal, Vote
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 PLACE = Place("slack", "T1", "C1")

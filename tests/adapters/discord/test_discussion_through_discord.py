@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from adapters.discord.client import ReadgroupClient
 from bot.app import Bot
-from storage.schedule_tables import DiscussionMessage, MeetingSession
+from storage.schedule.tables import DiscussionMessage, MeetingSession
 from tests.adapters.discord.helpers import body_text, check_all, first_answer, interact
 from tests.fakes.discord_fake import FakeDiscord
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from adapters.discord.client import ReadgroupClient
 from bot.app import Bot
 from bot.papers import proposals as svc
-from storage.tables import Paper, PaperStatus, Vote
+from storage.papers.tables import Paper, PaperStatus, Vote
 from tests.adapters.discord.conftest import StartClient, stop_client
 from tests.adapters.discord.helpers import (
     ZWSP,

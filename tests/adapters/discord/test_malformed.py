@@ -13,7 +13,8 @@ from sqlmodel import func, select
 
 from adapters.discord.client import ReadgroupClient
 from bot.app import Bot
-from storage.tables import Group, Member, Proposal
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Proposal
 from tests.adapters.discord.helpers import body_text, first_answer, interact
 from tests.fakes.discord_fake import FakeDiscord
 
@@ -117,7 +118,7 @@ async def test_untrusted_text_is_escaped_for_discord_without_controls_or_links(
 ) -> None:
     import re
 
-    from storage.tables import Paper
+    from storage.papers.tables import Paper
 
     first = fake_discord.slash(
         "propose", {"paper": "1605.08386", "why": "see https://evil.example"}

@@ -13,7 +13,7 @@ from sqlmodel import select
 from adapters.slack import translate
 from adapters.slack.users import UserDirectory
 from bot.chat.events import Actor, Command, Place
-from storage.tables import Vote
+from storage.papers.tables import Vote
 from tests.adapters.slack.conftest import CHANNEL, SlackHarness, command_body
 from tests.adapters.slack.test_http_interactivity import _button, _cards, press
 

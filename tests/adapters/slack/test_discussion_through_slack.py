@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from storage.schedule_tables import DiscussionMessage, MeetingSession
+from storage.schedule.tables import DiscussionMessage, MeetingSession
 from tests.adapters.slack.conftest import ADMIN, CHANNEL, TEAM, SlackHarness, fixture
 
 

@@ -84,8 +84,8 @@ def test_home_shows_next_sessions_and_the_viewers_turn() -> None:
 
 async def test_home_tab_shows_the_viewers_next_turn_from_the_schedule(slack: SlackHarness) -> None:
     """With the schedule area's sessions table (guarded import in the adapter)."""
-    from storage.schedule_tables import MeetingSession
-    from storage.tables import Group, Member
+    from storage.groups.tables import Group, Member
+    from storage.schedule.tables import MeetingSession
 
     await slack.command("propose", "1605.08386", user="UALICE")
     await slack.fake.wait_calls("chat.postMessage")

@@ -8,7 +8,8 @@ import time
 from sqlmodel import func, select
 
 from bot.app import Bot
-from storage.tables import Group, Proposal
+from storage.groups.tables import Group
+from storage.papers.tables import Proposal
 from tests.adapters.slack.conftest import CHANNEL, SECRET, SlackHarness, command_body, sign
 from tests.fakes.slack_api import Call
 
@@ -100,7 +101,7 @@ async def test_after_an_arxiv_outage_the_card_is_posted_by_the_slack_messenger(
     slack: SlackHarness, fake_arxiv
 ) -> None:  # type: ignore[no-untyped-def]
     from bot.papers.fetch import complete_paper
-    from storage.tables import Paper
+    from storage.papers.tables import Paper
 
     fake_arxiv.fail(503)
     await slack.command("propose", "1605.08386")

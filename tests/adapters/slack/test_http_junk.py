@@ -17,7 +17,8 @@ import pytest
 from sqlmodel import func, select
 
 from bot.app import Bot
-from storage.tables import Group, Member, Paper, Proposal
+from storage.groups.tables import Group, Member
+from storage.papers.tables import Paper, Proposal
 from tests.adapters.slack.conftest import (
     CHANNEL,
     SECRET,

@@ -20,8 +20,8 @@ from bot.infra.arxiv_client import ArxivClient
 from bot.infra.settings import Settings
 from bot.papers.fetch import retry_once
 from storage.engine import make_engine
-from storage.inbox_tables import InboxItem
-from storage.tables import Proposal, Vote
+from storage.infra.inbox_tables import InboxItem
+from storage.papers.tables import Proposal, Vote
 from tests.adapters.slack.conftest import SECRET, SlackHarness, command_body, sign
 from tests.adapters.slack.test_http_interactivity import _button, _cards, press
 

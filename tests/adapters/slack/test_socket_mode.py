@@ -98,7 +98,7 @@ async def test_malformed_socket_mode_payloads_are_acked_and_ignored_with_one_log
 
     from sqlmodel import func, select
 
-    from storage.tables import Group, Member
+    from storage.groups.tables import Group, Member
 
     caplog.set_level(logging.WARNING)
     form = dict(parse_qsl(command_body("propose", "1605.08386", response_url="http://x/")))

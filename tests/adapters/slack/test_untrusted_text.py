@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.app import Bot
-from storage.tables import Paper
+from storage.papers.tables import Paper
 from tests.adapters.slack.conftest import SlackHarness
 from tests.adapters.slack.test_http_interactivity import _cards, press
 

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from storage.tables import _ts
+from storage.papers.tables import _ts
 
 
 class InboxItem(SQLModel, table=True):

@@ -19,9 +19,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-
-def _ts(nullable: bool = False) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable)
+from storage.columns import ts as _ts
 
 
 class DraftStatus(StrEnum):

@@ -12,9 +12,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-
-def _ts(nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
+from storage.columns import ts as _ts
 
 
 class ProposalStatus(StrEnum):
@@ -31,37 +29,6 @@ ACTIVE_STATUSES = (ProposalStatus.OPEN, ProposalStatus.SCHEDULED, ProposalStatus
 class PaperStatus(StrEnum):
     PENDING = "pending"  # saved, metadata not fetched yet (arXiv slow or down)
     READY = "ready"
-
-
-class Group(SQLModel, table=True):
-    """A reading group: one channel on one platform, created on first use."""
-
-    __tablename__ = "groups"
-    __table_args__ = (sa.UniqueConstraint("platform", "workspace", "channel"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    workspace: str = Field(max_length=64)
-    channel: str = Field(max_length=64)
-    name: str = Field(default="", max_length=200)
-    organizers: list[str] = Field(
-        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
-    )
-    created_at: datetime = Field(sa_column=_ts())
-
-
-class Member(SQLModel, table=True):
-    """A platform user as seen in one workspace/guild."""
-
-    __tablename__ = "members"
-    __table_args__ = (sa.UniqueConstraint("platform", "workspace", "user_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    platform: str = Field(max_length=16)
-    workspace: str = Field(max_length=64)
-    user_id: str = Field(max_length=64)
-    name: str = Field(default="", max_length=200)
-    created_at: datetime = Field(sa_column=_ts())
 
 
 class Paper(SQLModel, table=True):

@@ -12,16 +12,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from storage.columns import json_column as _json
+from storage.columns import ts as _ts
+
 #: Channel reminders before a session, in minutes (24 h and 1 h).
 DEFAULT_REMINDER_MINUTES = (24 * 60, 60)
-
-
-def _ts(nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index)
-
-
-def _json(default: object) -> sa.Column:  # type: ignore[type-arg]
-    return sa.Column(sa.JSON, nullable=False, default=default)
 
 
 class SessionStatus:
