@@ -1,152 +1,67 @@
-"""The bot: the services every handler and adapter shares, built once."""
+"""The composition root: the only module that imports every feature.
+
+It builds the :class:`~bot.infra.runtime.Runtime` every handler is given,
+registers each feature's commands on one router, and starts and stops the
+loops (arXiv retries, reminders, publication recovery). Adapters talk to the
+core through this module and :mod:`bot.chat`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
+from bot.chat import help as help_area
 from bot.chat.events import Event
 from bot.chat.messenger import Messenger, NullMessenger
 from bot.chat.replies import Reply
 from bot.chat.router import Respond, Router
+from bot.digest import commands as digest_commands
+from bot.digest.publishing import start_recovery
+from bot.groups.places import check_place
 from bot.infra.arxiv_client import ArxivClient
 from bot.infra.clock import Clock, SystemClock
-from bot.infra.db_outage import is_outage
+from bot.infra.runtime import Runtime
 from bot.infra.settings import Settings
+from bot.papers import commands as proposals_commands
+from bot.papers.fetch import start_retry_loop
+from bot.schedule import commands as schedule_commands
+from bot.schedule import discussion_commands
+from bot.schedule.scheduler import ScheduleRunner, start_scheduler
 from storage.connect import open_database
-from storage.engine import make_engine, session_scope
+from storage.engine import make_engine
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-#: How long a command waits for an unavailable database before giving up.
-DB_RETRY_SECONDS = 60.0
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 @dataclass
-class Bot:
-    settings: Settings
-    engine: Engine
-    router: Router
-    arxiv: ArxivClient
-    clock: Clock = field(default_factory=SystemClock)
-    messenger: Messenger = field(default_factory=NullMessenger)
-    #: Background tasks the bot owns (retries, card posts); awaited on shutdown.
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    #: arXiv fetches in flight, by paper id, shared by everyone waiting on them.
-    paper_fetches: dict[int, asyncio.Task[Any]] = field(default_factory=dict)
-    #: Proposal ids whose /propose handler is still waiting for its fetch.
-    waiting_proposals: set[int] = field(default_factory=set)
-    #: Hooks other areas register to start their loops with the bot.
-    starters: list[Callable[[Bot], None]] = field(default_factory=list)
+class Bot(Runtime):
+    """The composition root: the runtime every feature is given, plus the
+    router and the loops this process runs (started by :meth:`start`)."""
 
-    async def db(self, fn: Callable[..., T], /, **kwargs: object) -> T:
-        """Run ``fn(session=..., **kwargs)`` in one transaction, off the event loop."""
-
-        def work() -> T:
-            with session_scope(self.engine) as session:
-                return fn(session=session, **kwargs)
-
-        delay = 0.2
-        waited = 0.0
-        while True:
-            try:
-                return await asyncio.to_thread(work)
-            except OperationalError as exc:
-                # The database went away (a restart, a failover, a locked SQLite
-                # file): the transaction was rolled back, so wait and run it
-                # again rather than lose the user's command. Other operational
-                # errors (a query too complex, say) fail the same way every time.
-                if waited >= DB_RETRY_SECONDS or not is_outage(exc):
-                    raise
-                log.warning(
-                    "database unavailable (%s); retrying in %.1f s", _first_line(exc), delay
-                )
-                await asyncio.sleep(delay)
-                waited += delay
-                delay = min(delay * 2, 5.0)
-
-    def db_sync(self, fn: Callable[..., T], /, **kwargs: object) -> T:
-        with session_scope(self.engine) as session:
-            return fn(session=session, **kwargs)
-
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+    router: Router = field(default_factory=Router)
+    #: The reminder loop once :meth:`start` has run (tests and the console
+    #: drive it directly).
+    schedule_runner: ScheduleRunner | None = None
 
     async def handle(
         self, event: Event, respond: Respond, *, request_id: int | None = None
     ) -> list[Reply]:
         return await self.router.handle(self, event, respond, request_id=request_id)
 
-    @property
-    def lease(self) -> timedelta:
-        """How long this process holds work it took (see ``storage.leases``)."""
-        return timedelta(seconds=self.settings.lease_seconds)
-
-    @property
-    def publish_lease(self) -> timedelta:
-        """How long a claim to publish a post holds (``bot.digest.publishing``)."""
-        return timedelta(seconds=self.settings.publish_lease_seconds)
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "") -> asyncio.Task[Any]:
-        """Run work in the background, keeping a reference so it is not lost."""
-        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
-        if name:
-            task.set_name(name)
-        self.tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
-
     def start(self) -> None:
         """Start background loops (call inside the running event loop)."""
-        from bot.digest.publishing import start_recovery
-        from bot.papers.fetch import start_retry_loop
-        from bot.schedule.scheduler import start_scheduler
-
         start_retry_loop(self)
-        start_scheduler(self)
+        self.schedule_runner = start_scheduler(self)
+        self.schedule_changed = self.schedule_runner.changed
         start_recovery(self)
-        for starter in self.starters:
-            starter(self)
-
-    async def drain(self, seconds: float = 5.0) -> None:
-        """Wait a little for background work (console end of input, tests)."""
-        pending = [t for t in self.tasks if not t.done() and not t.get_name().startswith("loop:")]
-        if pending:
-            await asyncio.wait(pending, timeout=seconds)
-
-    async def aclose(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
 def build_router() -> Router:
     """Every feature registers its commands and buttons on one router."""
-    from bot.chat import help as help_area
-    from bot.digest import commands as digest_commands
-    from bot.papers import commands as proposals_commands
-    from bot.schedule import commands as schedule_commands
-    from bot.schedule import discussion_commands
-
-    router = Router()
+    router = Router(place_check=check_place)
     proposals_commands.register(router)
     schedule_commands.register(router)
     discussion_commands.register(router)

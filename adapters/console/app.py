@@ -291,9 +291,7 @@ async def _finish_pending(bot: Bot, seconds: float) -> None:
     except TimeoutError:
         log.warning("arXiv is still not answering; pending papers will be retried next time")
     await bot.drain(seconds)
-    from bot.schedule.scheduler import runner_of
-
-    runner = runner_of(bot)
+    runner = bot.schedule_runner
     if runner is not None:
         try:
             await asyncio.wait_for(asyncio.shield(runner.finish()), seconds)

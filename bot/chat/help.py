@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from bot.chat.markup import esc
 from bot.chat.replies import Context, Header, Reply, Text
@@ -11,7 +12,7 @@ from bot.chat.router import Ctx, Router
 
 def register(router: Router) -> None:
     @router.command("help", summary="List every command with an example.", example="/help")
-    async def show_help(ctx: Ctx) -> Reply:
+    async def show_help(ctx: Ctx[Any]) -> Reply:
         lines = []
         for spec in sorted(router.commands.values(), key=lambda s: s.name):
             summary, who = spec.summary, ""

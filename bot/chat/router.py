@@ -9,28 +9,37 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from bot.chat.events import Action, Command, Event, Reaction, ThreadMessage
 from bot.chat.markup import esc
 from bot.chat.replies import Reply, error
 
-if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.groups.places import Owner
-
 log = logging.getLogger(__name__)
 
 Respond = Callable[[Reply], Awaitable[None]]
 HandlerResult = Reply | list[Reply] | None
+#: The services handlers are given (``bot.infra.runtime.Runtime``); the
+#: router only passes them on.
+S = TypeVar("S")
+#: Which group the entity a button's value names belongs to (a lookup run in
+#: a database session; see ``bot.groups.places``).
+Owner = Callable[[Any, str], "int | None"]
+#: Whether a button may act where it was pressed: (services, action, owner,
+#: direct allowed) -> allowed. Wired by the composition root.
+PlaceCheck = Callable[[Any, Action, Owner, bool], Awaitable[bool]]
+WRONG_PLACE = (
+    "That button belongs to another channel's reading group, so I changed nothing. "
+    "Use it in that group's channel, or run the command here for this channel's group."
+)
 
 
 @dataclass
-class Ctx:
-    """What a handler gets: the bot's services, the event, and a way to send
+class Ctx(Generic[S]):
+    """What a handler gets: the services, the event, and a way to send
     further replies (a follow-up after slow work)."""
 
-    bot: Bot
+    bot: S
     event: Event
     respond: Respond
     #: The adapter's stored copy of this request (``bot.infra.inbox``), if
@@ -39,7 +48,7 @@ class Ctx:
     request_id: int | None = None
 
 
-Handler = Callable[[Ctx], Awaitable[HandlerResult]]
+Handler = Callable[[Ctx[Any]], Awaitable[HandlerResult]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class CommandSpec:
 
 @dataclass
 class Router:
+    #: Checks a button's place before its handler runs (None: no check).
+    place_check: PlaceCheck | None = None
     commands: dict[str, CommandSpec] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
     #: Action kind -> which group the entity its value names belongs to
@@ -121,11 +132,11 @@ class Router:
         return fn
 
     async def handle(
-        self, bot: Bot, event: Event, respond: Respond, *, request_id: int | None = None
+        self, bot: Any, event: Event, respond: Respond, *, request_id: int | None = None
     ) -> list[Reply]:
         """Run the handler(s) for an event. Never raises: a failure becomes a
         private apology and a logged traceback."""
-        ctx = Ctx(bot=bot, event=event, respond=respond, request_id=request_id)
+        ctx: Ctx[Any] = Ctx(bot=bot, event=event, respond=respond, request_id=request_id)
         handlers: list[Handler]
         match event:
             case Command(name=name):
@@ -166,21 +177,13 @@ class Router:
                 replies.extend(result)
         return replies
 
-    async def _check_place(self, bot: Bot, action: Action) -> Reply | None:
+    async def _check_place(self, bot: Any, action: Action) -> Reply | None:
         """A private refusal if the button belongs to another place's group."""
-        from bot.groups.places import WRONG_PLACE, allowed_here
-
         owner = self.owners.get(action.kind)
-        if owner is None:
+        if owner is None or self.place_check is None:
             return None
         try:
-            ok = await bot.db(
-                allowed_here,
-                place=action.place,
-                value=action.value,
-                owner=owner,
-                direct=action.kind in self.direct_actions,
-            )
+            ok = await self.place_check(bot, action, owner, action.kind in self.direct_actions)
         except Exception:
             log.exception("place check failed on %s", _describe(action))
             return _apology()

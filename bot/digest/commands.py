@@ -16,13 +16,14 @@ from bot.chat.events import Action, Command
 from bot.chat.markup import esc
 from bot.chat.messenger import DeliveryError
 from bot.chat.replies import Context, Form, FormField, Reply, error
-from bot.chat.router import Ctx, Option, Router
+from bot.chat.router import Option, Router
 from bot.digest import drafts, publishing
 from bot.digest import weekly as dg
 from bot.digest.drafts import ButtonValue
 from bot.groups.context import resolve
 from bot.groups.members import is_organizer
 from bot.groups.places import draft_owner
+from bot.infra.runtime import Ctx
 from bot.schedule.meetings import group_zone
 from storage.digest.tables import DraftStatus
 

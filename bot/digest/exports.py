@@ -29,7 +29,7 @@ from bot.schedule.meetings import group_zone
 from storage.groups.tables import Group
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
@@ -119,14 +119,14 @@ def pick_group(*, session: Session, group_id: int | None) -> Group:
     return groups[0]
 
 
-async def _group_and_zone(bot: Bot, group_id: int | None) -> tuple[int, tzinfo]:
+async def _group_and_zone(bot: Runtime, group_id: int | None) -> tuple[int, tzinfo]:
     """The group to export and its meeting time zone, where periods are cut."""
     group = await bot.db(pick_group, group_id=group_id)
     assert group.id is not None
     return group.id, await bot.db(group_zone, group_id=group.id)
 
 
-async def export_week(bot: Bot, *, week: dg.Week | None, group_id: int | None = None) -> str:
+async def export_week(bot: Runtime, *, week: dg.Week | None, group_id: int | None = None) -> str:
     """The week's post as Markdown: published, else newest draft, else fresh.
     ``None`` is the current week; weeks are cut in the group's time zone."""
     gid, tz = await _group_and_zone(bot, group_id)
@@ -143,7 +143,7 @@ async def export_week(bot: Bot, *, week: dg.Week | None, group_id: int | None = 
     return to_markdown(title, body)
 
 
-async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None = None) -> str:
+async def export_quarter(bot: Runtime, *, quarter: dg.Quarter, group_id: int | None = None) -> str:
     gid, tz = await _group_and_zone(bot, group_id)
     title, body, n = await dg.compose_quarter(bot, group_id=gid, quarter=replace(quarter, tz=tz))
     if not n:
@@ -151,7 +151,7 @@ async def export_quarter(bot: Bot, *, quarter: dg.Quarter, group_id: int | None 
     return to_markdown(title, body)
 
 
-async def export_month(bot: Bot, *, month: dg.Month | None, group_id: int | None = None) -> str:
+async def export_month(bot: Runtime, *, month: dg.Month | None, group_id: int | None = None) -> str:
     """The month's picks (most voted proposals) as Markdown; ``None`` is this month."""
     gid, tz = await _group_and_zone(bot, group_id)
     month = replace(month, tz=tz) if month is not None else dg.Month.containing(bot.clock.now(), tz)

@@ -11,8 +11,8 @@ from bot.chat.messenger import posted_before
 from bot.infra.clock import as_utc
 
 if TYPE_CHECKING:
-    from bot.app import Bot
     from bot.digest.publishing import Claim
+    from bot.infra.runtime import Runtime
 
 
 def part_tag(draft_id: int, revision: int, number: int) -> str:
@@ -20,7 +20,7 @@ def part_tag(draft_id: int, revision: int, number: int) -> str:
     return f"digest:{draft_id}:{revision}:{number}"
 
 
-async def went_out(bot: Bot, c: Claim, tag: str) -> str | None:
+async def went_out(bot: Runtime, c: Claim, tag: str) -> str | None:
     """The message id of the part tagged ``tag`` if the publisher ``c`` took
     over posted it (since the draft was approved), else None."""
     assert c.view is not None and c.place is not None

@@ -43,7 +43,7 @@ from bot.infra.clock import as_utc
 from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class Published:
     message_id: str | None
 
 
-async def publish(bot: Bot, c: Claim) -> Published:
+async def publish(bot: Runtime, c: Claim) -> Published:
     """Post the parts not posted yet, recording each; then mark the draft
     published. Exceptions (the platform refused, the lease was lost, the task
     was cancelled) propagate with every posted part already recorded."""
@@ -357,7 +357,7 @@ async def publish(bot: Bot, c: Claim) -> Published:
 
 
 async def _record(
-    bot: Bot, c: Claim, n: int, total: int, message_id: str | None, lease: timedelta
+    bot: Runtime, c: Claim, n: int, total: int, message_id: str | None, lease: timedelta
 ) -> None:
     assert c.view is not None and c.place is not None and c.revision is not None
     await bot.db(
@@ -374,7 +374,7 @@ async def _record(
     )
 
 
-async def _heartbeat(bot: Bot, draft_id: int, token: str, lease: timedelta) -> None:
+async def _heartbeat(bot: Runtime, draft_id: int, token: str, lease: timedelta) -> None:
     """Keep the lease while one part is in flight (a wait after a 429)."""
     every = min(HEARTBEAT_SECONDS, lease.total_seconds() / 3)
     while True:
@@ -407,7 +407,7 @@ def _interrupted(*, session: Session, now: datetime) -> tuple[list[int], datetim
     return lapsed, min(live) if live else None
 
 
-async def recover_once(bot: Bot) -> datetime | None:
+async def recover_once(bot: Runtime) -> datetime | None:
     """Finish every publication whose lease lapsed (posting only the missing
     parts) and tell its approver; returns when the next live lease lapses."""
     lapsed, next_check = await bot.db(_interrupted, now=bot.clock.now())
@@ -452,7 +452,7 @@ def resumed_note(done: Published) -> str:
     )
 
 
-async def _tell_approver(bot: Bot, c: Claim, done: Published) -> None:
+async def _tell_approver(bot: Runtime, c: Claim, done: Published) -> None:
     assert c.view is not None and c.revision is not None and c.place is not None
     who = c.view.draft.approved_by
     if not who:
@@ -470,7 +470,7 @@ async def _tell_approver(bot: Bot, c: Claim, done: Published) -> None:
         log.warning("could not tell %s that draft %s was published: %s", who, c.view.draft.id, exc)
 
 
-def start_recovery(bot: Bot) -> None:
+def start_recovery(bot: Runtime) -> None:
     """At start: finish interrupted publications now, and the ones whose
     lease is still live (another replica, or one killed a moment ago) when
     it lapses. Not a ``loop:`` task, so the console's end of input waits
@@ -478,7 +478,7 @@ def start_recovery(bot: Bot) -> None:
     bot.spawn(_recovery_loop(bot), name="publish-recovery")
 
 
-async def _recovery_loop(bot: Bot) -> None:
+async def _recovery_loop(bot: Runtime) -> None:
     while True:
         try:
             next_check = await recover_once(bot)

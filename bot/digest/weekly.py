@@ -26,7 +26,7 @@ from bot.digest.drafts import button_value
 from bot.digest.summaries import PaperInput, RunStats, Summary, sentences, summarize_papers
 from bot.infra import prompts
 from bot.infra.clock import as_utc
-from bot.infra.llm import LlmClient, client_from_settings
+from bot.infra.llm import LlmClient
 from bot.schedule import week_sessions
 from bot.schedule.meetings import group_zone
 from storage.digest.tables import DigestDraft, DigestRevision, DraftStatus
@@ -35,7 +35,7 @@ from storage.papers.tables import Paper, Proposal, ProposalStatus, Vote
 from storage.schedule.tables import GroupSettings
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -467,17 +467,15 @@ class DraftView:
     group: Group
 
 
-def llm_for(bot: Bot) -> LlmClient | None:
+def llm_for(bot: Runtime) -> LlmClient | None:
     """The bot's LLM client (one per bot, so the concurrency bound and the
     breaker are shared), or None without a key."""
-    if not hasattr(bot, "_digest_llm"):
-        bot._digest_llm = client_from_settings(bot.settings)  # type: ignore[attr-defined]
-    return bot._digest_llm  # type: ignore[attr-defined, no-any-return]
+    return bot.llm
 
 
-def set_llm(bot: Bot, client: LlmClient | None) -> None:
+def set_llm(bot: Runtime, client: LlmClient | None) -> None:
     """Use this client (tests, other endpoints)."""
-    bot._digest_llm = client  # type: ignore[attr-defined]
+    bot.llm = client
 
 
 def _new_draft(
@@ -610,7 +608,7 @@ class Drafted:
 
 
 async def compose_week(
-    bot: Bot, *, group_id: int, week: Week, force: bool = False
+    bot: Runtime, *, group_id: int, week: Week, force: bool = False
 ) -> tuple[WeekContent, str, str, RunStats]:
     """Gather, summarise and render a week (no draft saved)."""
     content = await bot.db(gather_week, group_id=group_id, start=week.start, end=week.end)
@@ -623,7 +621,7 @@ async def compose_week(
     return content, title, body, stats
 
 
-async def draft_week(bot: Bot, *, group_id: int, week: Week, actor_id: str) -> Drafted:
+async def draft_week(bot: Runtime, *, group_id: int, week: Week, actor_id: str) -> Drafted:
     """Draft a week's post as revision 1 of a new draft; an empty week drafts nothing."""
     content, title, body, stats = await compose_week(bot, group_id=group_id, week=week)
     if content.empty:
@@ -641,7 +639,7 @@ async def draft_week(bot: Bot, *, group_id: int, week: Week, actor_id: str) -> D
     return Drafted(view, stats, stats.offline)
 
 
-async def regenerate(bot: Bot, *, draft_id: int, actor_id: str) -> DraftView:
+async def regenerate(bot: Runtime, *, draft_id: int, actor_id: str) -> DraftView:
     """A fresh revision from the week's current data, asking the LLM anew."""
     view = await bot.db(load_view, draft_id=draft_id)
     if view is None:
@@ -831,7 +829,7 @@ def render_quarter(
     return title_of(template, ctx), template.render(**ctx)
 
 
-async def compose_quarter(bot: Bot, *, group_id: int, quarter: Quarter) -> tuple[str, str, int]:
+async def compose_quarter(bot: Runtime, *, group_id: int, quarter: Quarter) -> tuple[str, str, int]:
     """(title, body, number of papers) of a quarter's digest."""
     group, featured = await bot.db(
         gather_quarter, group_id=group_id, start=quarter.start, end=quarter.end
@@ -920,7 +918,7 @@ def render_month(
     return title_of(template, ctx), template.render(**ctx)
 
 
-async def compose_month(bot: Bot, *, group_id: int, month: Month) -> tuple[str, str, int]:
+async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[str, str, int]:
     """(title, body, number of papers) of a month's picks."""
     group, picks = await bot.db(gather_month, group_id=group_id, start=month.start, end=month.end)
     if not picks:

@@ -13,25 +13,19 @@ who may use them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from sqlmodel import Session
 
-from bot.chat.events import Place
+from bot.chat.events import Action, Place
+from bot.chat.router import WRONG_PLACE, Owner
 from bot.digest.drafts import parse_value
 from bot.groups.context import row_id
 from storage.digest.tables import DigestDraft
 from storage.groups.tables import Group
 from storage.papers.tables import Proposal
 
-#: The group id of the entity a button's value names, or None when it names
-#: nothing (gone, or a broken value): the handler then says so itself.
-Owner = Callable[[Session, str], int | None]
-
-WRONG_PLACE = (
-    "That button belongs to another channel's reading group, so I changed nothing. "
-    "Use it in that group's channel, or run the command here for this channel's group."
-)
+__all__ = ["WRONG_PLACE", "Owner", "allowed_here", "check_place"]
 
 
 def proposal_owner(session: Session, value: str) -> int | None:
@@ -70,3 +64,11 @@ def allowed_here(*, session: Session, place: Place, value: str, owner: Owner, di
     return group.workspace == place.workspace and place.channel in channels_of(
         session=session, group=group
     )
+
+
+async def check_place(bot: Any, action: Action, owner: Owner, direct: bool) -> bool:
+    """The router's place check (wired in :func:`bot.app.build_router`)."""
+    allowed: bool = await bot.db(
+        allowed_here, place=action.place, value=action.value, owner=owner, direct=direct
+    )
+    return allowed

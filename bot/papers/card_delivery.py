@@ -28,14 +28,14 @@ from bot.papers import proposals as svc
 from bot.papers.cards import paper_card
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 CARD_TAG = "card:"
 
 
-async def post_owed_cards(bot: Bot, *, paper_id: int | None = None) -> int:
+async def post_owed_cards(bot: Runtime, *, paper_id: int | None = None) -> int:
     """Post every owed card whose paper is ready and whose lease is free
     (only ``paper_id``'s if given); returns how many went out."""
     posted = 0
@@ -71,7 +71,7 @@ async def post_owed_cards(bot: Bot, *, paper_id: int | None = None) -> int:
     return posted
 
 
-async def _already_out(bot: Bot, place: Place, proposal_id: int, since: datetime) -> bool:
+async def _already_out(bot: Runtime, place: Place, proposal_id: int, since: datetime) -> bool:
     """Whether the card of a poster that died (or gave up) went out after all."""
     found = await posted_before(bot.messenger, place, f"{CARD_TAG}{proposal_id}", since)
     return found is not None
@@ -96,7 +96,7 @@ def card_of(reply: Reply) -> int | None:
     return None
 
 
-async def confirm(bot: Bot, replies: list[Reply]) -> None:
+async def confirm(bot: Runtime, replies: list[Reply]) -> None:
     """The adapter delivered these replies: their cards are posted."""
     for reply in replies:
         proposal_id = card_of(reply)

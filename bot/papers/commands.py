@@ -9,12 +9,13 @@ from bot.chat.events import Action, Command
 from bot.chat.markup import bold, esc
 from bot.chat.plural import plural
 from bot.chat.replies import Buttons, Context, Header, Reply, Text, error, say
-from bot.chat.router import Ctx, Option, Router
+from bot.chat.router import Option, Router
 from bot.groups.context import resolve, row_id, shorten, split_first
 from bot.groups.members import ensure_member
 from bot.groups.places import proposal_owner
 from bot.infra import inbox
 from bot.infra.arxiv_ref import InvalidReference, parse_ref
+from bot.infra.runtime import Ctx
 from bot.papers import proposals as svc
 from bot.papers import propose_command
 from bot.papers.cards import (

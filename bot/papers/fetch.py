@@ -21,7 +21,7 @@ from bot.infra.arxiv_ref import InvalidReference
 from bot.papers import proposals as svc
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,14 @@ class Outcome(StrEnum):
     UNREACHABLE = "unreachable"
 
 
-def waiting_handlers(bot: Bot) -> set[int]:
+def waiting_handlers(bot: Runtime) -> set[int]:
     """Proposal ids whose command handler is waiting for the fetch right now."""
-    return bot.waiting_proposals
+    return bot.inflight.marks("waiting proposal")
 
 
-def fetch_paper(bot: Bot, paper_id: int, arxiv_id: str) -> asyncio.Task[Outcome]:
+def fetch_paper(bot: Runtime, paper_id: int, arxiv_id: str) -> asyncio.Task[Outcome]:
     """One fetch task per paper at a time, shared by everyone waiting on it."""
-    table = bot.paper_fetches
+    table = bot.inflight.tasks("paper")
     task = table.get(paper_id)
     if task is None or task.done():
         task = asyncio.ensure_future(_fetch_and_store(bot, paper_id, arxiv_id))
@@ -56,7 +56,7 @@ def fetch_paper(bot: Bot, paper_id: int, arxiv_id: str) -> asyncio.Task[Outcome]
     return task
 
 
-async def _fetch_and_store(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
+async def _fetch_and_store(bot: Runtime, paper_id: int, arxiv_id: str) -> Outcome:
     try:
         meta = await bot.arxiv.lookup(arxiv_id)
     except InvalidReference:
@@ -97,7 +97,7 @@ async def _fetch_and_store(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
     return outcome
 
 
-async def check_exists(bot: Bot, arxiv_id: str, wait: float) -> Outcome | None:
+async def check_exists(bot: Runtime, arxiv_id: str, wait: float) -> Outcome | None:
     """Before a session points at a paper: does arXiv have it?
 
     A paper already filled in is known. Otherwise it is saved as pending and
@@ -116,7 +116,7 @@ async def check_exists(bot: Bot, arxiv_id: str, wait: float) -> Outcome | None:
 
 
 async def _notify_missing(
-    bot: Bot,
+    bot: Runtime,
     platform: str,
     workspace: str,
     user_id: str,
@@ -145,14 +145,14 @@ async def _notify_missing(
         log.exception("could not tell %s that %s does not exist", user_id, arxiv_id)
 
 
-async def post_pending_cards(bot: Bot, paper_id: int) -> int:
+async def post_pending_cards(bot: Runtime, paper_id: int) -> int:
     """Post the cards that waited for this paper; returns how many went out."""
     from bot.papers.card_delivery import post_owed_cards
 
     return await post_owed_cards(bot, paper_id=paper_id)
 
 
-async def complete_paper(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
+async def complete_paper(bot: Runtime, paper_id: int, arxiv_id: str) -> Outcome:
     """Fetch a pending paper and, once it is ready, post the cards that waited."""
     outcome = await fetch_paper(bot, paper_id, arxiv_id)
     if outcome is Outcome.READY:
@@ -160,7 +160,7 @@ async def complete_paper(bot: Bot, paper_id: int, arxiv_id: str) -> Outcome:
     return outcome
 
 
-async def retry_once(bot: Bot) -> int:
+async def retry_once(bot: Runtime) -> int:
     """Retry every pending paper that is due, and post the cards still owed
     (a poster died, or Slack refused); returns how many papers became ready."""
     from bot.papers.card_delivery import post_owed_cards
@@ -176,7 +176,7 @@ async def retry_once(bot: Bot) -> int:
     return sum(1 for o in outcomes if o is Outcome.READY)
 
 
-async def _retry_loop(bot: Bot) -> None:
+async def _retry_loop(bot: Runtime) -> None:
     while True:
         try:
             await retry_once(bot)
@@ -187,5 +187,5 @@ async def _retry_loop(bot: Bot) -> None:
         await asyncio.sleep(RETRY_POLL_SECONDS)
 
 
-def start_retry_loop(bot: Bot) -> None:
+def start_retry_loop(bot: Runtime) -> None:
     bot.spawn(_retry_loop(bot), name="loop:arxiv-retry")

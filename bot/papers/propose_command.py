@@ -20,10 +20,10 @@ from bot.chat.events import Command
 from bot.chat.markup import bold, esc
 from bot.chat.plural import plural
 from bot.chat.replies import Reply, error, say
-from bot.chat.router import Ctx
 from bot.groups.context import resolve, shorten
 from bot.infra import inbox
 from bot.infra.arxiv_ref import ArxivId, parse_ref
+from bot.infra.runtime import Ctx
 from bot.papers import proposals as svc
 from bot.papers.cards import paper_card, title_of
 from bot.papers.fetch import Outcome, fetch_paper, post_pending_cards, waiting_handlers

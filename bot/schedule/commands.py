@@ -23,12 +23,13 @@ from bot.chat.events import Action, Command
 from bot.chat.markup import bold, esc, link, mention
 from bot.chat.plural import plural
 from bot.chat.replies import Attachment, Context, Fields, Header, Reply, Text, error, say
-from bot.chat.router import Ctx, Option, Router
+from bot.chat.router import Option, Router
 from bot.groups.context import Who, resolve, row_id, split_first
 from bot.groups.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
 from bot.groups.places import proposal_owner
 from bot.infra.arxiv_ref import InvalidReference, parse_ref
 from bot.infra.clock import as_utc
+from bot.infra.runtime import Ctx
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import abs_url, title_of
 from bot.schedule import meetings as sched

@@ -26,9 +26,10 @@ from bot.chat.dates import DateError, parse_day
 from bot.chat.events import Command, Reaction, ThreadMessage
 from bot.chat.markup import bold, esc, mention
 from bot.chat.replies import Context, Header, Reply, Text, error, say
-from bot.chat.router import Ctx, Option, Router
+from bot.chat.router import Option, Router
 from bot.groups.context import Who, resolve, shorten
 from bot.infra.clock import as_utc
+from bot.infra.runtime import Ctx
 from bot.schedule import discussion as svc
 from bot.schedule import meetings as sched
 from bot.schedule.reminders import when_text

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bot.chat.markup import esc
 from bot.chat.replies import Reply, error
-from bot.chat.router import Ctx
+from bot.infra.runtime import Ctx
 from bot.papers.fetch import Outcome, check_exists
 
 #: How long /present waits for arXiv's answer before going ahead.

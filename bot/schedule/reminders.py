@@ -46,7 +46,7 @@ from storage.groups.tables import Group, Member
 from storage.schedule.tables import Delivery, GroupSettings, MeetingSession, SessionStatus
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -376,7 +376,7 @@ def record_thread(
 # --- the loop body ----------------------------------------------------------
 
 
-async def run_due(bot: Bot) -> list[Sent]:
+async def run_due(bot: Runtime) -> list[Sent]:
     """Do everything due at ``bot.infra.clock.now()``; returns what this call sent.
 
     Each delivery (claim, compose, send, record) runs as its own task that a
@@ -425,7 +425,7 @@ async def run_due(bot: Bot) -> list[Sent]:
     return sent
 
 
-async def _deliver(bot: Bot, item: Due, now: datetime) -> Sent | None:
+async def _deliver(bot: Runtime, item: Due, now: datetime) -> Sent | None:
     """Claim, compose, send and record one message."""
     if not await bot.db(claim, due=item, now=now):
         return None  # another replica (or an earlier run) has it
@@ -457,7 +457,7 @@ async def _deliver(bot: Bot, item: Due, now: datetime) -> Sent | None:
     return Sent(item.key, item.kind, item.session_id, now > item.planned_at)
 
 
-async def _send(bot: Bot, item: Due, out: Outbound, posted: list[bool]) -> None:
+async def _send(bot: Runtime, item: Due, out: Outbound, posted: list[bool]) -> None:
     """Send ``out``; appends to ``posted`` once the platform has the message."""
     assert out.reply is not None
     if out.direct_to is not None:

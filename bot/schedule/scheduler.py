@@ -32,13 +32,12 @@ from bot.schedule import reminders
 from bot.schedule.reminders import Sent, next_wakeup, run_due
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 #: Run even if nothing seems due: picks up changes made by other replicas.
 SAFETY_TICK_SECONDS = 300
-_ATTR = "_schedule_runner"
 
 
 class PassExecutor(BaseExecutor):  # type: ignore[misc]
@@ -77,7 +76,7 @@ class PassExecutor(BaseExecutor):  # type: ignore[misc]
 class ScheduleRunner:
     """Owns the AsyncIOScheduler of one bot and its single wake-up job."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Runtime) -> None:
         self.bot = bot
         self.executor = PassExecutor()
         self.scheduler = AsyncIOScheduler(timezone=UTC, executors={"default": self.executor})
@@ -129,6 +128,11 @@ class ScheduleRunner:
         # Due times are on the bot's clock; the scheduler runs on the wall clock.
         delay = max((when - self.bot.clock.now()).total_seconds(), 0.0)
         self.wake_in(delay)
+
+    def changed(self) -> None:
+        """Something that shapes the schedule changed: recompute soon."""
+        if self.scheduler.running:
+            self.wake_in(0.05)
 
     def wake_in(self, seconds: float) -> None:
         self.scheduler.add_job(
@@ -188,10 +192,9 @@ class ScheduleRunner:
             self.stopping = True
 
 
-def start_scheduler(bot: Bot) -> ScheduleRunner:
+def start_scheduler(bot: Runtime) -> ScheduleRunner:
     """Start the reminder scheduler for a bot (inside its running event loop)."""
     runner = ScheduleRunner(bot)
-    setattr(bot, _ATTR, runner)
     runner.start()
     bot.spawn(_lifetime(runner), name="loop:schedule")
     return runner
@@ -206,12 +209,7 @@ async def _lifetime(runner: ScheduleRunner) -> None:
         await runner.stop()
 
 
-def runner_of(bot: Bot) -> ScheduleRunner | None:
-    return getattr(bot, _ATTR, None)
-
-
-def changed(bot: Bot) -> None:
-    """Something that shapes the schedule changed: recompute soon."""
-    runner = runner_of(bot)
-    if runner is not None and runner.scheduler.running:
-        runner.wake_in(0.05)
+def changed(bot: Runtime) -> None:
+    """Something that shapes the schedule changed: recompute soon (the
+    composition root points ``bot.schedule_changed`` at the running loop)."""
+    bot.schedule_changed()

@@ -33,7 +33,7 @@ from storage.groups.tables import Group, Member
 from storage.schedule.tables import GroupSettings, MeetingSession, SessionStatus
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Posted:
     card: Reply
 
 
-async def post_card(bot: Bot, *, session_id: int) -> Posted | None:
+async def post_card(bot: Runtime, *, session_id: int) -> Posted | None:
     """Post a session's card in the channel and open its thread on it;
     None if the session has no paper."""
     found = await bot.db(card_for, session_id=session_id)

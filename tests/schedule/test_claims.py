@@ -20,7 +20,6 @@ from bot.chat.replies import Reply, to_plain
 from bot.infra.clock import ManualClock
 from bot.schedule.claims import CLAIM_LEASE
 from bot.schedule.reminders import Due, claim, run_due
-from bot.schedule.scheduler import runner_of
 from storage.schedule.tables import Delivery, MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org, run_until
 
@@ -123,7 +122,7 @@ async def test_closing_the_bot_mid_pass_finishes_the_delivery(sbot: Bot) -> None
     rec = SlowRecorder(delay=0.3)
     sbot.messenger = rec
     sbot.start()
-    runner = runner_of(sbot)
+    runner = sbot.schedule_runner
     assert runner is not None
     await asyncio.wait_for(rec.entered.wait(), 5)
     await sbot.aclose()

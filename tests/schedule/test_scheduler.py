@@ -11,7 +11,6 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.infra.clock import ManualClock
-from bot.schedule.scheduler import runner_of
 from storage.schedule.tables import MeetingSession
 from tests.schedule.conftest import Recorder, cmd, org
 
@@ -39,7 +38,7 @@ async def test_started_bot_fires_due_reminders_and_rearms(sbot: Bot) -> None:
     starts = meeting.starts_at.replace(tzinfo=clock.now().tzinfo)
     clock.set(starts - timedelta(days=3, minutes=-1))  # the nudge is a minute overdue
     sbot.start()
-    runner = runner_of(sbot)
+    runner = sbot.schedule_runner
     assert runner is not None and runner.scheduler.running
     rec = sbot.messenger
     assert isinstance(rec, Recorder)
@@ -65,7 +64,7 @@ async def test_a_failing_run_is_logged_and_the_safety_tick_stays(
     sbot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     sbot.start()
-    runner = runner_of(sbot)
+    runner = sbot.schedule_runner
     assert runner is not None
     await _wait_for(lambda: runner.runs >= 1)
 

@@ -19,12 +19,11 @@ import pytest
 
 import bot.schedule.scheduler as scheduler_mod
 from bot.app import Bot
-from bot.schedule.scheduler import runner_of
 
 
 def _created_not_started(bot: Bot) -> bool:
     """Whether the executor holds a pass whose task has not run yet."""
-    runner = runner_of(bot)
+    runner = bot.schedule_runner
     assert runner is not None
     executor = runner.scheduler._lookup_executor("default")
     # APScheduler's own executor keeps them in _pending_futures, ours in passes
@@ -45,7 +44,7 @@ async def _stop_just_after_the_first_pass_is_handed_over(bot: Bot) -> None:
         await asyncio.sleep(0)
     else:
         raise AssertionError("the first pass was never handed to the executor")
-    runner = runner_of(bot)
+    runner = bot.schedule_runner
     assert runner is not None
     await runner.finish()  # the console at the end of piped input
     await bot.aclose()
@@ -60,7 +59,7 @@ async def test_a_stop_right_after_start_logs_no_error(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     assert "Traceback" not in caplog.text
-    runner = runner_of(bot)
+    runner = bot.schedule_runner
     assert runner is not None and runner.runs >= 1  # what was due still ran
 
 
@@ -90,7 +89,7 @@ async def test_a_pass_cut_off_past_the_grace_is_a_warning_not_an_error(
     monkeypatch.setattr(scheduler_mod, "run_due", slow)
     bot.start()
     await asyncio.wait_for(started.wait(), 10)
-    runner = runner_of(bot)
+    runner = bot.schedule_runner
     assert runner is not None
     await runner.stop(grace=0.1)
     await asyncio.sleep(0.05)
