@@ -35,6 +35,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy bot storage adapters
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider -p no:randomly tests/test_architecture.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
