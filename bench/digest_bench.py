@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bot.app import build_bot  # noqa: E402
 from bot.chat.events import Command  # noqa: E402
 from bot.chat.replies import Reply, to_plain  # noqa: E402
-from bot.digest import weekly as dg  # noqa: E402
+from bot.digest import summaries  # noqa: E402
 from bot.infra.clock import ManualClock  # noqa: E402
 from bot.infra.llm import LlmClient  # noqa: E402
 from bot.infra.settings import Settings  # noqa: E402
@@ -47,7 +47,7 @@ async def one_run(fake: OpenAIFake, papers: int, *, down: bool = False) -> dict[
         bot = build_bot(settings)
         bot.clock = ManualClock(at(WEEK))
         client = LlmClient(base_url=fake.url, api_key="sk-bench", model="bench-model", timeout=10)
-        dg.set_llm(bot, client)
+        summaries.set_llm(bot, client)
         s = seed(bot, sessions=papers)
         original = week_sessions.sessions_between
         week_sessions.sessions_between = lambda **kw: list(s.sessions)  # type: ignore[assignment]

@@ -17,12 +17,12 @@ from bot.chat.markup import esc
 from bot.chat.messenger import DeliveryError
 from bot.chat.replies import Context, Form, FormField, Reply, error
 from bot.chat.router import Option, Router
-from bot.digest import drafts, publishing
-from bot.digest import weekly as dg
-from bot.digest.drafts import ButtonValue
+from bot.digest import drafts, publishing, revisions, weekly
+from bot.digest.drafts import ButtonValue, draft_owner
+from bot.digest.periods import PeriodError, Week
+from bot.digest.revisions import DraftView
 from bot.groups.context import resolve
 from bot.groups.members import is_organizer
-from bot.groups.places import draft_owner
 from bot.infra.runtime import Ctx
 from bot.schedule.meetings import group_zone
 from storage.digest.tables import DraftStatus
@@ -44,13 +44,13 @@ def register(router: Router) -> None:
         options=(Option("week", "ISO week like 2026-W47 (default: this week)"),),
         organizer_only=True,
     )(draft)
-    router.action(dg.APPROVE, owner=draft_owner)(approve)
-    router.action(dg.EDIT, owner=draft_owner)(edit)
-    router.action(dg.EDIT_SAVE, owner=draft_owner)(save_edit)
-    router.action(dg.REGENERATE, owner=draft_owner)(regenerate)
+    router.action(weekly.APPROVE, owner=draft_owner)(approve)
+    router.action(weekly.EDIT, owner=draft_owner)(edit)
+    router.action(weekly.EDIT_SAVE, owner=draft_owner)(save_edit)
+    router.action(weekly.REGENERATE, owner=draft_owner)(regenerate)
     router.action(drafts.REGENERATE_ANYWAY, owner=draft_owner)(regenerate_anyway)
     router.action(drafts.KEEP_EDIT, owner=draft_owner)(keep_edit)
-    router.action(dg.DISCARD, owner=draft_owner)(discard)
+    router.action(weekly.DISCARD, owner=draft_owner)(discard)
 
 
 def _only(what: str) -> Reply:
@@ -76,8 +76,8 @@ async def draft(ctx: Ctx) -> Reply:
     # weeks are cut at midnight in the group's time zone, not in UTC
     tz = await bot.db(group_zone, group_id=who.group.id)
     try:
-        week = dg.Week.parse(cmd.text, now=now, tz=tz)
-    except dg.PeriodError as exc:
+        week = Week.parse(cmd.text, now=now, tz=tz)
+    except PeriodError as exc:
         return error(esc(str(exc)))
     state = await bot.db(drafts.week_state, group_id=who.group.id, week=week.label)
     if state is not None:
@@ -86,11 +86,13 @@ async def draft(ctx: Ctx) -> Reply:
             state.draft, now
         )
         if interrupted and state.draft.id is not None:
-            view = await bot.db(dg.load_view, draft_id=state.draft.id)
+            view = await bot.db(revisions.load_view, draft_id=state.draft.id)
             if view is not None:
-                return dg.draft_reply(view, note=text)
+                return weekly.draft_reply(view, note=text)
         return error(text)
-    result = await dg.draft_week(bot, group_id=who.group.id, week=week, actor_id=cmd.actor.user_id)
+    result = await weekly.draft_week(
+        bot, group_id=who.group.id, week=week, actor_id=cmd.actor.user_id
+    )
     if result.view is None:
         previous = week.previous().label
         return error(
@@ -103,16 +105,16 @@ async def draft(ctx: Ctx) -> Reply:
             f"{result.offline} summar{'ies are' if result.offline != 1 else 'y is'} extractive "
             "(offline): the LLM was not configured or did not answer. Regenerate to try again."
         )
-    return dg.draft_reply(result.view, note=note)
+    return weekly.draft_reply(result.view, note=note)
 
 
-def _next(week: dg.Week) -> str:
-    return dg.Week.containing(week.end, week.tz).label
+def _next(week: Week) -> str:
+    return Week.containing(week.end, week.tz).label
 
 
 async def _organizer_view(
     ctx: Ctx, what: str
-) -> tuple[dg.DraftView | None, ButtonValue | None, Reply | None]:
+) -> tuple[DraftView | None, ButtonValue | None, Reply | None]:
     """The draft a button names (and the revision it was shown with), if the
     actor organizes its group."""
     action = ctx.event
@@ -120,7 +122,7 @@ async def _organizer_view(
     button = drafts.parse_value(action.value)
     if button is None:
         return None, None, error("That draft button is broken; run `/digest` again.")
-    view = await ctx.bot.db(dg.load_view, draft_id=button.draft_id)
+    view = await ctx.bot.db(revisions.load_view, draft_id=button.draft_id)
     if view is None:
         return None, None, error("That draft no longer exists; run `/digest` again.")
     if not is_organizer(
@@ -133,7 +135,7 @@ async def _organizer_view(
     return view, button, None
 
 
-async def _open_view(ctx: Ctx, what: str) -> tuple[dg.DraftView | None, Reply | None]:
+async def _open_view(ctx: Ctx, what: str) -> tuple[DraftView | None, Reply | None]:
     """The open draft a button names, for an organizer of its group pressing
     a button of its newest revision; otherwise the answer that says why not."""
     view, button, refusal = await _organizer_view(ctx, what)
@@ -148,14 +150,14 @@ async def _open_view(ctx: Ctx, what: str) -> tuple[dg.DraftView | None, Reply | 
     return view, None
 
 
-def _stale(view: dg.DraftView, button: ButtonValue) -> Reply | None:
+def _stale(view: DraftView, button: ButtonValue) -> Reply | None:
     """The newest revision with a note, when an open draft's button is older."""
     if view.draft.status != DraftStatus.DRAFT or not drafts.is_stale(button, view.draft):
         return None
-    return dg.draft_reply(view, note=drafts.stale_note(button, view.revision))
+    return weekly.draft_reply(view, note=drafts.stale_note(button, view.revision))
 
 
-def _closed(view: dg.DraftView, now: datetime | None = None) -> Reply:
+def _closed(view: DraftView, now: datetime | None = None) -> Reply:
     d = view.draft
     if d.status == DraftStatus.PUBLISHED:
         return error(
@@ -173,7 +175,7 @@ def _closed(view: dg.DraftView, now: datetime | None = None) -> Reply:
     )
 
 
-async def _other_draft(ctx: Ctx, view: dg.DraftView) -> Reply:
+async def _other_draft(ctx: Ctx, view: DraftView) -> Reply:
     """Approve refused because another draft of the week holds the claim."""
     now = ctx.bot.clock.now()
     d = view.draft
@@ -221,7 +223,7 @@ async def approve(ctx: Ctx) -> Reply:
         if claim.reason == "week_published":
             return await _other_draft(ctx, fresh)
         if claim.reason == "stale" and button.revision is not None:
-            return dg.draft_reply(fresh, note=drafts.stale_note(button, fresh.revision))
+            return weekly.draft_reply(fresh, note=drafts.stale_note(button, fresh.revision))
         return _closed(fresh)
     assert claim.view is not None and claim.place is not None and claim.revision is not None
     rev = claim.revision
@@ -308,7 +310,7 @@ async def edit(ctx: Ctx) -> Reply:
         private=True,
         form=Form(
             title="Edit the weekly post",
-            action=dg.EDIT_SAVE,
+            action=weekly.EDIT_SAVE,
             value=drafts.button_value(view.draft.id, view.revision.number),
             fields=tuple(fields),
             submit_label="Save revision",
@@ -329,10 +331,10 @@ async def save_edit(ctx: Ctx) -> Reply:
     if not body:
         return error("The post came back empty, so I kept the previous revision. Edit it again.")
     if title == view.revision.title and body == view.revision.body.strip():
-        return dg.draft_reply(view, note="No changes; the revision is unchanged.")
+        return weekly.draft_reply(view, note="No changes; the revision is unchanged.")
     try:
         new = await ctx.bot.db(
-            dg.add_revision,
+            revisions.add_revision,
             draft_id=view.draft.id,
             title=title,
             body=body,
@@ -340,8 +342,8 @@ async def save_edit(ctx: Ctx) -> Reply:
             author=action.actor.user_id,
             now=ctx.bot.clock.now(),
         )
-    except dg.DraftClosed:
-        fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
+    except revisions.DraftClosed:
+        fresh = await ctx.bot.db(revisions.load_view, draft_id=view.draft.id)
         return _closed(fresh or view)
     note = f"Saved your edit as revision {new.revision.number}."
     if button.revision is not None and button.revision != view.revision.number:
@@ -351,7 +353,7 @@ async def save_edit(ctx: Ctx) -> Reply:
             f" You edited revision {button.revision}; {drafts.revision_line(view.revision)} "
             "was made meanwhile and is kept in the history."
         )
-    return dg.draft_reply(new, note=note)
+    return weekly.draft_reply(new, note=note)
 
 
 async def regenerate(ctx: Ctx) -> Reply:
@@ -364,13 +366,15 @@ async def regenerate(ctx: Ctx) -> Reply:
     return await _regenerate(ctx, view)
 
 
-async def _regenerate(ctx: Ctx, view: dg.DraftView, *, replace: bool = False) -> Reply:
+async def _regenerate(ctx: Ctx, view: DraftView, *, replace: bool = False) -> Reply:
     action = ctx.event
     assert isinstance(action, Action) and view.draft.id is not None
     try:
-        new = await dg.regenerate(ctx.bot, draft_id=view.draft.id, actor_id=action.actor.user_id)
-    except dg.DraftClosed:
-        fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
+        new = await weekly.regenerate(
+            ctx.bot, draft_id=view.draft.id, actor_id=action.actor.user_id
+        )
+    except revisions.DraftClosed:
+        fresh = await ctx.bot.db(revisions.load_view, draft_id=view.draft.id)
         return _closed(fresh or view)
     note = f"Regenerated as revision {new.revision.number}."
     if view.revision.source == "edited":
@@ -378,7 +382,7 @@ async def _regenerate(ctx: Ctx, view: dg.DraftView, *, replace: bool = False) ->
             f" Your edit is kept in the history as revision {view.revision.number}; "
             f"this one, revision {new.revision.number}, is the text Approve publishes."
         )
-    return dg.draft_reply(new, note=note, replace=replace)
+    return weekly.draft_reply(new, note=note, replace=replace)
 
 
 async def regenerate_anyway(ctx: Ctx) -> Reply:
@@ -396,7 +400,7 @@ async def keep_edit(ctx: Ctx) -> Reply:
     if refusal is not None:
         return refusal
     assert view is not None
-    return dg.draft_reply(
+    return weekly.draft_reply(
         view,
         note=f"Kept your edit: revision {view.revision.number} is still the text to approve; "
         "nothing was regenerated.",
@@ -409,8 +413,8 @@ async def discard(ctx: Ctx) -> Reply:
     if refusal is not None:
         return refusal
     assert view is not None and view.draft.id is not None
-    if not await ctx.bot.db(dg.discard, draft_id=view.draft.id):
-        fresh = await ctx.bot.db(dg.load_view, draft_id=view.draft.id)
+    if not await ctx.bot.db(revisions.discard, draft_id=view.draft.id):
+        fresh = await ctx.bot.db(revisions.load_view, draft_id=view.draft.id)
         return _closed(fresh or view)
     return Reply(
         blocks=(

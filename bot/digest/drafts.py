@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.chat.markup import esc, mention
 from bot.chat.replies import Button, Buttons, Context, Reply
 from bot.infra.clock import as_utc
-from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
+from storage.digest import queries
+from storage.digest.tables import DigestDraft, DigestRevision, DraftStatus
 
 REGENERATE_ANYWAY, KEEP_EDIT = "digest_regenerate_anyway", "digest_keep_edit"
 
@@ -54,6 +55,14 @@ def parse_value(value: str) -> ButtonValue | None:
         return ButtonValue(draft_id, None)
     revision = _number(tail)
     return ButtonValue(draft_id, revision) if revision is not None else None
+
+
+def draft_owner(session: Session, value: str) -> int | None:
+    """The group of the draft a button names (the router's place check,
+    :mod:`bot.groups.places`); None if it names no draft."""
+    button = parse_value(value)  # "draft:revision" (or an old "draft")
+    draft = session.get(DigestDraft, button.draft_id) if button is not None else None
+    return draft.group_id if draft is not None else None
 
 
 def when(t: datetime | None) -> str:
@@ -130,21 +139,16 @@ class WeekState:
 
 
 def week_state(*, session: Session, group_id: int, week: str) -> WeekState | None:
-    draft = session.exec(
-        select(DigestDraft)
-        .where(
-            DigestDraft.group_id == group_id,
-            DigestDraft.week == week,
-            col(DigestDraft.status).in_((DraftStatus.PUBLISHED, DraftStatus.PUBLISHING)),
-        )
-        .order_by(col(DigestDraft.id).desc())
-    ).first()
-    if draft is None:
+    draft = queries.newest_draft_of_week(
+        session,
+        group_id=group_id,
+        week=week,
+        statuses=(DraftStatus.PUBLISHED, DraftStatus.PUBLISHING),
+    )
+    if draft is None or draft.id is None:
         return None
-    posted, total = session.exec(
-        select(func.count(), func.max(DigestPostPart.of)).where(DigestPostPart.draft_id == draft.id)
-    ).one()
-    return WeekState(draft, int(posted or 0), int(total or 0))
+    posted, total = queries.part_counts(session, draft_id=draft.id)
+    return WeekState(draft, posted, total)
 
 
 def _who(user_id: str | None) -> str:

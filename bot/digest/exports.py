@@ -23,7 +23,12 @@ from sqlmodel import Session, col, select
 
 from bot.chat.markup import parse
 from bot.cli import EXTRA_COMMANDS
-from bot.digest import weekly as dg
+from bot.digest.month import compose_month
+from bot.digest.periods import Month, PeriodError, Quarter, Week
+from bot.digest.quarter import compose_quarter
+from bot.digest.revisions import published_of_week
+from bot.digest.summaries import llm_for
+from bot.digest.weekly import compose_week
 from bot.infra.settings import Settings
 from bot.schedule.meetings import group_zone
 from storage.groups.tables import Group
@@ -126,15 +131,15 @@ async def _group_and_zone(bot: Runtime, group_id: int | None) -> tuple[int, tzin
     return group.id, await bot.db(group_zone, group_id=group.id)
 
 
-async def export_week(bot: Runtime, *, week: dg.Week | None, group_id: int | None = None) -> str:
+async def export_week(bot: Runtime, *, week: Week | None, group_id: int | None = None) -> str:
     """The week's post as Markdown: published, else newest draft, else fresh.
     ``None`` is the current week; weeks are cut in the group's time zone."""
     gid, tz = await _group_and_zone(bot, group_id)
-    week = replace(week, tz=tz) if week is not None else dg.Week.containing(bot.clock.now(), tz)
-    view = await bot.db(dg.published_of_week, group_id=gid, week=week.label)
+    week = replace(week, tz=tz) if week is not None else Week.containing(bot.clock.now(), tz)
+    view = await bot.db(published_of_week, group_id=gid, week=week.label)
     if view is not None:
         return to_markdown(view.revision.title, view.revision.body)
-    content, title, body, _stats = await dg.compose_week(bot, group_id=gid, week=week)
+    content, title, body, _stats = await compose_week(bot, group_id=gid, week=week)
     if content.empty:
         raise ExportError(
             f"Nothing to export for {week.label} ({week.date_label}): no sessions and no "
@@ -143,19 +148,19 @@ async def export_week(bot: Runtime, *, week: dg.Week | None, group_id: int | Non
     return to_markdown(title, body)
 
 
-async def export_quarter(bot: Runtime, *, quarter: dg.Quarter, group_id: int | None = None) -> str:
+async def export_quarter(bot: Runtime, *, quarter: Quarter, group_id: int | None = None) -> str:
     gid, tz = await _group_and_zone(bot, group_id)
-    title, body, n = await dg.compose_quarter(bot, group_id=gid, quarter=replace(quarter, tz=tz))
+    title, body, n = await compose_quarter(bot, group_id=gid, quarter=replace(quarter, tz=tz))
     if not n:
         raise ExportError(f"No sessions were held in {quarter.label}; nothing to export.")
     return to_markdown(title, body)
 
 
-async def export_month(bot: Runtime, *, month: dg.Month | None, group_id: int | None = None) -> str:
+async def export_month(bot: Runtime, *, month: Month | None, group_id: int | None = None) -> str:
     """The month's picks (most voted proposals) as Markdown; ``None`` is this month."""
     gid, tz = await _group_and_zone(bot, group_id)
-    month = replace(month, tz=tz) if month is not None else dg.Month.containing(bot.clock.now(), tz)
-    title, body, n = await dg.compose_month(bot, group_id=gid, month=month)
+    month = replace(month, tz=tz) if month is not None else Month.containing(bot.clock.now(), tz)
+    title, body, n = await compose_month(bot, group_id=gid, month=month)
     if not n:
         raise ExportError(f"Nothing was proposed in {month.label}; nothing to export.")
     return to_markdown(title, body)
@@ -185,17 +190,17 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.what == "quarter":
             if not args.period:
-                raise dg.PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
-            quarter = dg.Quarter.parse(args.period)
+                raise PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
+            quarter = Quarter.parse(args.period)
         elif args.what == "month":
             # validated here; None (this month) is settled in the group's time zone
-            month = dg.Month.parse(args.period, now=datetime.now(UTC)) if args.period else None
+            month = Month.parse(args.period, now=datetime.now(UTC)) if args.period else None
         else:
             from bot.infra.clock import SystemClock
 
             # validated here; None (this week) is settled in the group's time zone
-            week = dg.Week.parse(args.week, now=SystemClock().now()) if args.week else None
-    except dg.PeriodError as exc:
+            week = Week.parse(args.week, now=SystemClock().now()) if args.week else None
+    except PeriodError as exc:
         print(f"readgroup: {exc}", file=sys.stderr)
         return 2
     bot = build_bot(settings)
@@ -208,7 +213,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 return await export_month(bot, month=month, group_id=args.group)
             return await export_week(bot, week=week, group_id=args.group)
         finally:
-            llm = dg.llm_for(bot)
+            llm = llm_for(bot)
             if llm is not None:
                 await llm.aclose()
             await bot.aclose()

@@ -86,7 +86,7 @@ def check(name: str) -> tuple[str, str]:
         raise prompts.PromptError(f"prompts/{name}.md renders to nothing")
     if file.kind == "template":
         parse(out)  # neutral markup must parse
-        from bot.digest.weekly import title_of
+        from bot.digest.render import title_of
 
         title_of(file, SAMPLES[name])
     return file.version, out.strip().splitlines()[0][:70]

@@ -29,18 +29,22 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.chat.events import Place
 from bot.chat.markup import esc
 from bot.chat.replies import Context, Header, Reply
-from bot.digest import weekly as dg
 from bot.digest.drafts import lease_live
 from bot.digest.post_tags import part_tag, went_out
+from bot.digest.render import body_blocks
+from bot.digest.revisions import DraftView, load_view
 from bot.infra.clock import as_utc
+from storage.digest import publishing_queries as pq
+from storage.digest import queries
 from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
+from storage.groups.tables import Group
+from storage.schedule.tables import GroupSettings
 
 if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
@@ -53,8 +57,9 @@ log = logging.getLogger(__name__)
 #: (killed) loses it.
 LEASE = timedelta(minutes=2)
 HEARTBEAT_SECONDS = 30.0
-#: Characters of body per part: one message on Slack (under its 12,000 per
-#: message) and on Discord (under 4,096 per embed description).
+#: Characters of body per part. Each part is recorded as one message, so it
+#: must stay one message on every platform; this size does on Slack and on
+#: Discord (their adapters cut it into sections or embeds).
 PART_CHARS = 3800
 #: Who takes over when nobody pressed anything (the recovery at start).
 RECOVERY = "recovery"
@@ -83,7 +88,7 @@ def split_post(title: str, body: str) -> list[Reply]:
         head = (Header(title),) if n == 1 else ()
         parts.append(
             Reply(
-                blocks=(*head, *dg.body_blocks(text)),
+                blocks=(*head, *body_blocks(text)),
                 long_form=True,
                 fallback_text=title if total == 1 else f"({n}/{total}) {title}",
             )
@@ -96,7 +101,7 @@ class Claim:
     ok: bool
     #: why not: published | publishing | discarded | missing | week_published | stale
     reason: str = ""
-    view: dg.DraftView | None = None
+    view: DraftView | None = None
     place: Place | None = None
     token: str = ""
     revision: DigestRevision | None = None
@@ -105,23 +110,16 @@ class Claim:
     resumed: bool = False
 
 
-def _posted(session: Session, draft_id: int) -> frozenset[int]:
-    rows = session.exec(
-        select(DigestPostPart.number).where(DigestPostPart.draft_id == draft_id)
-    ).all()
-    return frozenset(int(n) for n in rows)
+def announcement_place(group: Group, session: Session) -> Place:
+    """The group's announcement channel if the schedule area configured one
+    (``group_settings.announce_channel``), else the group's own channel."""
+    row = session.get(GroupSettings, group.id)
+    channel = row.announce_channel if row is not None and row.announce_channel else group.channel
+    return Place(group.platform, group.workspace, channel)
 
 
 def posted_count(*, session: Session, draft_id: int) -> int:
-    return len(_posted(session, draft_id))
-
-
-def _revision(session: Session, draft_id: int, number: int) -> DigestRevision | None:
-    return session.exec(
-        select(DigestRevision).where(
-            DigestRevision.draft_id == draft_id, DigestRevision.number == number
-        )
-    ).first()
+    return len(pq.posted_part_numbers(session, draft_id=draft_id))
 
 
 def claim(
@@ -145,62 +143,50 @@ def claim(
     resumed = False
     if draft.status == DraftStatus.DRAFT:
         if draft.revision != revision:
-            return Claim(False, "stale", dg.load_view(session=session, draft_id=draft_id))
+            return Claim(False, "stale", load_view(session=session, draft_id=draft_id))
         try:
             with session.begin_nested():
-                result = session.execute(
-                    sa.update(DigestDraft)
-                    .where(
-                        col(DigestDraft.id) == draft_id,
-                        col(DigestDraft.status) == DraftStatus.DRAFT,
-                        col(DigestDraft.revision) == revision,
-                    )
-                    .values(
-                        status=DraftStatus.PUBLISHING,
-                        approved_by=actor_id,
-                        approved_at=now,
-                        publishing_revision=revision,
-                        publishing_token=token,
-                        publishing_until=until,
-                    )
+                changed = pq.claim_open_draft(
+                    session,
+                    draft_id=draft_id,
+                    revision=revision,
+                    actor_id=actor_id,
+                    now=now,
+                    token=token,
+                    until=until,
                 )
         except IntegrityError:
-            return Claim(False, "week_published", dg.load_view(session=session, draft_id=draft_id))
+            return Claim(False, "week_published", load_view(session=session, draft_id=draft_id))
     elif draft.status == DraftStatus.PUBLISHING and not lease_live(draft, now):
         # The publisher stopped (killed, or gave up after posting some parts):
         # take over from exactly the token we saw, so only one taker wins.
-        token_was = col(DigestDraft.publishing_token)
-        result = session.execute(
-            sa.update(DigestDraft)
-            .where(
-                col(DigestDraft.id) == draft_id,
-                col(DigestDraft.status) == DraftStatus.PUBLISHING,
-                token_was.is_(None)
-                if draft.publishing_token is None
-                else token_was == draft.publishing_token,
-            )
-            .values(publishing_token=token, publishing_until=until)
+        changed = pq.take_over_publishing(
+            session,
+            draft_id=draft_id,
+            token_was=draft.publishing_token,
+            token=token,
+            until=until,
         )
         resumed = True
     else:
-        return Claim(False, draft.status, dg.load_view(session=session, draft_id=draft_id))
+        return Claim(False, draft.status, load_view(session=session, draft_id=draft_id))
     session.expire_all()
-    view = dg.load_view(session=session, draft_id=draft_id)
+    view = load_view(session=session, draft_id=draft_id)
     if view is None:
         return Claim(False, "missing")
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not changed:
         return Claim(False, view.draft.status, view)
     number = view.draft.publishing_revision or view.draft.revision
-    rev = _revision(session, draft_id, number)
+    rev = queries.revision_of(session, draft_id=draft_id, number=number)
     assert rev is not None
     return Claim(
         True,
         "",
         view,
-        dg.announcement_place(view.group, session),
+        announcement_place(view.group, session),
         token,
         rev,
-        _posted(session, draft_id),
+        pq.posted_part_numbers(session, draft_id=draft_id),
         resumed,
     )
 
@@ -209,20 +195,7 @@ def renew(
     *, session: Session, draft_id: int, token: str, now: datetime, lease: timedelta = LEASE
 ) -> bool:
     """Extend the lease; False if another publisher took it over meanwhile."""
-    return _set_lease(session, draft_id, token, now + lease)
-
-
-def _set_lease(session: Session, draft_id: int, token: str, until: datetime) -> bool:
-    result = session.execute(
-        sa.update(DigestDraft)
-        .where(
-            col(DigestDraft.id) == draft_id,
-            col(DigestDraft.status) == DraftStatus.PUBLISHING,
-            col(DigestDraft.publishing_token) == token,
-        )
-        .values(publishing_until=until)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return pq.set_lease(session, draft_id=draft_id, token=token, until=now + lease)
 
 
 def record_part(
@@ -260,52 +233,23 @@ def record_part(
 
 def finish(*, session: Session, draft_id: int, of: int, now: datetime) -> bool:
     """Published, once every part is recorded."""
-    parts = session.exec(
-        select(DigestPostPart)
-        .where(DigestPostPart.draft_id == draft_id)
-        .order_by(col(DigestPostPart.number))
-    ).all()
+    parts = pq.posted_parts(session, draft_id=draft_id)
     if {p.number for p in parts} < set(range(1, of + 1)):
         return False
     first = parts[0]
-    result = session.execute(
-        sa.update(DigestDraft)
-        .where(col(DigestDraft.id) == draft_id, col(DigestDraft.status) == DraftStatus.PUBLISHING)
-        .values(
-            status=DraftStatus.PUBLISHED,
-            published_at=now,
-            published_channel=first.channel,
-            published_message=first.message_id,
-            publishing_token=None,
-            publishing_until=None,
-        )
+    return pq.mark_published(
+        session, draft_id=draft_id, now=now, channel=first.channel, message_id=first.message_id
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
 
 def give_up(*, session: Session, draft_id: int, token: str, now: datetime) -> str:
     """Posting failed. With nothing posted the draft is a draft again (approve
     again later); with some parts posted it stays claimed but the lease ends
     now, so the next Approve posts the rest at once. Returns the new status."""
-    if not _posted(session, draft_id):
-        session.execute(
-            sa.update(DigestDraft)
-            .where(
-                col(DigestDraft.id) == draft_id,
-                col(DigestDraft.status) == DraftStatus.PUBLISHING,
-                col(DigestDraft.publishing_token) == token,
-            )
-            .values(
-                status=DraftStatus.DRAFT,
-                approved_by=None,
-                approved_at=None,
-                publishing_revision=None,
-                publishing_token=None,
-                publishing_until=None,
-            )
-        )
+    if not pq.posted_part_numbers(session, draft_id=draft_id):
+        pq.release_claim(session, draft_id=draft_id, token=token)
         return DraftStatus.DRAFT
-    _set_lease(session, draft_id, token, now)
+    pq.set_lease(session, draft_id=draft_id, token=token, until=now)
     return DraftStatus.PUBLISHING
 
 
@@ -389,9 +333,7 @@ async def _heartbeat(bot: Runtime, draft_id: int, token: str, lease: timedelta) 
 
 def _interrupted(*, session: Session, now: datetime) -> tuple[list[int], datetime | None]:
     """Drafts whose publication lapsed, and when the next live lease lapses."""
-    drafts = session.exec(
-        select(DigestDraft).where(col(DigestDraft.status) == DraftStatus.PUBLISHING)
-    ).all()
+    drafts = pq.publishing_drafts(session)
     # A claim without a token was left by a version that recorded no parts:
     # it may or may not have been posted, so a person decides (Approve).
     lapsed = [
@@ -412,7 +354,7 @@ async def recover_once(bot: Runtime) -> datetime | None:
     parts) and tell its approver; returns when the next live lease lapses."""
     lapsed, next_check = await bot.db(_interrupted, now=bot.clock.now())
     for draft_id in lapsed:
-        draft = await bot.db(dg.load_view, draft_id=draft_id)
+        draft = await bot.db(load_view, draft_id=draft_id)
         if draft is None:
             continue
         number = draft.draft.publishing_revision or draft.draft.revision

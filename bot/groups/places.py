@@ -19,9 +19,7 @@ from sqlmodel import Session
 
 from bot.chat.events import Action, Place
 from bot.chat.router import WRONG_PLACE, Owner
-from bot.digest.drafts import parse_value
 from bot.groups.context import row_id
-from storage.digest.tables import DigestDraft
 from storage.groups.tables import Group
 from storage.papers.tables import Proposal
 
@@ -32,12 +30,6 @@ def proposal_owner(session: Session, value: str) -> int | None:
     pid = row_id(value)
     proposal = session.get(Proposal, pid) if pid is not None else None
     return proposal.group_id if proposal is not None else None
-
-
-def draft_owner(session: Session, value: str) -> int | None:
-    button = parse_value(value)  # "draft:revision" (or an old "draft")
-    draft = session.get(DigestDraft, button.draft_id) if button is not None else None
-    return draft.group_id if draft is not None else None
 
 
 def channels_of(*, session: Session, group: Group) -> set[str]:

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.app import Bot
 from bot.chat.events import Actor, Place
-from bot.digest import weekly as dg
+from bot.digest import periods, summaries
 from bot.infra.llm import LlmClient
 from bot.schedule import week_sessions
 from bot.schedule.week_sessions import SessionInfo
@@ -29,7 +29,7 @@ NS = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/ato
 PLACE = Place("console", "local", "general")
 ORGANIZER = Actor("console", "alice", "Alice", is_admin=True)
 MEMBER = Actor("console", "bob", "Bob")
-WEEK = dg.Week(2026, 47)
+WEEK = periods.Week(2026, 47)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def make_client(url: str, **kw: object) -> LlmClient:
 @pytest.fixture
 async def llm_bot(bot: Bot, fake_llm: OpenAIFake) -> AsyncIterator[Bot]:
     client = make_client(fake_llm.url)
-    dg.set_llm(bot, client)
+    summaries.set_llm(bot, client)
     yield bot
     await client.aclose()
 
@@ -103,7 +103,7 @@ def seed(
     *,
     sessions: int,
     also: int = 0,
-    week: dg.Week = WEEK,
+    week: periods.Week = WEEK,
     takeaways: bool = True,
     abstracts: dict[int, str] | None = None,
     start_index: int = 0,
@@ -198,5 +198,5 @@ def sessions_patch(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[SessionInfo
     yield infos
 
 
-def at(week: dg.Week, days: float = 4) -> datetime:
+def at(week: periods.Week, days: float = 4) -> datetime:
     return (week.start + timedelta(days=days)).astimezone(UTC)

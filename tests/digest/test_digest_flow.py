@@ -13,6 +13,7 @@ from bot.app import Bot
 from bot.chat.events import Action, Actor, Command, Place
 from bot.chat.messenger import DeliveryError, NullMessenger
 from bot.chat.replies import Buttons, Header, Reply, to_plain
+from bot.digest import periods, summaries
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
 from storage.digest.tables import DigestDraft, DigestRevision, LlmCall
@@ -169,7 +170,7 @@ async def test_without_a_key_the_digest_is_offline_and_makes_no_request(
     sessions_patch: list,  # type: ignore[type-arg]
 ) -> None:
     bot.clock = ManualClock(at(WEEK))
-    assert dg.llm_for(bot) is None  # the test settings have no OPENAI_API_KEY
+    assert summaries.llm_for(bot) is None  # the test settings have no OPENAI_API_KEY
     sessions_patch.extend(seed(bot, sessions=2).sessions)
     text = to_plain(await _say(bot))
     assert text.count("extractive summary (offline)") == 2 and "0 LLM calls" in text
@@ -329,8 +330,8 @@ async def test_a_button_on_another_groups_draft_needs_that_groups_organizer(
 
 def test_weeks_parse_and_label() -> None:
     now = at(WEEK)
-    assert dg.Week.parse("", now=now) == WEEK
-    assert dg.Week.parse("2026-w47", now=now) == WEEK
+    assert periods.Week.parse("", now=now) == WEEK
+    assert periods.Week.parse("2026-w47", now=now) == WEEK
     assert WEEK.start.isoformat() == "2026-11-16T00:00:00+00:00"
-    assert dg.Week(2026, 49).date_label == "30 November – 6 December 2026"
-    assert dg.Quarter.parse("2026-Q4").end.isoformat() == "2027-01-01T00:00:00+00:00"
+    assert periods.Week(2026, 49).date_label == "30 November – 6 December 2026"
+    assert periods.Quarter.parse("2026-Q4").end.isoformat() == "2027-01-01T00:00:00+00:00"

@@ -14,6 +14,7 @@ from bot import cli
 from bot.app import Bot, build_bot
 from bot.chat.events import Action, Command
 from bot.chat.replies import Reply
+from bot.digest import gather, periods
 from bot.digest import weekly as dg
 from bot.digest.exports import export_week, to_markdown
 from bot.infra.clock import ManualClock
@@ -42,7 +43,7 @@ def _seed_quarter(bot: Bot, sessions_patch: list[SessionInfo]) -> list[SessionIn
     """One session a week for the 13 weeks W41–W53 of Q4 2026."""
     infos: list[SessionInfo] = []
     for i, number in enumerate(range(41, 54)):
-        s = seed(bot, sessions=1, week=dg.Week(2026, number), start_index=i)
+        s = seed(bot, sessions=1, week=periods.Week(2026, number), start_index=i)
         infos.extend(s.sessions)
     sessions_patch.extend(infos)
     return infos
@@ -175,12 +176,12 @@ def test_prompts_check_renders_every_prompt_and_template(
 def test_a_month_exports_its_most_voted_proposals_like_the_seed_picks(
     sync_bot: Bot, cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed(sync_bot, sessions=0, also=2, week=dg.Week(2026, 44), start_index=0)  # October
+    seed(sync_bot, sessions=0, also=2, week=periods.Week(2026, 44), start_index=0)  # October
     november = [
         p
         for i, n in enumerate((45, 46, 47, 48))
         for p in seed(
-            sync_bot, sessions=0, also=3, week=dg.Week(2026, n), start_index=2 + 3 * i
+            sync_bot, sessions=0, also=3, week=periods.Week(2026, n), start_index=2 + 3 * i
         ).also
     ]
     favourite = november[7]
@@ -204,7 +205,7 @@ def test_a_month_exports_its_most_voted_proposals_like_the_seed_picks(
     md = capsys.readouterr().out
     assert md.startswith("# Reading Group Picks – November 2026\n")
     sections = re.split(r"\n(?=\[)", md)[1:]
-    assert len(sections) == dg.MAX_PICKS  # 12 proposed in November, the top 10 shown
+    assert len(sections) == gather.MAX_PICKS  # 12 proposed in November, the top 10 shown
     assert f"[{favourite.title}]" in sections[0]  # most votes first
     assert "(Bob, 3 votes)" in sections[0]  # seed() has Bob propose every second paper
     for section in sections:

@@ -16,6 +16,7 @@ from bot.chat.replies import Reply, Text, to_plain
 from bot.chat.sanitize import paper_urls
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
+from bot.schedule import week_sessions
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, seed
 from tests.fakes.openai_fake import OpenAIFake
 
@@ -51,7 +52,7 @@ async def published(
     poisoned = s.sessions[0]
     sessions_patch.extend(
         [
-            dg.week_sessions.SessionInfo(
+            week_sessions.SessionInfo(
                 **{
                     **poisoned.__dict__,
                     "takeaways": ("@everyone read https://evil.example/t now <!here>",),

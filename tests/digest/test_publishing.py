@@ -14,7 +14,7 @@ from bot.app import Bot
 from bot.chat.events import Place
 from bot.chat.messenger import DeliveryError, NullMessenger
 from bot.chat.replies import Reply, to_plain
-from bot.digest import publishing
+from bot.digest import publishing, revisions
 from bot.digest import weekly as dg
 from bot.digest.post_tags import part_tag
 from bot.infra.clock import ManualClock
@@ -52,7 +52,7 @@ def week_bot(llm_bot: Bot, sessions_patch: list, monkeypatch: pytest.MonkeyPatch
 
 def _parts_of(bot: Bot) -> list[Reply]:
     """The parts as published: each tagged, so a taker can look it up."""
-    view = bot.db_sync(dg.load_view, draft_id=_drafts(bot)[0].id)
+    view = bot.db_sync(revisions.load_view, draft_id=_drafts(bot)[0].id)
     assert view is not None and view.draft.id is not None
     rev = view.revision
     return [

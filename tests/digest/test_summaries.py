@@ -11,14 +11,10 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from bot.app import Bot
-from bot.digest.summaries import (
-    OFFLINE_MODEL,
-    LlmOutput,
-    PaperInput,
-    extractive,
-    sentences,
-    summarize_papers,
-)
+from bot.digest.llm_summary import LlmOutput
+from bot.digest.offline_summary import extractive
+from bot.digest.summaries import summarize_papers
+from bot.digest.summary_types import OFFLINE_MODEL, PaperInput, sentences
 from bot.infra import prompts
 from storage.digest.tables import LlmCall, PaperSummary
 from tests.digest.conftest import make_client, real_papers, seed

@@ -10,6 +10,7 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.chat.events import Action, Command
 from bot.chat.replies import Reply, to_plain
+from bot.digest import gather, periods
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
 from bot.schedule.week_sessions import SessionInfo
@@ -39,7 +40,7 @@ def test_other_weeks_and_withdrawn_proposals_are_left_out_and_votes_order_the_re
 ) -> None:
     s = seed(bot, sessions=1, also=3)
     sessions_patch.extend(s.sessions)
-    seed(bot, sessions=0, also=1, week=dg.Week(2026, 46), start_index=10)
+    seed(bot, sessions=0, also=1, week=periods.Week(2026, 46), start_index=10)
     withdrawn, low, high = s.also
 
     def adjust(*, session):  # type: ignore[no-untyped-def]
@@ -56,7 +57,7 @@ def test_other_weeks_and_withdrawn_proposals_are_left_out_and_votes_order_the_re
             session.add(Vote(proposal_id=top.id, member_id=m.id, created_at=top.created_at))
 
     bot.db_sync(adjust)
-    content = bot.db_sync(dg.gather_week, group_id=s.group_id, start=WEEK.start, end=WEEK.end)
+    content = bot.db_sync(gather.gather_week, group_id=s.group_id, start=WEEK.start, end=WEEK.end)
     assert [f.paper.id for f in content.featured] == [s.papers[0].id]
     assert [a.paper.id for a in content.also] == [high.id, low.id]  # not the presented one
     assert content.also[0].votes == 4

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.app import Bot
 from bot.chat.events import Command
 from bot.chat.replies import Reply, to_plain
-from bot.digest import weekly as dg
+from bot.digest import periods
 from bot.digest.exports import export_week
 from bot.infra.clock import ManualClock
 from storage.papers.tables import Proposal
@@ -30,23 +30,23 @@ async def _noop(reply: Reply) -> None:
 
 
 def test_a_week_starts_at_local_midnight_and_is_shorter_when_the_clocks_go_forward() -> None:
-    w47 = dg.Week(2026, 47, BERLIN)
+    w47 = periods.Week(2026, 47, BERLIN)
     assert w47.start.isoformat() == "2026-11-15T23:00:00+00:00"
     assert w47.label == WEEK.label and w47 == WEEK  # the zone is not part of the identity
-    march = dg.Week(2026, 13, BERLIN)  # 23–29 March; summer time starts on the 29th
+    march = periods.Week(2026, 13, BERLIN)  # 23–29 March; summer time starts on the 29th
     assert march.end - march.start == timedelta(days=7, hours=-1)
-    assert dg.Week.containing(SUNDAY_EVENING_NY).label == "2026-W48"  # UTC
-    assert dg.Week.containing(SUNDAY_EVENING_NY, NEW_YORK).label == "2026-W47"
-    assert dg.Week.parse("", now=SUNDAY_EVENING_NY, tz=NEW_YORK).label == "2026-W47"
-    q4 = dg.Quarter.parse("2026-Q4", NEW_YORK)
+    assert periods.Week.containing(SUNDAY_EVENING_NY).label == "2026-W48"  # UTC
+    assert periods.Week.containing(SUNDAY_EVENING_NY, NEW_YORK).label == "2026-W47"
+    assert periods.Week.parse("", now=SUNDAY_EVENING_NY, tz=NEW_YORK).label == "2026-W47"
+    q4 = periods.Quarter.parse("2026-Q4", NEW_YORK)
     assert q4.start.isoformat() == "2026-10-01T04:00:00+00:00"  # EDT
     assert q4.end.isoformat() == "2027-01-01T05:00:00+00:00"  # EST
-    december = dg.Month.parse("2026-12", now=SUNDAY_EVENING_NY, tz=NEW_YORK)
+    december = periods.Month.parse("2026-12", now=SUNDAY_EVENING_NY, tz=NEW_YORK)
     assert december.label == "December 2026" and december.end == q4.end  # across the year
     # 30 November, 21:00 in New York is already December in UTC
     late = datetime(2026, 11, 30, 21, 0, tzinfo=NEW_YORK)
-    assert dg.Month.containing(late, NEW_YORK).label == "November 2026"
-    assert dg.Month.containing(late).label == "December 2026"
+    assert periods.Month.containing(late, NEW_YORK).label == "November 2026"
+    assert periods.Month.containing(late).label == "December 2026"
 
 
 def _new_york_group_with_a_sunday_evening_proposal(bot: Bot) -> str:

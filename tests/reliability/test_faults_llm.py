@@ -13,8 +13,9 @@ import pytest
 from bot.app import Bot
 from bot.chat.events import Command
 from bot.chat.replies import Buttons, Reply, to_plain
+from bot.digest import summaries
 from bot.digest import weekly as dg
-from bot.digest.summaries import OFFLINE_LABEL
+from bot.digest.summary_types import OFFLINE_LABEL
 from bot.infra.clock import ManualClock
 from tests.digest import conftest as digest_fixtures
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, make_client, seed
@@ -42,7 +43,7 @@ async def _no_followups(reply: Reply) -> None:
 async def faulty_bot(bot: Bot, fake_llm: OpenAIFake) -> AsyncIterator[Bot]:
     """The production client, with short timeouts so a hang costs < 1 s."""
     client = make_client(fake_llm.url, timeout=0.3, max_attempts=2, breaker_cooldown=0.0)
-    dg.set_llm(bot, client)
+    summaries.set_llm(bot, client)
     bot.clock = ManualClock(at(WEEK))
     yield bot
     await client.aclose()

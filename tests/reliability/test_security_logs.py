@@ -29,7 +29,7 @@ from adapters.slack.serve import EVENTS_PATH, start_http, start_socket_mode
 from bot import cli
 from bot.app import Bot
 from bot.chat.events import Command
-from bot.digest import weekly as dg
+from bot.digest import summaries
 from bot.infra.clock import ManualClock
 from bot.infra.llm import LlmClient
 from bot.infra.settings import Settings
@@ -200,7 +200,7 @@ async def _digest(
         model="test-model",
         timeout=5.0,
     )
-    dg.set_llm(bot, client)
+    summaries.set_llm(bot, client)
     clock = bot.clock
     bot.clock = ManualClock(at(WEEK))
     sessions.extend(seed(bot, sessions=2).sessions)
