@@ -13,12 +13,13 @@ from __future__ import annotations
 from icalendar import Calendar, Event
 from sqlmodel import Session, col, select
 
+from bot.groups.listing import group_list
 from bot.infra.clock import as_utc
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import abs_url, title_of
 from bot.schedule.meetings import get_settings, zone
 from storage.groups.tables import Group, Member
-from storage.schedule.tables import MeetingSession, SessionStatus
+from storage.schedule.tables import GroupSettings, MeetingSession, SessionStatus
 
 PRODID = "-//readgroup//reading group schedule//EN"
 
@@ -26,9 +27,6 @@ PRODID = "-//readgroup//reading group schedule//EN"
 def _first_configured_group(session: Session) -> Group | None:
     """The only group with a meeting rule; with several, which one is not
     guessed: ``LookupError`` lists them for ``--group``."""
-    from bot.digest.exports import group_list
-    from storage.schedule.tables import GroupSettings
-
     groups = list(
         session.exec(
             select(Group)

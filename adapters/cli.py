@@ -1,0 +1,71 @@
+"""The ``readgroup`` entry point: the core's sub-commands (:mod:`bot.cli`)
+plus one per platform: ``console``, ``serve slack|discord`` and
+``slack-manifest``. It lives here, not in ``bot/``, because the core never
+imports an adapter."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from adapters.console.app import run_console
+from adapters.discord.serve import serve_discord
+from adapters.slack import manifest
+from adapters.slack.serve import serve_slack
+from bot.app import Settings, build_bot
+from bot.cli import SubCommand
+from bot.cli import main as core_main
+
+
+def _console_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", help="who you are (default: your login name)")
+    parser.add_argument(
+        "--not-organizer", action="store_true", help="act as a plain member, not an organizer"
+    )
+
+
+def _run_console(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(
+        run_console(
+            lambda messenger: build_bot(settings, messenger=messenger),
+            user=args.user,
+            organizer=not args.not_organizer,
+        )
+    )
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("platform", choices=["slack", "discord"])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--http", action="store_true", help="Slack: receive events over HTTP")
+    mode.add_argument("--socket", action="store_true", help="Slack: Socket Mode")
+    parser.add_argument("--port", type=int, default=3000, help="Slack HTTP port (default 3000)")
+
+
+def _run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if args.platform == "slack":
+        return serve_slack(settings, socket=args.socket, port=args.port)
+    return serve_discord(settings)
+
+
+PLATFORM_COMMANDS = (
+    SubCommand(
+        "console", "run the bot in this terminal (no credentials)", _console_arguments, _run_console
+    ),
+    SubCommand("serve", "connect to Slack or Discord", _serve_arguments, _run_serve),
+    SubCommand(
+        "slack-manifest",
+        "print the Slack app manifest (YAML)",
+        manifest.add_arguments,
+        manifest.run,
+    ),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return core_main(argv, platforms=PLATFORM_COMMANDS)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
