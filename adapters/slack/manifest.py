@@ -119,15 +119,6 @@ def manifest_yaml(
     return header + body
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--socket", action="store_true", help="for Socket Mode (no request URLs)")
-    parser.add_argument(
-        "--url",
-        default=PLACEHOLDER_URL,
-        help="public URL of POST /slack/events for HTTP mode (default: a placeholder)",
-    )
-
-
 def run(args: argparse.Namespace, _settings: Settings) -> int:
-    print(manifest_yaml(socket=args.socket, url=args.url), end="")
+    print(manifest_yaml(socket=args.socket, url=args.url or PLACEHOLDER_URL), end="")
     return 0
