@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from bot.app import build_bot, open_engine
 from bot.digest import exports, prompt_check
 from bot.digest import weekly as dg
@@ -154,6 +156,21 @@ CORE_COMMANDS = (
 )
 
 
+def _load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value is one line that
+    names the variable, what it holds and what it should be."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(part) for part in err["loc"]) or "a setting"
+            problems.append(f"{name}={err.get('input')!s} is not valid: {err['msg']}")
+        raise SettingsError(
+            "; ".join(problems) + ". Fix it in the environment or in .env (see .env.example)."
+        ) from None
+
+
 def build_parser(commands: Sequence[SubCommand]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readgroup", description="A Slack and Discord bot that runs an ML reading group."
@@ -171,7 +188,7 @@ def main(argv: list[str] | None = None, *, platforms: Sequence[SubCommand] = ())
     try:
         args = build_parser(list(commands.values())).parse_args(argv)
         setup_logging(args.verbose, quiet_tracebacks=args.command == "console")
-        settings = Settings()
+        settings = _load_settings()
         return commands[args.command].run(args, settings)
     except SettingsError as exc:
         print(f"readgroup: {exc}", file=sys.stderr)
