@@ -31,6 +31,7 @@ SCRIPTS = {
     "digest_bench": "digest.json",
     "storage_bench": "storage.json",
     "memory_bench": "memory.json",
+    "startup_bench": "startup.json",
 }
 
 
@@ -155,12 +156,31 @@ def _memory(r: dict[str, Any]) -> list[list[object]]:
     ]
 
 
+def _startup(r: dict[str, Any]) -> list[list[object]]:
+    loaded = r["heavy_packages_loaded"]
+    return [
+        [
+            "Start: readgroup console answers /help and quits, vs the import floor",
+            f"{r['console_help_s']} vs {r['import_floor_s']} s = {r['ratio_to_floor']}x",
+            f"<= {r['goal_ratio']}x",
+            _ok(r["ratio_to_floor"] <= r["goal_ratio"]),
+        ],
+        [
+            "Start: heavy packages the console loads (openai, alembic, SDKs, arxiv, icalendar)",
+            ", ".join(loaded) or "none",
+            "none",
+            _ok(not loaded),
+        ],
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[list[object]]]] = {
     "slack_ack.json": _slack_ack,
     "load.json": _load_rows,
     "digest.json": _digest,
     "storage.json": _storage,
     "memory.json": _memory,
+    "startup.json": _startup,
 }
 
 
