@@ -26,12 +26,12 @@ from bot.chat.replies import Attachment, Context, Fields, Header, Reply, Text, e
 from bot.chat.router import Option, Router
 from bot.groups.context import Who, resolve, row_id, split_first
 from bot.groups.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
-from bot.groups.places import proposal_owner
 from bot.infra.arxiv_ref import InvalidReference, parse_ref
 from bot.infra.clock import as_utc
 from bot.infra.runtime import Ctx
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import abs_url, title_of
+from bot.papers.proposals import proposal_owner
 from bot.schedule import meetings as sched
 from bot.schedule import present_check, rotation, session_card
 from bot.schedule.calendar import export_ics
