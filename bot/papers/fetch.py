@@ -12,17 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from bot.chat.markup import esc
 from bot.chat.replies import say
 from bot.infra.arxiv_client import ArxivUnavailable, ArxivUnreachable
 from bot.infra.arxiv_ref import InvalidReference
+from bot.infra.runtime import Runtime
 from bot.papers import proposals as svc
 from bot.papers.card_delivery import post_owed_cards
-
-if TYPE_CHECKING:
-    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
