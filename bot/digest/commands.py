@@ -20,9 +20,9 @@ from bot.chat.router import Option, Router
 from bot.digest import drafts, publishing
 from bot.digest import weekly as dg
 from bot.digest.drafts import ButtonValue
+from bot.digest.owners import draft_owner
 from bot.groups.context import resolve
 from bot.groups.members import is_organizer
-from bot.groups.places import draft_owner
 from bot.infra.runtime import Ctx
 from bot.schedule.meetings import group_zone
 from storage.digest.tables import DraftStatus

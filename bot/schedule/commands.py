@@ -26,12 +26,13 @@ from bot.chat.replies import Attachment, Context, Fields, Header, Reply, Text, e
 from bot.chat.router import Option, Router
 from bot.groups.context import Who, resolve, row_id, split_first
 from bot.groups.mentions import UnknownPerson, parse_mentions, resolve_member, unknown_person
-from bot.groups.places import proposal_owner
 from bot.infra.arxiv_ref import InvalidReference, parse_ref
 from bot.infra.clock import as_utc
 from bot.infra.runtime import Ctx
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import abs_url, title_of
+from bot.papers.fetch import ARXIV_WAIT_SECONDS, fetch_paper
+from bot.papers.proposals import proposal_owner
 from bot.schedule import meetings as sched
 from bot.schedule import present_check, rotation, session_card
 from bot.schedule.calendar import export_ics
@@ -898,11 +899,9 @@ async def _after_choice(ctx: Ctx, chosen: Chosen) -> list[Reply]:
     if chosen.again and chosen.has_thread:
         return [say(f"{lead} Its discussion is in the paper's thread.", private=True)]
     if chosen.pending:
-        from bot.papers.fetch import fetch_paper
-
         task = fetch_paper(bot, chosen.paper_id, chosen.arxiv_id)
         try:
-            await asyncio.wait_for(asyncio.shield(task), 8.0)
+            await asyncio.wait_for(asyncio.shield(task), ARXIV_WAIT_SECONDS)
         except Exception:  # slow or down: the card shows the id; arXiv fills in later
             log.info("arXiv slow for %s; announcing the paper with its id", chosen.arxiv_id)
     posted = await session_card.post_card(bot, session_id=chosen.session_id)
