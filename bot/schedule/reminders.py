@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.chat.events import Place
 from bot.chat.markup import esc, mention
@@ -43,6 +42,8 @@ from bot.schedule import meetings as schedule
 from bot.schedule.claims import MAX_ATTEMPTS, claim, expire_leases, finish, lease_ends, release
 from bot.schedule.presenter_messages import PRESENT_PICK, paper_line, when_text
 from storage.groups.tables import Group, Member
+from storage.schedule import meeting_queries
+from storage.schedule.delivery_queries import deliveries_by_keys
 from storage.schedule.tables import Delivery, GroupSettings, MeetingSession, SessionStatus
 
 if TYPE_CHECKING:
@@ -164,16 +165,8 @@ def implied(meeting: MeetingSession, cfg: GroupSettings) -> list[Due]:
 
 
 def _sessions_in_play(session: Session, group_id: int, now: datetime) -> list[MeetingSession]:
-    return list(
-        session.exec(
-            select(MeetingSession)
-            .where(
-                MeetingSession.group_id == group_id,
-                MeetingSession.status != SessionStatus.CANCELLED,
-                col(MeetingSession.starts_at) > now - TAKEAWAYS_GRACE - timedelta(days=1),
-            )
-            .order_by(col(MeetingSession.starts_at))
-        ).all()
+    return meeting_queries.live_sessions_since(
+        session, group_id=group_id, since=now - TAKEAWAYS_GRACE - timedelta(days=1)
     )
 
 
@@ -188,9 +181,7 @@ def pending(*, session: Session, now: datetime) -> list[Due]:
     if not items:
         return []
     keys = [d.key for d in items]
-    taken: dict[str, Delivery] = {
-        d.key: d for d in session.exec(select(Delivery).where(col(Delivery.key).in_(keys))).all()
-    }
+    taken: dict[str, Delivery] = deliveries_by_keys(session, keys=keys)
     legacy = catch_up.told_before(
         session=session,
         session_ids={d.session_id for d in items if d.kind == "assigned" and d.key not in taken},
@@ -222,12 +213,7 @@ def next_wakeup(*, session: Session, now: datetime) -> datetime | None:
     """When :func:`run_due` next has something to do (a message, a session
     ending), or None."""
     times = [d.due_at for d in pending(session=session, now=now) if d.due_at > now]
-    ends = session.exec(
-        select(sa.func.min(MeetingSession.ends_at)).where(
-            MeetingSession.status == SessionStatus.SCHEDULED,
-            col(MeetingSession.ends_at) > now,
-        )
-    ).one()
+    ends = meeting_queries.next_session_end(session, after=now)
     if ends is not None:
         times.append(as_utc(ends))
     lease = lease_ends(session=session, now=now)
