@@ -16,12 +16,13 @@ from storage.schedule import discussion_queries as q
 from storage.schedule import meeting_queries
 from storage.schedule.tables import DiscussionMessage, MeetingSession
 
-#: Reaction names (Slack sends names, Discord the character) that mark a takeaway.
-TAKEAWAY_EMOJI = frozenset({"bulb", ":bulb:", "💡", "light_bulb"})
+#: The reaction that marks a takeaway, in the neutral form the adapters send
+#: (the emoji character; Slack's ``bulb`` is translated by its adapter).
+TAKEAWAY_EMOJI = "💡"
 
 
 def is_takeaway_emoji(emoji: str) -> bool:
-    return emoji.strip().lower() in TAKEAWAY_EMOJI or emoji.strip(":").lower() == "bulb"
+    return emoji == TAKEAWAY_EMOJI
 
 
 def session_for_thread(

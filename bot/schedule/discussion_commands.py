@@ -12,8 +12,9 @@ What adapters must send (neutral events, see :mod:`bot.chat.events`):
   that are not a session's are ignored. The bot's own messages should be
   dropped by the adapter.
 - ``Reaction``: ``place.message`` = the reacted message's id, with
-  ``place.platform``/``place.workspace``; ``emoji`` = ``bulb`` (Slack name,
-  colons optional) or ``💡`` (Discord); ``added`` False on removal.
+  ``place.platform``/``place.workspace``; ``emoji`` in the neutral form, the
+  emoji character (``💡``: the Slack adapter translates ``bulb``); ``added``
+  False on removal.
 """
 
 from __future__ import annotations
