@@ -21,6 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import write_result  # noqa: E402
 from bot.app import build_bot  # noqa: E402
 from bot.chat.events import Command  # noqa: E402
 from bot.chat.replies import Reply, to_plain  # noqa: E402
@@ -34,19 +35,26 @@ from tests.fakes.openai_fake import OpenAIFake  # noqa: E402
 
 LATENCY = 1.0
 SIZES = (1, 4, 8, 16)
-RESULTS = ROOT / "bench" / "results" / "digest.json"
 
 
 async def _noop(reply: Reply) -> None:
     return None
 
 
-async def one_run(fake: OpenAIFake, papers: int, *, down: bool = False) -> dict[str, Any]:
+async def one_run(
+    fake: OpenAIFake, papers: int, *, down: bool = False, concurrency: int = 4
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(DATABASE_URL=f"sqlite:///{tmp}/bench.db", _env_file=None)  # type: ignore[call-arg]
         bot = build_bot(settings)
         bot.clock = ManualClock(at(WEEK))
-        client = LlmClient(base_url=fake.url, api_key="sk-bench", model="bench-model", timeout=10)
+        client = LlmClient(
+            base_url=fake.url,
+            api_key="sk-bench",
+            model="bench-model",
+            timeout=10,
+            concurrency=concurrency,
+        )
         summaries.set_llm(bot, client)
         s = seed(bot, sessions=papers)
         original = week_sessions.sessions_between
@@ -73,6 +81,7 @@ async def one_run(fake: OpenAIFake, papers: int, *, down: bool = False) -> dict[
         text = to_plain(reply)
         return {
             "papers": papers,
+            "concurrency": concurrency,
             "llm_down": down,
             "first_digest_s": round(first, 3),
             "llm_requests_first": calls_first,
@@ -98,16 +107,18 @@ async def main() -> int:
         one_call = timed[-1]
         fake.requests.clear()
         runs = [await one_run(fake, n) for n in SIZES]
+        # READGROUP_LLM_CONCURRENCY=8: 16 papers in two rounds
+        wide = await one_run(fake, 16, concurrency=8)
         down = await one_run(fake, 8, down=True)
     result = {
         "llm_latency_s": LATENCY,
         "one_llm_call_s": round(one_call, 3),
         "concurrency": 4,
         "runs": runs,
+        "sixteen_at_8": wide,
         "llm_down_8_papers": down,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_result("digest", result)
     print(json.dumps(result, indent=2))
     eight = next(r for r in runs if r["papers"] == 8)
     ok = (

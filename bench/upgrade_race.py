@@ -38,7 +38,7 @@ STARTER = """
 import os, sys, time
 import alembic.command, sqlalchemy, sqlmodel
 import storage.all_tables, storage.engine
-from bot.cli import main
+from adapters.cli import main
 if sys.argv[1] != "-":
     while not os.path.exists(sys.argv[1]):
         time.sleep(0.0005)

@@ -1,4 +1,7 @@
-"""The `readgroup` command line (names as in DESIGN.md)."""
+"""The `readgroup` command line (names as in DESIGN.md): the core's
+sub-commands, listed in :data:`CORE_COMMANDS`. The entry point is
+:mod:`adapters.cli`, which adds one sub-command per platform, so nothing in
+``bot/`` imports an adapter."""
 
 from __future__ import annotations
 
@@ -7,22 +10,31 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from pydantic import ValidationError
+
+from bot.app import build_bot, open_engine
+from bot.digest import exports, prompt_check
+from bot.digest.periods import Month, PeriodError, Quarter, Week
+from bot.infra.clock import SystemClock
 from bot.infra.settings import Settings, SettingsError
+from bot.schedule import calendar
 from storage.connect import DatabaseUnavailable
+from storage.engine import session_scope
 
 log = logging.getLogger("readgroup")
 
-#: Other areas add sub-commands here: (name, add_arguments, run).
-EXTRA_COMMANDS: list[
-    tuple[
-        str,
-        str,
-        Callable[[argparse.ArgumentParser], None],
-        Callable[[argparse.Namespace, Settings], int],
-    ]
-] = []
+
+@dataclass(frozen=True)
+class SubCommand:
+    """One ``readgroup <name>`` sub-command."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Settings], int]
 
 
 class _NoTraceback(logging.Formatter):
@@ -57,53 +69,127 @@ def setup_logging(verbose: bool, *, quiet_tracebacks: bool = False) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _db_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["upgrade"])
+
+
+def _run_db(args: argparse.Namespace, settings: Settings) -> int:
+    open_engine(settings).dispose()
+    print("database schema is up to date")
+    return 0
+
+
+def _run_export(args: argparse.Namespace, settings: Settings) -> int:
+    if args.what == "ics":
+        return _run_ics(args, settings)
+    try:
+        if args.what == "quarter":
+            if not args.period:
+                raise PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
+            quarter = Quarter.parse(args.period)
+        elif args.what == "month":
+            # validated here; None (this month) is settled in the group's time zone
+            month = Month.parse(args.period, now=SystemClock().now()) if args.period else None
+        else:
+            # validated here; None (this week) is settled in the group's time zone
+            week = Week.parse(args.week, now=SystemClock().now()) if args.week else None
+    except PeriodError as exc:
+        print(f"readgroup: {exc}", file=sys.stderr)
+        return 2
+    bot = build_bot(settings)
+
+    async def work() -> str:
+        try:
+            if args.what == "quarter":
+                return await exports.export_quarter(bot, quarter=quarter, group_id=args.group)
+            if args.what == "month":
+                return await exports.export_month(bot, month=month, group_id=args.group)
+            return await exports.export_week(bot, week=week, group_id=args.group)
+        finally:
+            if bot.llm is not None:
+                await bot.llm.aclose()
+            await bot.aclose()
+
+    try:
+        text = asyncio.run(work())
+    except exports.ExportError as exc:
+        print(f"readgroup: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+def _run_ics(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            result = calendar.export_ics(session=session, group_id=args.group)
+    except LookupError as exc:  # no group with a meeting rule: the message says what to do
+        print(f"readgroup: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    sys.stdout.buffer.write(result)
+    return 0
+
+
+def _run_prompts(args: argparse.Namespace, settings: Settings) -> int:
+    return prompt_check.run(args, settings)
+
+
+#: The core's sub-commands; the platforms' (console, serve, slack-manifest)
+#: are added by the ``readgroup`` entry point, ``adapters.cli``.
+CORE_COMMANDS = (
+    SubCommand("db", "database maintenance", _db_arguments, _run_db),
+    SubCommand(
+        "export",
+        "export the weekly post, the quarterly digest, the monthly picks or the calendar",
+        exports.add_arguments,
+        _run_export,
+    ),
+    SubCommand(
+        "prompts",
+        "check the prompt and post-template files",
+        prompt_check.add_arguments,
+        _run_prompts,
+    ),
+)
+
+
+def _load_settings() -> Settings:
+    """Settings from the environment and .env; a bad value is one line that
+    names the variable, what it holds and what it should be."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(part) for part in err["loc"]) or "a setting"
+            problems.append(f"{name}={err.get('input')!s} is not valid: {err['msg']}")
+        raise SettingsError(
+            "; ".join(problems) + ". Fix it in the environment or in .env (see .env.example)."
+        ) from None
+
+
+def build_parser(commands: Sequence[SubCommand]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readgroup", description="A Slack and Discord bot that runs an ML reading group."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    console = sub.add_parser("console", help="run the bot in this terminal (no credentials)")
-    console.add_argument("--user", help="who you are (default: your login name)")
-    console.add_argument(
-        "--not-organizer", action="store_true", help="act as a plain member, not an organizer"
-    )
-
-    serve = sub.add_parser("serve", help="connect to Slack or Discord")
-    serve.add_argument("platform", choices=["slack", "discord"])
-    mode = serve.add_mutually_exclusive_group()
-    mode.add_argument("--http", action="store_true", help="Slack: receive events over HTTP")
-    mode.add_argument("--socket", action="store_true", help="Slack: Socket Mode")
-    serve.add_argument("--port", type=int, default=3000, help="Slack HTTP port (default 3000)")
-
-    db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
-
-    for name, help_text, add_args, _run in EXTRA_COMMANDS:
-        add_args(sub.add_parser(name, help=help_text))
+    for command in commands:
+        command.add_arguments(sub.add_parser(command.name, help=command.help))
     return parser
 
 
-def _load_extras() -> None:
-    """Import the modules that add CLI sub-commands, if present."""
-    import importlib
-
-    for module in ("bot.digest.exports", "bot.digest.prompt_check", "adapters.slack.manifest"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, platforms: Sequence[SubCommand] = ()) -> int:
+    """Run ``readgroup``: the core's sub-commands and the ``platforms``' ones."""
+    commands = {c.name: c for c in (*platforms, *CORE_COMMANDS)}
     try:
-        _load_extras()
-        args = build_parser().parse_args(argv)
+        args = build_parser(list(commands.values())).parse_args(argv)
         setup_logging(args.verbose, quiet_tracebacks=args.command == "console")
-        settings = Settings()
-        return _run(args, settings)
+        settings = _load_settings()
+        return commands[args.command].run(args, settings)
     except SettingsError as exc:
         print(f"readgroup: {exc}", file=sys.stderr)
         return 2
@@ -115,39 +201,3 @@ def main(argv: list[str] | None = None) -> int:
             if sys.stdin.isatty():
                 print(file=sys.stderr)  # the shell's prompt starts on a line of its own
         return 130
-
-
-def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command == "console":
-        from adapters.console.app import run_console
-        from bot.app import build_bot
-
-        return asyncio.run(
-            run_console(
-                lambda messenger: build_bot(settings, messenger=messenger),
-                user=args.user,
-                organizer=not args.not_organizer,
-            )
-        )
-    if args.command == "db":
-        from bot.app import open_engine
-
-        open_engine(settings).dispose()
-        print("database schema is up to date")
-        return 0
-    if args.command == "serve":
-        if args.platform == "slack":
-            from adapters.slack.serve import serve_slack  # type: ignore[import-not-found]
-
-            return serve_slack(settings, socket=args.socket, port=args.port)
-        from adapters.discord.serve import serve_discord  # type: ignore[import-not-found]
-
-        return serve_discord(settings)
-    for name, _help, _add, run in EXTRA_COMMANDS:
-        if args.command == name:
-            return run(args, settings)
-    raise AssertionError(args.command)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

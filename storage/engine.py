@@ -33,13 +33,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+from storage.schema_version import is_current
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_SECONDS = 30.0
@@ -104,6 +107,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -112,7 +117,12 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision (every branch head), one process
-    at a time."""
+    at a time. A schema already current is found so without Alembic (see
+    :mod:`storage.schema_version`)."""
+    if is_current(engine):
+        return
+    from alembic import command
+
     with upgrade_lock(engine):
         command.upgrade(alembic_config(engine), "heads")
 

@@ -7,6 +7,7 @@ needed); for gateway messages from the member's cached roles.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import discord
@@ -68,12 +69,30 @@ def option_values(data: schema.CommandData) -> dict[str, str]:
     return {o.name: str(o.value) for o in data.options if o.value is not None}
 
 
+_CHANNEL = re.compile(r"<#(\d+)>")
+_CUSTOM_EMOJI = re.compile(r"<a?:(\w+):\d+>")
+
+
+def neutral_text(text: str) -> str:
+    """Typed text with Discord's channel mentions (``<#123>``) in the core's
+    neutral form ``#123``; user mentions stay ``<@123>``."""
+    return _CHANNEL.sub(r"#\1", text)
+
+
 def command_text(spec: CommandSpec | None, values: dict[str, str]) -> str:
     """Option values joined with spaces in the command's declared order, the
-    way they would be typed after ``/name`` on Slack or the console."""
+    way they would be typed after ``/name`` on Slack or the console; channel
+    mentions in the neutral form (:func:`neutral_text`)."""
     order = [o.name for o in spec.options] if spec else []
     order += [n for n in values if n not in order]
-    return " ".join(values[n].strip() for n in order if values.get(n, "").strip())
+    return neutral_text(" ".join(values[n].strip() for n in order if values.get(n, "").strip()))
+
+
+def neutral_emoji(emoji: str) -> str:
+    """A reaction in the core's neutral form: the character of a Unicode emoji
+    (without the emoji variation selector), a custom one as ``:name:``."""
+    custom = _CUSTOM_EMOJI.fullmatch(emoji)
+    return f":{custom[1]}:" if custom else emoji.replace("\ufe0f", "")
 
 
 def command_data(interaction: discord.Interaction) -> schema.CommandData | None:
@@ -128,7 +147,9 @@ def reaction(
     else:
         actor = Actor(PLATFORM, str(payload.user_id), name)
     return Reaction(
-        emoji=payload.emoji.name if payload.emoji.is_unicode_emoji() else str(payload.emoji),
+        emoji=neutral_emoji(
+            payload.emoji.name if payload.emoji.is_unicode_emoji() else str(payload.emoji)
+        ),
         added=payload.event_type == "REACTION_ADD",
         actor=actor,
         place=place_for(

@@ -59,6 +59,38 @@ def plain_from_slack(text: str) -> str:
     return html.unescape(text)
 
 
+def neutral_command_text(text: str) -> str:
+    """Command text with Slack's channel mentions (``<#C123|name>``, ``<#C123>``)
+    in the core's neutral form ``#C123``; user mentions stay ``<@U123>``, the
+    core's own mention form."""
+    return _CHANNEL.sub(lambda m: f"#{m[1]}", text)
+
+
+#: Slack emoji names as the characters the core compares reactions with
+#: (Discord and the console send the character itself).
+_EMOJI = {
+    "bulb": "💡",
+    "light_bulb": "💡",
+    "+1": "👍",
+    "thumbsup": "👍",
+    "-1": "👎",
+    "thumbsdown": "👎",
+    "heart": "❤",
+    "heart_eyes": "😍",
+    "tada": "🎉",
+    "eyes": "👀",
+    "white_check_mark": "✅",
+}
+
+
+def neutral_emoji(name: str) -> str:
+    """A Slack reaction name (``bulb``, ``:bulb:``, ``+1::skin-tone-2``) in the
+    core's neutral form: the emoji character when it is one the core may know,
+    else the name as a ``:shortcode:``."""
+    base = name.strip().strip(":").split("::", 1)[0].lower()
+    return _EMOJI.get(base, f":{base}:")
+
+
 # ------------------------------------------------------------- commands
 def command(body: Body) -> Command | None:
     """A slash command (form fields); None (logged) if it is malformed."""
@@ -67,7 +99,7 @@ def command(body: Body) -> Command | None:
         return None
     return Command(
         name=cmd.command.lstrip("/").lower(),
-        text=cmd.text,
+        text=neutral_command_text(cmd.text),
         actor=Actor(PLATFORM, cmd.user_id, cmd.user_name),
         place=Place(PLATFORM, cmd.team_id, cmd.channel_id),
         raw=body,
@@ -208,7 +240,7 @@ def _reaction(body: Body, bot_user_id: str | None, *, added: bool) -> Reaction |
     if r is None or team is None:
         return None
     return Reaction(
-        emoji=r.reaction,
+        emoji=neutral_emoji(r.reaction),
         added=added,
         actor=Actor(PLATFORM, r.user),
         place=Place(PLATFORM, team, r.item.channel, message=r.item.ts),

@@ -18,7 +18,8 @@ from bot.chat.messenger import DeliveryError
 from bot.chat.replies import Context, Form, FormField, Reply, error
 from bot.chat.router import Option, Router
 from bot.digest import drafts, publishing, revisions, weekly
-from bot.digest.drafts import ButtonValue, draft_owner
+from bot.digest.drafts import ButtonValue
+from bot.digest.owners import draft_owner
 from bot.digest.periods import PeriodError, Week
 from bot.digest.revisions import DraftView
 from bot.groups.context import resolve

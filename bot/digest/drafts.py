@@ -57,14 +57,6 @@ def parse_value(value: str) -> ButtonValue | None:
     return ButtonValue(draft_id, revision) if revision is not None else None
 
 
-def draft_owner(session: Session, value: str) -> int | None:
-    """The group of the draft a button names (the router's place check,
-    :mod:`bot.groups.places`); None if it names no draft."""
-    button = parse_value(value)  # "draft:revision" (or an old "draft")
-    draft = session.get(DigestDraft, button.draft_id) if button is not None else None
-    return draft.group_id if draft is not None else None
-
-
 def when(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC") if t else "an unknown time"
 

@@ -5,31 +5,27 @@ week's published post (else its newest draft, else a fresh render);
 ``readgroup export quarter 2026-Q4 [--group ID]`` prints the quarter's digest;
 ``readgroup export month [2026-11] [--group ID]`` prints the month's picks (the
 most voted proposals, with the proposer's reason and the tl;dr, like seed 003);
-``readgroup export ics`` is handed to the calendar area (``bot.schedule.calendar``)
-so one ``export`` sub-command owns every kind of export.
+``readgroup export ics`` is the calendar area's (``bot.schedule.calendar``);
+:mod:`bot.cli` runs all of them from one ``export`` sub-command.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
-import sys
 from dataclasses import replace
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
 from bot.chat.markup import parse
-from bot.cli import EXTRA_COMMANDS
 from bot.digest.month import compose_month
-from bot.digest.periods import Month, PeriodError, Quarter, Week
+from bot.digest.periods import Month, Quarter, Week
 from bot.digest.quarter import compose_quarter
 from bot.digest.revisions import published_of_week
-from bot.digest.summaries import llm_for
 from bot.digest.weekly import compose_week
-from bot.infra.settings import Settings
+from bot.groups.listing import group_list
 from bot.schedule.meetings import group_zone
 from storage.groups.tables import Group
 
@@ -87,15 +83,6 @@ def to_markdown(title: str, body: str) -> str:
 
 class ExportError(Exception):
     """What the user asked to export does not exist; the message says what to do."""
-
-
-def group_list(groups: list[Group]) -> str:
-    """One line per group, as ``--group`` takes them."""
-    return "\n".join(
-        f"  --group {g.id}: {g.platform} {g.workspace} #{g.channel}"
-        + (f" ({g.name})" if g.name else "")
-        for g in groups
-    )
 
 
 def pick_group(*, session: Session, group_id: int | None) -> Group:
@@ -166,7 +153,7 @@ async def export_month(bot: Runtime, *, month: Month | None, group_id: int | Non
     return to_markdown(title, body)
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "what", choices=["digest", "quarter", "month", "ics"], help="what to export"
     )
@@ -180,83 +167,3 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--group", type=int, help="group id (needed when the database has several groups)"
     )
-
-
-def _run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.what == "ics":
-        return _run_ics(args, settings)
-    from bot.app import build_bot
-
-    try:
-        if args.what == "quarter":
-            if not args.period:
-                raise PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
-            quarter = Quarter.parse(args.period)
-        elif args.what == "month":
-            # validated here; None (this month) is settled in the group's time zone
-            month = Month.parse(args.period, now=datetime.now(UTC)) if args.period else None
-        else:
-            from bot.infra.clock import SystemClock
-
-            # validated here; None (this week) is settled in the group's time zone
-            week = Week.parse(args.week, now=SystemClock().now()) if args.week else None
-    except PeriodError as exc:
-        print(f"readgroup: {exc}", file=sys.stderr)
-        return 2
-    bot = build_bot(settings)
-
-    async def work() -> str:
-        try:
-            if args.what == "quarter":
-                return await export_quarter(bot, quarter=quarter, group_id=args.group)
-            if args.what == "month":
-                return await export_month(bot, month=month, group_id=args.group)
-            return await export_week(bot, week=week, group_id=args.group)
-        finally:
-            llm = llm_for(bot)
-            if llm is not None:
-                await llm.aclose()
-            await bot.aclose()
-
-    try:
-        text = asyncio.run(work())
-    except ExportError as exc:
-        print(f"readgroup: {exc}", file=sys.stderr)
-        return 1
-    sys.stdout.write(text)
-    return 0
-
-
-def _run_ics(args: argparse.Namespace, settings: Settings) -> int:
-    """Hand ``export ics`` to the calendar area, if it is installed."""
-    try:
-        from bot.schedule import calendar as calendar_export  # type: ignore[attr-defined]
-    except ImportError:
-        print(
-            "readgroup: the calendar export is not available in this build "
-            "(bot/schedule/calendar.py is missing).",
-            file=sys.stderr,
-        )
-        return 1
-    from bot.app import open_engine
-    from storage.engine import session_scope
-
-    engine = open_engine(settings)
-    try:
-        with session_scope(engine) as session:
-            result = calendar_export.export_ics(session=session, group_id=args.group)
-    except LookupError as exc:  # no group with a meeting rule: the message says what to do
-        print(f"readgroup: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
-    if isinstance(result, bytes):
-        sys.stdout.buffer.write(result)
-    elif result is not None:
-        sys.stdout.write(str(result))
-    return 0
-
-
-EXTRA_COMMANDS.append(
-    ("export", "export the weekly post, the quarterly digest or the calendar", _add_arguments, _run)
-)

@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from bot.chat.markup import parse
-from bot.cli import EXTRA_COMMANDS
 from bot.infra import prompts
 from bot.infra.settings import Settings
 
@@ -106,13 +105,10 @@ def run_check(out: Any = None) -> int:
     return 1 if failed else 0
 
 
-def _add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["check"], help="render every prompt and template")
 
 
-def _run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     prompts.load.cache_clear()
     return run_check()
-
-
-EXTRA_COMMANDS.append(("prompts", "check the prompt and post-template files", _add_arguments, _run))

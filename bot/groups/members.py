@@ -5,20 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.chat.events import Actor, Place
+from storage.groups import queries as q
 from storage.groups.tables import Group, Member
 
 
 def ensure_group(*, session: Session, place: Place, now: datetime) -> Group:
     """The group for a channel, created the first time anyone uses the bot there."""
-    query = select(Group).where(
-        Group.platform == place.platform,
-        Group.workspace == place.workspace,
-        Group.channel == place.channel,
-    )
-    group = session.exec(query).first()
+    where = {"platform": place.platform, "workspace": place.workspace, "channel": place.channel}
+    group = q.group_at(session, **where)
     if group is not None:
         return group
     try:
@@ -31,18 +28,15 @@ def ensure_group(*, session: Session, place: Place, now: datetime) -> Group:
             )
             session.add(group)
     except IntegrityError:  # created concurrently by another request or replica
-        group = session.exec(query).one()
+        group = q.group_at(session, **where)
+        assert group is not None
     return group
 
 
 def ensure_member(*, session: Session, actor: Actor, workspace: str, now: datetime) -> Member:
     """The member row for a user; keeps their display name fresh."""
-    query = select(Member).where(
-        Member.platform == actor.platform,
-        Member.workspace == workspace,
-        Member.user_id == actor.user_id,
-    )
-    member = session.exec(query).first()
+    who = {"platform": actor.platform, "workspace": workspace, "user_id": actor.user_id}
+    member = q.member_by_user_id(session, **who)
     if member is None:
         try:
             with session.begin_nested():
@@ -55,7 +49,8 @@ def ensure_member(*, session: Session, actor: Actor, workspace: str, now: dateti
                 )
                 session.add(member)
         except IntegrityError:
-            member = session.exec(query).one()
+            member = q.member_by_user_id(session, **who)
+            assert member is not None
     elif actor.name and member.name != actor.name:
         member.name = actor.name
         session.add(member)

@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.chat.events import Actor
 from bot.chat.markup import esc, mention
 from bot.groups.members import ensure_member
+from storage.groups import queries as q
 from storage.groups.tables import Member
 
 _TOKEN = re.compile(r"<[^<>]*>|\S+")
@@ -53,13 +53,7 @@ def parse_mentions(text: str) -> list[MentionRef]:
 
 def find_member(*, session: Session, user_id: str, platform: str, workspace: str) -> Member | None:
     """The member with this platform id, if the bot has seen them (never creates)."""
-    return session.exec(
-        select(Member).where(
-            Member.platform == platform,
-            Member.workspace == workspace,
-            Member.user_id == user_id,
-        )
-    ).first()
+    return q.member_by_user_id(session, platform=platform, workspace=workspace, user_id=user_id)
 
 
 def resolve_member(
@@ -75,24 +69,16 @@ def resolve_member(
         return ensure_member(session=session, actor=actor, workspace=workspace, now=now)
     if platform == "console":
         # A typed name is the id here; it must not overwrite a display name.
-        known = session.exec(
-            select(Member).where(
-                Member.platform == platform,
-                Member.workspace == workspace,
-                Member.user_id == ref.user_id,
-            )
-        ).first()
+        known = q.member_by_user_id(
+            session, platform=platform, workspace=workspace, user_id=ref.user_id
+        )
         if known is not None:
             return known
         actor = Actor(platform, ref.user_id, ref.name)
         return ensure_member(session=session, actor=actor, workspace=workspace, now=now)
-    found = session.exec(
-        select(Member).where(
-            Member.platform == platform,
-            Member.workspace == workspace,
-            (func.lower(Member.name) == ref.name.lower()) | (Member.user_id == ref.user_id),
-        )
-    ).all()
+    found = q.members_named(
+        session, platform=platform, workspace=workspace, name=ref.name, user_id=ref.user_id
+    )
     if len(found) == 1:
         return found[0]
     if not found:

@@ -19,28 +19,17 @@ from sqlmodel import Session
 
 from bot.chat.events import Action, Place
 from bot.chat.router import WRONG_PLACE, Owner
-from bot.groups.context import row_id
+from storage.groups import queries as q
 from storage.groups.tables import Group
-from storage.papers.tables import Proposal
 
 __all__ = ["WRONG_PLACE", "Owner", "allowed_here", "check_place"]
-
-
-def proposal_owner(session: Session, value: str) -> int | None:
-    pid = row_id(value)
-    proposal = session.get(Proposal, pid) if pid is not None else None
-    return proposal.group_id if proposal is not None else None
 
 
 def channels_of(*, session: Session, group: Group) -> set[str]:
     """Where a group's buttons are shown: its channel and its announcement
     channel (session cards and posts go there)."""
-    from storage.schedule.tables import GroupSettings
-
     assert group.id is not None
-    cfg = session.get(GroupSettings, group.id)
-    announce = cfg.announce_channel if cfg is not None else ""
-    return {group.channel, announce} - {""}
+    return {group.channel, q.announce_channel(session, group.id)} - {""}
 
 
 def allowed_here(*, session: Session, place: Place, value: str, owner: Owner, direct: bool) -> bool:

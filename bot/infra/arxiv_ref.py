@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["ArxivId", "InvalidReference", "parse_ref"]
+__all__ = ["ArxivId", "InvalidReference", "abs_url_of", "parse_ref", "pdf_url_of"]
 
 _EXAMPLES = (
     "an id like 2401.01234, a link like https://arxiv.org/abs/1706.03762v5, "
@@ -85,12 +85,23 @@ class ArxivId:
     @property
     def abs_url(self) -> str:
         """The paper's landing page; unversioned so it always shows the latest."""
-        return f"https://arxiv.org/abs/{self.base}"
+        return abs_url_of(self.base)
 
     @property
     def pdf_url(self) -> str:
         """The latest PDF."""
-        return f"https://arxiv.org/pdf/{self.base}"
+        return pdf_url_of(self.base)
+
+
+def abs_url_of(arxiv_id: str) -> str:
+    """The one spelling of a paper's arXiv landing page (the id as stored, so
+    an unversioned id always shows the latest version)."""
+    return f"https://arxiv.org/abs/{arxiv_id}"
+
+
+def pdf_url_of(arxiv_id: str) -> str:
+    """The one spelling of a paper's arXiv PDF link."""
+    return f"https://arxiv.org/pdf/{arxiv_id}"
 
 
 def _problem(m: re.Match[str]) -> str | None:

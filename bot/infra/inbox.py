@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from storage.infra import inbox as q
 from storage.infra.inbox_tables import InboxItem
-from storage.leases import lease_free, take_lease
 
 #: Done rows are kept this long so a retry or a replay still finds them
 #: (Slack refuses requests signed more than 5 minutes ago).
@@ -63,59 +62,28 @@ def accept(
             session.add(row)
             session.flush()
     except IntegrityError:
-        found = session.exec(select(InboxItem.id).where(InboxItem.key == key)).one()
-        assert found is not None
-        return Accepted(found, False)
+        return Accepted(q.item_id_by_key(session, key), False)
     assert row.id is not None
     return Accepted(row.id, True)
 
 
 def claim(*, session: Session, item_id: int, now: datetime, lease: timedelta) -> bool:
     """Take over a pending request whose holder's lease ran out."""
-    return take_lease(
-        session,
-        InboxItem,
-        item_id,
-        until=col(InboxItem.claimed_until),
-        now=now,
-        lease=lease,
-        where=(col(InboxItem.status) == "pending",),
-        values={"attempts": InboxItem.attempts + 1},
-    )
+    return q.take_item_lease(session, item_id=item_id, now=now, lease=lease)
 
 
 def due(*, session: Session, source: str, now: datetime, limit: int = 50) -> list[InboxItem]:
     """Pending requests of ``source`` nobody holds, oldest first."""
-    return list(
-        session.exec(
-            select(InboxItem)
-            .where(
-                InboxItem.source == source,
-                InboxItem.status == "pending",
-                lease_free(col(InboxItem.claimed_until), now),
-            )
-            .order_by(col(InboxItem.id))
-            .limit(limit)
-        ).all()
-    )
+    return q.unheld_pending_items(session, source=source, now=now, limit=limit)
 
 
 def done(*, session: Session, item_id: int, now: datetime) -> None:
-    session.execute(
-        sa.update(InboxItem)
-        .where(col(InboxItem.id) == item_id)
-        .values(status="done", done_at=now, claimed_until=None)
-    )
+    q.mark_done(session, item_id=item_id, now=now)
 
 
 def forget_old(*, session: Session, now: datetime) -> int:
     """Drop done rows past :data:`KEEP_DONE`; returns how many."""
-    result = session.execute(
-        sa.delete(InboxItem).where(
-            col(InboxItem.status) == "done", col(InboxItem.done_at) < now - KEEP_DONE
-        )
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return q.delete_done_before(session, now - KEEP_DONE)
 
 
 def first_effect(*, session: Session, item_id: int | None, now: datetime) -> bool:
@@ -124,24 +92,16 @@ def first_effect(*, session: Session, item_id: int | None, now: datetime) -> boo
     change is already committed. Without an inbox row (console, tests): True."""
     if item_id is None:
         return True
-    result = session.execute(
-        sa.update(InboxItem)
-        .where(col(InboxItem.id) == item_id, col(InboxItem.applied_at).is_(None))
-        .values(applied_at=now)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return q.mark_applied(session, item_id=item_id, now=now)
 
 
 def record_effect(*, session: Session, item_id: int | None, effect: dict[str, Any]) -> None:
     """What the first run did, for a later run to answer from."""
     if item_id is not None:
-        session.execute(
-            sa.update(InboxItem).where(col(InboxItem.id) == item_id).values(effect=effect)
-        )
+        q.set_effect(session, item_id=item_id, effect=effect)
 
 
 def effect(*, session: Session, item_id: int | None) -> dict[str, Any]:
     if item_id is None:
         return {}
-    found = session.exec(select(InboxItem.effect).where(InboxItem.id == item_id)).first()
-    return dict(found or {})
+    return q.effect_of(session, item_id)

@@ -6,8 +6,12 @@ outcome and token usage recorded in ``llm_calls``, a cap on how long a
 costs one round of fast failures instead of a backoff ladder per paper (the
 digest then falls back to offline summaries in well under a second).
 
-Bounded concurrency (default 4) keeps a 16-paper digest from hammering a
-rate-limited endpoint.
+Bounded concurrency (``READGROUP_LLM_CONCURRENCY``, default 4) keeps a
+16-paper digest from hammering a rate-limited endpoint.
+
+The ``openai`` package is imported when the first request is made, not with
+this module: without a key (offline summaries) nothing pays its ~0.4 s and
+14 MB at start-up.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from openai import AsyncOpenAI
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,8 @@ class LlmClient:
     @property
     def client(self) -> AsyncOpenAI:
         if self._client is None:
+            from openai import AsyncOpenAI
+
             self._client = AsyncOpenAI(
                 api_key=self.api_key,
                 base_url=self.base_url or None,
@@ -205,6 +212,8 @@ class LlmClient:
         def ms() -> int:
             return int((time.monotonic() - started) * 1000)
 
+        import openai  # loaded with the client (see the module note)
+
         try:
             resp = await self.client.chat.completions.create(**kwargs)
         except openai.BadRequestError as exc:
@@ -304,5 +313,5 @@ def client_from_settings(settings: Any, **overrides: Any) -> LlmClient | None:
         base_url=settings.openai_base_url,
         api_key=key.get_secret_value(),
         model=settings.openai_model,
-        **overrides,
+        **({"concurrency": settings.llm_concurrency} | overrides),
     )

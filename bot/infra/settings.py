@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     openai_model: str = Field("gpt-4o-mini", alias="OPENAI_MODEL")
+    #: LLM requests in flight at once (per process) while drafting a post.
+    llm_concurrency: int = Field(4, ge=1, le=64, alias="READGROUP_LLM_CONCURRENCY")
 
     readgroup_organizers: str = Field("", alias="READGROUP_ORGANIZERS")
     #: How long a worker holds an accepted request or a card before another

@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.chat.events import Place
 from bot.chat.markup import esc
 from bot.chat.messenger import posted_before
 from bot.chat.replies import Reply
 from bot.infra.clock import as_utc
+from bot.infra.runtime import Runtime
 from bot.papers import proposals as svc
 from bot.papers.cards import paper_card
-
-if TYPE_CHECKING:
-    from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

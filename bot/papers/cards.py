@@ -6,8 +6,10 @@ from datetime import datetime
 
 from bot.chat.markup import bold, esc, link
 from bot.chat.replies import Button, Buttons, Context, Reply, Text
+from bot.infra.arxiv_ref import abs_url_of, pdf_url_of
 from bot.infra.clock import as_utc
 from bot.papers.proposals import Entry
+from bot.papers.propose_text import REASON_MAX
 from storage.papers.tables import Paper, PaperStatus, ProposalStatus
 
 UPVOTE = "upvote"
@@ -21,15 +23,24 @@ REASONS_ON_CARD = 3
 
 
 def abs_url(paper: Paper) -> str:
-    return f"https://arxiv.org/abs/{paper.arxiv_id}"
+    """The paper's arXiv page (every link to a paper goes through this)."""
+    return abs_url_of(paper.arxiv_id)
 
 
-def short_authors(authors: list[str], keep: int = 3) -> str:
-    if not authors:
+def pdf_url(paper: Paper) -> str:
+    return pdf_url_of(paper.arxiv_id)
+
+
+def short_authors(authors: list[str] | tuple[str, ...], keep: int = 3) -> str:
+    """Up to ``keep`` authors, all named; more: the first ``keep - 1`` and
+    "et al.". So "et al." always stands for at least two people and never
+    hides a single last author ("A, B et al." for three authors did)."""
+    names = [a.strip() for a in authors if a.strip()]
+    if not names:
         return "unknown authors"
-    if len(authors) <= keep:
-        return ", ".join(authors)
-    return f"{', '.join(authors[:keep])} et al."
+    if len(names) <= keep:
+        return ", ".join(names)
+    return f"{', '.join(names[: keep - 1])} et al."
 
 
 def day(when: datetime | None) -> str:
@@ -37,6 +48,8 @@ def day(when: datetime | None) -> str:
 
 
 def title_of(paper: Paper) -> str:
+    """The paper's title, or its id while arXiv has not answered (the one
+    fallback every listing, card and post uses)."""
     return paper.title or f"arXiv:{paper.arxiv_id}"
 
 
@@ -128,8 +141,6 @@ def _reason_blocks(e: Entry) -> list[Text]:
 def _whole(why: str) -> str:
     """A reason in full; one stored before reasons were capped (some were
     megabytes) is shown up to the cap, saying how much more there is."""
-    from bot.papers.propose_text import REASON_MAX
-
     if len(why) <= REASON_MAX:
         return esc(why)
     return f"{esc(why[:REASON_MAX])} … _({len(why) - REASON_MAX:,} more characters not shown)_"

@@ -12,7 +12,6 @@ from bot.chat.replies import Buttons, Context, Header, Reply, Text, error, say
 from bot.chat.router import Option, Router
 from bot.groups.context import resolve, row_id, shorten, split_first
 from bot.groups.members import ensure_member
-from bot.groups.places import proposal_owner
 from bot.infra import inbox
 from bot.infra.arxiv_ref import InvalidReference, parse_ref
 from bot.infra.runtime import Ctx
@@ -27,6 +26,7 @@ from bot.papers.cards import (
     title_of,
     upvote_button,
 )
+from bot.papers.proposals import proposal_owner
 from storage.papers.tables import ProposalStatus
 
 log = logging.getLogger(__name__)

@@ -12,20 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from bot.chat.markup import esc
 from bot.chat.replies import say
 from bot.infra.arxiv_client import ArxivUnavailable, ArxivUnreachable
 from bot.infra.arxiv_ref import InvalidReference
+from bot.infra.runtime import Runtime
 from bot.papers import proposals as svc
-
-if TYPE_CHECKING:
-    from bot.infra.runtime import Runtime
+from bot.papers.card_delivery import post_owed_cards
 
 log = logging.getLogger(__name__)
 
 RETRY_POLL_SECONDS = 5.0
+#: How long a command (/propose, /present) waits for arXiv's answer before it
+#: goes ahead with the id and lets the retry loop finish the paper.
+ARXIV_WAIT_SECONDS = 8.0
 
 
 class Outcome(StrEnum):
@@ -147,8 +148,6 @@ async def _notify_missing(
 
 async def post_pending_cards(bot: Runtime, paper_id: int) -> int:
     """Post the cards that waited for this paper; returns how many went out."""
-    from bot.papers.card_delivery import post_owed_cards
-
     return await post_owed_cards(bot, paper_id=paper_id)
 
 
@@ -163,8 +162,6 @@ async def complete_paper(bot: Runtime, paper_id: int, arxiv_id: str) -> Outcome:
 async def retry_once(bot: Runtime) -> int:
     """Retry every pending paper that is due, and post the cards still owed
     (a poster died, or Slack refused); returns how many papers became ready."""
-    from bot.papers.card_delivery import post_owed_cards
-
     await post_owed_cards(bot)
     due = await bot.db(svc.due_pending_papers, now=bot.clock.now())
     tasks = [

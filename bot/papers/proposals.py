@@ -9,24 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
+from bot.groups.context import row_id
 from bot.infra.arxiv_client import PaperMeta
 from bot.infra.clock import as_utc
 from storage.groups.tables import Group, Member
-from storage.leases import take_lease
+from storage.papers import queries as q
 from storage.papers.tables import (
-    ACTIVE_STATUSES,
     Paper,
     PaperStatus,
     Proposal,
     ProposalReason,
     ProposalStatus,
-    Vote,
 )
 
 #: How long a card poster holds the card (see storage.leases).
@@ -68,35 +64,13 @@ class Entry:
     reasons: tuple[Reason, ...] = ()
 
 
-def _votes(session: Session, proposal_id: int) -> int:
-    return session.exec(
-        select(func.count()).select_from(Vote).where(Vote.proposal_id == proposal_id)
-    ).one()
-
-
-def _insert_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING: True if this statement added the vote.
-
-    One statement, so a concurrent insert of the same vote (another replica)
-    makes this one a no-op instead of an error or a second row."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(Vote)
-        .values(proposal_id=proposal_id, member_id=member_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
-        .returning(col(Vote.id))
-    )
-    return session.execute(stmt).first() is not None
-
-
 def _add_vote(session: Session, proposal_id: int, member_id: int, now: datetime) -> bool:
     """Add a vote unless the member already voted; True if one was added."""
-    return _insert_vote(session, proposal_id, member_id, now)
+    return q.insert_vote(session, proposal_id=proposal_id, member_id=member_id, now=now)
 
 
 def get_or_create_paper(*, session: Session, arxiv_id: str, now: datetime) -> Paper:
-    paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
+    paper = q.paper_by_arxiv_id(session, arxiv_id)
     if paper is not None:
         return paper
     try:
@@ -104,18 +78,13 @@ def get_or_create_paper(*, session: Session, arxiv_id: str, now: datetime) -> Pa
             paper = Paper(arxiv_id=arxiv_id, created_at=now, next_fetch_at=now)
             session.add(paper)
     except IntegrityError:
-        paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).one()
+        paper = q.paper_by_arxiv_id(session, arxiv_id)
+        assert paper is not None
     return paper
 
 
 def active_proposal(*, session: Session, group_id: int, paper_id: int) -> Proposal | None:
-    return session.exec(
-        select(Proposal).where(
-            Proposal.group_id == group_id,
-            Proposal.paper_id == paper_id,
-            col(Proposal.status).in_(ACTIVE_STATUSES),
-        )
-    ).first()
+    return q.active_proposal(session, group_id=group_id, paper_id=paper_id)
 
 
 def propose(
@@ -143,7 +112,7 @@ def propose(
             proposer = session.get(Member, existing.member_id)
             assert proposer is not None
             return ProposeResult(
-                existing, paper, proposer, True, added, _votes(session, existing.id), kept
+                existing, paper, proposer, True, added, q.vote_count(session, existing.id), kept
             )
         try:
             with session.begin_nested():
@@ -180,11 +149,7 @@ def _keep_reason(
         proposal.why = why
         session.add(proposal)
         return outcome
-    row = session.exec(
-        select(ProposalReason).where(
-            ProposalReason.proposal_id == proposal.id, ProposalReason.member_id == member_id
-        )
-    ).first()
+    row = q.member_reason(session, proposal_id=proposal.id, member_id=member_id)
     if row is not None:
         if row.why == why:
             return "same"
@@ -206,12 +171,7 @@ def _keep_reason(
 
 def reasons(*, session: Session, proposal_id: int) -> tuple[Reason, ...]:
     """The later proposers' reasons, oldest first."""
-    rows = session.exec(
-        select(ProposalReason, Member)
-        .join(Member, col(Member.id) == ProposalReason.member_id)
-        .where(ProposalReason.proposal_id == proposal_id, ProposalReason.why != "")
-        .order_by(col(ProposalReason.created_at), col(ProposalReason.id))
-    ).all()
+    rows = q.reasons_with_members(session, proposal_id)
     return tuple(Reason(m.name or m.user_id, r.why) for r, m in rows)
 
 
@@ -242,22 +202,17 @@ def forget_paper(*, session: Session, paper_id: int) -> list[tuple[Proposal, Mem
     """arXiv does not have this id: drop the paper and its proposals (nothing to
     keep), returning who proposed it so they can be told. A session that had
     it as its paper (chosen while arXiv was down) goes back to having none."""
-    from storage.schedule.tables import MeetingSession
-
-    proposals = session.exec(select(Proposal).where(Proposal.paper_id == paper_id)).all()
+    proposals = q.proposals_of_paper(session, paper_id)
     told: list[tuple[Proposal, Member]] = []
     for p in proposals:
         member = session.get(Member, p.member_id)
         if member is not None:
             told.append((p, member))
-        for meeting in session.exec(
-            select(MeetingSession).where(MeetingSession.proposal_id == p.id)
-        ).all():
+        for meeting in q.meetings_of_proposal(session, p.id):
             meeting.proposal_id = None
             meeting.paper_chosen_by = ""
             session.add(meeting)
-        session.execute(sa.delete(Vote).where(col(Vote.proposal_id) == p.id))
-        session.execute(sa.delete(ProposalReason).where(col(ProposalReason.proposal_id) == p.id))
+        q.delete_votes_and_reasons(session, p.id)
         session.flush()
         session.delete(p)
     session.flush()
@@ -280,23 +235,11 @@ def schedule_refetch(*, session: Session, paper_id: int, now: datetime) -> datet
 
 
 def due_pending_papers(*, session: Session, now: datetime, limit: int = 100) -> list[Paper]:
-    return list(
-        session.exec(
-            select(Paper)
-            .where(
-                Paper.status == PaperStatus.PENDING,
-                sa.or_(col(Paper.next_fetch_at).is_(None), col(Paper.next_fetch_at) <= now),
-            )
-            .order_by(col(Paper.next_fetch_at))
-            .limit(limit)
-        ).all()
-    )
+    return q.due_pending_papers(session, now=now, limit=limit)
 
 
 def next_pending_time(*, session: Session) -> datetime | None:
-    return session.exec(
-        select(func.min(Paper.next_fetch_at)).where(Paper.status == PaperStatus.PENDING)
-    ).one()
+    return q.next_pending_time(session)
 
 
 def entry(*, session: Session, proposal_id: int) -> Entry | None:
@@ -311,7 +254,7 @@ def entry(*, session: Session, proposal_id: int) -> Entry | None:
         proposal,
         paper,
         proposer,
-        _votes(session, proposal.id),
+        q.vote_count(session, proposal.id),
         reasons(session=session, proposal_id=proposal.id),
     )
 
@@ -329,53 +272,23 @@ def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: date
     """
     assert member.id is not None
     for _attempt in range(20):
-        gone = session.execute(
-            sa.delete(Vote)
-            .where(col(Vote.proposal_id) == proposal_id, col(Vote.member_id) == member.id)
-            .returning(col(Vote.id))
-        ).first()
-        if gone is not None:
+        if q.delete_vote(session, proposal_id=proposal_id, member_id=member.id):
             return False
-        if _insert_vote(session, proposal_id, member.id, now):
+        if q.insert_vote(session, proposal_id=proposal_id, member_id=member.id, now=now):
             return True
     raise RuntimeError("vote neither removed nor added")  # pragma: no cover
 
 
-def _vote_counts(group_id: int):  # type: ignore[no-untyped-def]
-    """Votes per proposal, counted only within one group so the cost follows
-    the group's size, not the whole table's."""
-    return (
-        select(Vote.proposal_id, func.count().label("votes"))
-        .join(Proposal, col(Proposal.id) == Vote.proposal_id)
-        .where(Proposal.group_id == group_id)
-        .group_by(col(Vote.proposal_id))
-        .subquery()
-    )
-
-
 def queue(*, session: Session, group_id: int, limit: int = 10) -> tuple[list[Entry], int]:
     """Open proposals ranked by votes, then age (older first). Also the total."""
-    votes = _vote_counts(group_id)
-    vote_count = func.coalesce(votes.c.votes, 0)
-    base = (
-        select(  # type: ignore[call-overload]
-            Proposal, Paper, Member, vote_count, func.count().over().label("total")
-        )
-        .join(Paper, col(Paper.id) == Proposal.paper_id)
-        .join(Member, col(Member.id) == Proposal.member_id)
-        .outerjoin(votes, votes.c.proposal_id == Proposal.id)
-        .where(Proposal.group_id == group_id, Proposal.status == ProposalStatus.OPEN)
-    )
-    rows = session.exec(
-        base.order_by(vote_count.desc(), col(Proposal.created_at), col(Proposal.id)).limit(limit)
-    ).all()
+    rows = q.ranked_open_proposals(session, group_id=group_id, limit=limit)
     total = int(rows[0][4]) if rows else 0  # the window count sees every open proposal
     return [Entry(p, pa, m, int(v)) for p, pa, m, v, _t in rows], total
 
 
 def find_in_group(*, session: Session, group_id: int, arxiv_id: str) -> Entry | None:
     """The group's active proposal of a paper, if any."""
-    paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
+    paper = q.paper_by_arxiv_id(session, arxiv_id)
     if paper is None or paper.id is None:
         return None
     proposal = active_proposal(session=session, group_id=group_id, paper_id=paper.id)
@@ -391,10 +304,6 @@ def withdraw(*, session: Session, proposal: Proposal, now: datetime) -> None:
     session.add(proposal)
 
 
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def history(
     *, session: Session, group_id: int, words: list[str], limit: int = 10
 ) -> tuple[list[Entry], int]:
@@ -402,51 +311,12 @@ def history(
     abstract contain every word (case-insensitive)."""
     # Votes do not order the history, so they are counted for the page only
     # (a second, small query) rather than aggregated for the whole group.
-    query = (
-        select(  # type: ignore[call-overload]
-            Proposal, Paper, Member, func.count().over().label("total")
-        )
-        .join(Paper, col(Paper.id) == Proposal.paper_id)
-        .join(Member, col(Member.id) == Proposal.member_id)
-        .where(Proposal.group_id == group_id, Proposal.status != ProposalStatus.WITHDRAWN)
-    )
-    for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
-        query = query.where(
-            sa.or_(
-                func.lower(Paper.title).like(pattern, escape="\\"),
-                func.lower(Paper.abstract).like(pattern, escape="\\"),
-                func.lower(sa.cast(Paper.authors, sa.Text)).like(pattern, escape="\\"),
-                func.lower(Paper.arxiv_id).like(pattern, escape="\\"),
-            )
-        )
-    presented_first = sa.case((col(Proposal.status) == ProposalStatus.PRESENTED, 0), else_=1)
-    rows = session.exec(
-        query.order_by(
-            presented_first,
-            sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
-            sa.desc(col(Proposal.id)),
-        ).limit(limit)
-    ).all()
+    rows = q.history_page(session, group_id=group_id, words=words, limit=limit)
     if not rows:
         return [], 0
     total = int(rows[0][3])  # the window count sees every match, not the page
-    ids = [p.id for p, _pa, _m, _t in rows]
-    counts = dict(
-        session.exec(
-            select(Vote.proposal_id, func.count())
-            .where(col(Vote.proposal_id).in_(ids))
-            .group_by(col(Vote.proposal_id))
-        ).all()
-    )
-    return [Entry(p, pa, m, int(counts.get(p.id or 0, 0))) for p, pa, m, _t in rows], total
-
-
-def _card_owed() -> tuple[sa.ColumnElement[bool], ...]:
-    return (
-        col(Proposal.card_pending).is_(True),
-        col(Proposal.status) != ProposalStatus.WITHDRAWN,
-    )
+    counts = q.vote_counts_of(session, [p.id for p, _pa, _m, _t in rows])
+    return [Entry(p, pa, m, counts.get(p.id or 0, 0)) for p, pa, m, _t in rows], total
 
 
 def claim_card(
@@ -462,35 +332,16 @@ def claim_card(
     ``first``: only if nobody ever held it (a card held before may be out
     already; only the retry pass, which can check, takes those).
     Call :func:`card_posted` once it is out, :func:`release_card` if it failed."""
-    where = _card_owed()
-    if first:
-        where += (col(Proposal.card_claimed_until).is_(None),)
-    return take_lease(
-        session,
-        Proposal,
-        proposal_id,
-        until=col(Proposal.card_claimed_until),
-        now=now,
-        lease=lease,
-        where=where,
-    )
+    return q.take_card_lease(session, proposal_id=proposal_id, now=now, lease=lease, first=first)
 
 
 def card_posted(*, session: Session, proposal_id: int) -> None:
-    session.execute(
-        sa.update(Proposal)
-        .where(col(Proposal.id) == proposal_id)
-        .values(card_pending=False, card_claimed_until=None)
-    )
+    q.mark_card_posted(session, proposal_id)
 
 
 def release_card(*, session: Session, proposal_id: int, now: datetime) -> None:
     """Give the card back now (posting failed, or the handler stops waiting)."""
-    session.execute(
-        sa.update(Proposal)
-        .where(col(Proposal.id) == proposal_id, col(Proposal.card_pending).is_(True))
-        .values(card_claimed_until=now)
-    )
+    q.free_card_lease(session, proposal_id=proposal_id, now=now)
 
 
 @dataclass(frozen=True)
@@ -513,28 +364,17 @@ def owed_cards(
     """Cards owed whose paper is ready and whose lease is free: never taken
     and older than ``grace`` (the /propose handler is still on it until then),
     or run out (its poster died or gave it back)."""
-    query = (
-        select(Proposal.id, Group, Proposal.created_at, Proposal.card_claimed_until)
-        .join(Group, col(Group.id) == Proposal.group_id)
-        .join(Paper, col(Paper.id) == Proposal.paper_id)
-        .where(
-            *_card_owed(),
-            Paper.status == PaperStatus.READY,
-            sa.or_(
-                sa.and_(
-                    col(Proposal.card_claimed_until).is_(None),
-                    col(Proposal.created_at) <= now - grace,
-                ),
-                col(Proposal.card_claimed_until) <= now,
-            ),
-        )
-        .order_by(col(Proposal.id))
-        .limit(limit)
-    )
-    if paper_id is not None:
-        query = query.where(Proposal.paper_id == paper_id)
+    rows = q.owed_card_rows(session, now=now, grace=grace, paper_id=paper_id, limit=limit)
     return [
         OwedCard(int(pid), g, as_utc(created), claimed is not None)
-        for pid, g, created, claimed in session.exec(query).all()
+        for pid, g, created, claimed in rows
         if pid is not None
     ]
+
+
+def proposal_owner(session: Session, value: str) -> int | None:
+    """The group a button naming a proposal belongs to (the router's place
+    check, see :mod:`bot.groups.places`)."""
+    pid = row_id(value)
+    proposal = session.get(Proposal, pid) if pid is not None else None
+    return proposal.group_id if proposal is not None else None

@@ -24,6 +24,7 @@ from bot.groups.context import resolve, shorten
 from bot.infra import inbox
 from bot.infra.arxiv_ref import ArxivId, parse_ref
 from bot.infra.runtime import Ctx
+from bot.papers import fetch
 from bot.papers import proposals as svc
 from bot.papers.cards import paper_card, title_of
 from bot.papers.fetch import Outcome, fetch_paper, post_pending_cards, waiting_handlers
@@ -32,8 +33,6 @@ from storage.papers.tables import ProposalStatus
 
 log = logging.getLogger(__name__)
 
-#: How long /propose waits for arXiv before saying the card will follow.
-FETCH_WAIT_SECONDS = 8.0
 USAGE = (
     "Tell me which paper: `/propose <arXiv link or id> [why]`, for example "
     "`/propose 1706.03762 the transformer paper`."
@@ -145,7 +144,7 @@ async def _settle(
     try:
         if tasks:
             await asyncio.wait(
-                [asyncio.shield(t) for t in tasks.values()], timeout=FETCH_WAIT_SECONDS
+                [asyncio.shield(t) for t in tasks.values()], timeout=fetch.ARXIV_WAIT_SECONDS
             )
     finally:
         waiting.difference_update(tasks)

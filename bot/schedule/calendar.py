@@ -11,13 +11,15 @@ subscribed calendar drops them.
 from __future__ import annotations
 
 from icalendar import Calendar, Event
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from bot.groups.listing import group_list
 from bot.infra.clock import as_utc
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import abs_url, title_of
 from bot.schedule.meetings import get_settings, zone
 from storage.groups.tables import Group, Member
+from storage.schedule.meeting_queries import configured_groups_by_id, sessions_of_group
 from storage.schedule.tables import MeetingSession, SessionStatus
 
 PRODID = "-//readgroup//reading group schedule//EN"
@@ -26,17 +28,7 @@ PRODID = "-//readgroup//reading group schedule//EN"
 def _first_configured_group(session: Session) -> Group | None:
     """The only group with a meeting rule; with several, which one is not
     guessed: ``LookupError`` lists them for ``--group``."""
-    from bot.digest.exports import group_list
-    from storage.schedule.tables import GroupSettings
-
-    groups = list(
-        session.exec(
-            select(Group)
-            .join(GroupSettings, col(GroupSettings.group_id) == Group.id)
-            .where(col(GroupSettings.meeting_weekday).is_not(None))
-            .order_by(col(Group.id))
-        ).all()
-    )
+    groups = configured_groups_by_id(session)
     if len(groups) > 1:
         raise LookupError(
             f"There are {len(groups)} reading groups with a meeting time; say which one "
@@ -67,11 +59,7 @@ def export_ics(*, session: Session, group_id: int | None = None) -> bytes:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", tz.key)
-    meetings = session.exec(
-        select(MeetingSession)
-        .where(MeetingSession.group_id == group.id)
-        .order_by(col(MeetingSession.starts_at))
-    ).all()
+    meetings = sessions_of_group(session, group_id=group.id)
     for meeting in meetings:
         cal.add_component(_event(session, group, meeting, tz, name))
     cal.add_missing_timezones()

@@ -30,13 +30,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.infra.clock import as_utc
 from bot.papers import proposals as proposals_svc
 from bot.schedule import meetings as schedule
-from storage.papers.tables import Proposal
-from storage.schedule.tables import Delivery, MeetingSession
+from storage.schedule.delivery_queries import sent_deadline_messages
 
 #: A channel reminder of a session with no presenter waits at most until this
 #: long before the start, for someone to join the rotation.
@@ -161,16 +160,7 @@ def told_before(*, session: Session, session_ids: Iterable[int]) -> set[int]:
     ids = list(session_ids)
     if not ids:
         return set()
-    rows = session.exec(
-        select(MeetingSession.id, Delivery.sent_at, Proposal.status_changed_at)
-        .join(Delivery, col(Delivery.session_id) == MeetingSession.id)
-        .join(Proposal, col(Proposal.id) == MeetingSession.proposal_id)
-        .where(
-            col(MeetingSession.id).in_(ids),
-            col(Delivery.key).in_([f"session:{i}:deadline" for i in ids]),
-            Delivery.status == "sent",
-        )
-    ).all()
+    rows = sent_deadline_messages(session, session_ids=ids)
     return {
         int(sid)
         for sid, sent_at, changed in rows

@@ -21,11 +21,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.infra.clock import as_utc
+from storage.schedule import delivery_queries as q
 from storage.schedule.tables import Delivery
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class _Due(Protocol):
 def claim(*, session: Session, due: _Due, now: datetime, status: str = "claimed") -> bool:
     """Take the duty of sending ``due``; True for exactly one caller ever
     (or, for a retry, for one caller per attempt)."""
-    existing = session.exec(select(Delivery).where(Delivery.key == due.key)).first()
+    existing = q.delivery_by_key(session, key=due.key)
     if existing is None:
         try:
             with session.begin_nested():
@@ -68,12 +68,7 @@ def claim(*, session: Session, due: _Due, now: datetime, status: str = "claimed"
         return True
     if existing.status != "retry":
         return False
-    result = session.execute(
-        sa.update(Delivery)
-        .where(col(Delivery.key) == due.key, col(Delivery.status) == "retry")
-        .values(status=status, claimed_at=now, attempts=Delivery.attempts + 1)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return q.reclaim_retry(session, key=due.key, status=status, now=now)
 
 
 def finish(
@@ -81,7 +76,7 @@ def finish(
 ) -> None:
     """Record how a claimed delivery ended: sent, nothing (nothing to say any
     more), or an error (retried with backoff, up to ``MAX_ATTEMPTS``)."""
-    row = session.exec(select(Delivery).where(Delivery.key == key)).one()
+    row = q.the_delivery(session, key=key)
     if not error:
         row.status, row.sent_at, row.error = status, now, ""
     elif row.attempts >= MAX_ATTEMPTS:
@@ -97,28 +92,16 @@ def release(*, session: Session, key: str, now: datetime) -> bool:
     """Hand back a claim whose sender is stopping before it could send: the
     next run (this process restarted, or another replica) sends it. The
     attempt does not count against ``MAX_ATTEMPTS``."""
-    result = session.execute(
-        sa.update(Delivery)
-        .where(col(Delivery.key) == key, col(Delivery.status) == "claimed")
-        .values(
-            status="retry",
-            next_attempt_at=now,
-            attempts=sa.case((col(Delivery.attempts) > 0, Delivery.attempts - 1), else_=0),
-            error="released: the bot stopped before sending it",
-        )
+    return q.hand_back_claim(
+        session, key=key, now=now, error="released: the bot stopped before sending it"
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def expire_leases(*, session: Session, now: datetime) -> tuple[list[str], list[str]]:
     """Claims whose lease ran out (their sender died between claiming and
     recording): the first expiry makes them due again now, a later one marks
     them ``lost``. Returns (retried keys, lost keys)."""
-    rows = session.exec(
-        select(Delivery).where(
-            Delivery.status == "claimed", col(Delivery.claimed_at) < now - CLAIM_LEASE
-        )
-    ).all()
+    rows = q.claims_before(session, claimed_before=now - CLAIM_LEASE)
     retried: list[str] = []
     lost: list[str] = []
     for row in rows:
@@ -137,9 +120,7 @@ def expire_leases(*, session: Session, now: datetime) -> tuple[list[str], list[s
 
 def lease_ends(*, session: Session, now: datetime) -> datetime | None:
     """When the earliest outstanding claim's lease runs out (a wake-up)."""
-    oldest = session.exec(
-        select(sa.func.min(Delivery.claimed_at)).where(Delivery.status == "claimed")
-    ).one()
+    oldest = q.oldest_claim(session)
     if oldest is None:
         return None
     return as_utc(oldest) + CLAIM_LEASE + timedelta(seconds=1)

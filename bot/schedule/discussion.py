@@ -10,32 +10,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from storage.groups.tables import Group
+from storage.schedule import discussion_queries as q
+from storage.schedule import meeting_queries
 from storage.schedule.tables import DiscussionMessage, MeetingSession
 
-#: Reaction names (Slack sends names, Discord the character) that mark a takeaway.
-TAKEAWAY_EMOJI = frozenset({"bulb", ":bulb:", "💡", "light_bulb"})
+#: The reaction that marks a takeaway, in the neutral form the adapters send
+#: (the emoji character; Slack's ``bulb`` is translated by its adapter).
+TAKEAWAY_EMOJI = "💡"
 
 
 def is_takeaway_emoji(emoji: str) -> bool:
-    return emoji.strip().lower() in TAKEAWAY_EMOJI or emoji.strip(":").lower() == "bulb"
+    return emoji == TAKEAWAY_EMOJI
 
 
 def session_for_thread(
     *, session: Session, platform: str, workspace: str, thread_id: str
 ) -> MeetingSession | None:
-    return session.exec(
-        select(MeetingSession)
-        .join(Group, col(Group.id) == MeetingSession.group_id)
-        .where(
-            MeetingSession.thread_id == thread_id,
-            Group.platform == platform,
-            Group.workspace == workspace,
-        )
-        .order_by(col(MeetingSession.starts_at).desc())
-    ).first()
+    return meeting_queries.session_for_thread(
+        session, platform=platform, workspace=workspace, thread_id=thread_id
+    )
 
 
 def store_message(
@@ -49,12 +44,7 @@ def store_message(
     sent_at: datetime,
 ) -> bool:
     """Keep a thread message; False if it was already stored (a redelivery)."""
-    exists = session.exec(
-        select(DiscussionMessage.id).where(
-            DiscussionMessage.session_id == meeting_id, DiscussionMessage.message_id == message_id
-        )
-    ).first()
-    if exists is not None:
+    if q.has_message(session, meeting_id=meeting_id, message_id=message_id):
         return False
     try:
         with session.begin_nested():
@@ -78,16 +68,9 @@ def mark_takeaway(
     *, session: Session, platform: str, workspace: str, message_id: str, on: bool, by: str
 ) -> DiscussionMessage | None:
     """A bulb added (``on``) or removed on a stored thread message."""
-    row = session.exec(
-        select(DiscussionMessage)
-        .join(MeetingSession, col(MeetingSession.id) == DiscussionMessage.session_id)
-        .join(Group, col(Group.id) == MeetingSession.group_id)
-        .where(
-            DiscussionMessage.message_id == message_id,
-            Group.platform == platform,
-            Group.workspace == workspace,
-        )
-    ).first()
+    row = q.message_in_workspace(
+        session, platform=platform, workspace=workspace, message_id=message_id
+    )
     if row is None:
         return None
     row.takeaway = on
@@ -97,13 +80,7 @@ def mark_takeaway(
 
 
 def messages(*, session: Session, meeting_id: int) -> list[DiscussionMessage]:
-    return list(
-        session.exec(
-            select(DiscussionMessage)
-            .where(DiscussionMessage.session_id == meeting_id)
-            .order_by(col(DiscussionMessage.sent_at), col(DiscussionMessage.id))
-        ).all()
-    )
+    return q.thread_messages(session, meeting_id=meeting_id)
 
 
 def takeaways(*, session: Session, meeting_id: int) -> list[DiscussionMessage]:

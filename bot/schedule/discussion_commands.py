@@ -12,8 +12,9 @@ What adapters must send (neutral events, see :mod:`bot.chat.events`):
   that are not a session's are ignored. The bot's own messages should be
   dropped by the adapter.
 - ``Reaction``: ``place.message`` = the reacted message's id, with
-  ``place.platform``/``place.workspace``; ``emoji`` = ``bulb`` (Slack name,
-  colons optional) or ``💡`` (Discord); ``added`` False on removal.
+  ``place.platform``/``place.workspace``; ``emoji`` in the neutral form, the
+  emoji character (``💡``: the Slack adapter translates ``bulb``); ``added``
+  False on removal.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from bot.infra.runtime import Ctx
 from bot.schedule import discussion as svc
 from bot.schedule import meetings as sched
 from bot.schedule.reminders import when_text
-from storage.schedule.tables import MeetingSession, SessionStatus
+from storage.schedule.meeting_queries import first_session_with_thread, last_started_session
+from storage.schedule.tables import MeetingSession
 
 TAKEAWAYS_EXAMPLES = "`/takeaways 2026-11-19`, `/takeaways yesterday` or `/takeaways last thursday`"
 
@@ -113,8 +115,6 @@ async def show_takeaways(ctx: Ctx) -> Reply:
 
 
 def _takeaways(session: Session, who: Who, now: datetime, text: str) -> Reply:
-    from sqlmodel import col, select
-
     assert who.group.id is not None
     cfg = sched.get_settings(session=session, group_id=who.group.id, now=now)
     tz = sched.zone(cfg.timezone or "UTC")
@@ -133,27 +133,11 @@ def _takeaways(session: Session, who: Who, now: datetime, text: str) -> Reply:
         if meeting is None:
             return error(f"There was no session on {first}. `/schedule` lists the sessions.")
     else:
-        meeting = session.exec(
-            select(MeetingSession)
-            .where(
-                MeetingSession.group_id == who.group.id,
-                MeetingSession.status != SessionStatus.CANCELLED,
-                col(MeetingSession.starts_at) <= now,
-            )
-            .order_by(col(MeetingSession.starts_at).desc())
-        ).first()
+        meeting = last_started_session(session, group_id=who.group.id, now=now)
         if meeting is None:
             # Before the first session, the thread of the upcoming one may
             # already hold takeaways: people discuss the paper in advance.
-            meeting = session.exec(
-                select(MeetingSession)
-                .where(
-                    MeetingSession.group_id == who.group.id,
-                    MeetingSession.status != SessionStatus.CANCELLED,
-                    col(MeetingSession.thread_id).is_not(None),
-                )
-                .order_by(col(MeetingSession.starts_at))
-            ).first()
+            meeting = first_session_with_thread(session, group_id=who.group.id)
         if meeting is None:
             return say("No session has happened yet, so there are no takeaways.", private=True)
     assert meeting.id is not None

@@ -13,13 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.chat.dates import DAY_NAMES, WEEKDAYS, DateError
 from bot.chat.dates import parse_period as parse_dates
 from bot.infra.clock import as_utc
 from storage.groups.tables import Group
 from storage.papers.tables import Proposal, ProposalStatus
+from storage.schedule import meeting_queries as q
 from storage.schedule.tables import GroupSettings, MeetingSession, SessionStatus
 
 #: How far ahead sessions exist as rows (so /schedule, swaps and reminders see them).
@@ -112,10 +113,7 @@ def lock_settings(*, session: Session, group_id: int, now: datetime) -> GroupSet
     replicas maintaining the same group take turns (SQLite has one writer)."""
     get_settings(session=session, group_id=group_id, now=now)
     session.flush()
-    row = session.exec(
-        select(GroupSettings).where(GroupSettings.group_id == group_id).with_for_update()
-    ).one()
-    return row
+    return q.settings_for_update(session, group_id=group_id)
 
 
 def rule_of(cfg: GroupSettings) -> MeetingRule | None:
@@ -155,13 +153,7 @@ def materialise(*, session: Session, group_id: int, now: datetime) -> list[Meeti
     """
     cfg = get_settings(session=session, group_id=group_id, now=now)
     rule = rule_of(cfg)
-    future = list(
-        session.exec(
-            select(MeetingSession).where(
-                MeetingSession.group_id == group_id, col(MeetingSession.starts_at) > now
-            )
-        ).all()
-    )
+    future = q.sessions_after(session, group_id=group_id, after=now)
     if rule is None:
         for s in future:
             _drop(session, s)
@@ -207,17 +199,8 @@ def materialise(*, session: Session, group_id: int, now: datetime) -> list[Meeti
 
 
 def _drop(session: Session, meeting: MeetingSession) -> None:
-    from storage.schedule.tables import Delivery, DiscussionMessage
-
     _release_paper(session, meeting, now=None)
-    if (
-        session.exec(
-            select(DiscussionMessage.id).where(DiscussionMessage.session_id == meeting.id)
-        ).first()
-        is not None
-        or session.exec(select(Delivery.id).where(Delivery.session_id == meeting.id)).first()
-        is not None
-    ):
+    if q.session_has_history(session, meeting_id=meeting.id):
         meeting.status = SessionStatus.CANCELLED  # keep its record; it is history now
         meeting.presenter_member_id = None
         session.add(meeting)
@@ -251,18 +234,7 @@ def upcoming(
     *, session: Session, group_id: int, now: datetime, limit: int | None = None
 ) -> list[MeetingSession]:
     """Scheduled sessions that have not started, soonest first."""
-    query = (
-        select(MeetingSession)
-        .where(
-            MeetingSession.group_id == group_id,
-            MeetingSession.status == SessionStatus.SCHEDULED,
-            col(MeetingSession.starts_at) > now,
-        )
-        .order_by(col(MeetingSession.starts_at))
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.exec(query).all())
+    return q.upcoming_sessions(session, group_id=group_id, after=now, limit=limit)
 
 
 def session_on(
@@ -271,13 +243,7 @@ def session_on(
     """The group's session on a local date, if any (any status)."""
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    return session.exec(
-        select(MeetingSession).where(
-            MeetingSession.group_id == group_id,
-            col(MeetingSession.starts_at) >= start,
-            col(MeetingSession.starts_at) < end,
-        )
-    ).first()
+    return q.first_session_starting_in(session, group_id=group_id, start=start, end=end)
 
 
 def assign_paper(
@@ -299,15 +265,7 @@ def assign_paper(
 
 def finish_started(*, session: Session, group_id: int, now: datetime) -> list[MeetingSession]:
     """Sessions that have ended become done; their papers become presented."""
-    ended = list(
-        session.exec(
-            select(MeetingSession).where(
-                MeetingSession.group_id == group_id,
-                MeetingSession.status == SessionStatus.SCHEDULED,
-                col(MeetingSession.ends_at) <= now,
-            )
-        ).all()
-    )
+    ended = q.ended_sessions(session, group_id=group_id, now=now)
     for meeting in ended:
         meeting.status = SessionStatus.DONE
         session.add(meeting)
@@ -322,12 +280,7 @@ def finish_started(*, session: Session, group_id: int, now: datetime) -> list[Me
 
 
 def configured_groups(*, session: Session) -> list[tuple[Group, GroupSettings]]:
-    rows = session.exec(
-        select(Group, GroupSettings)
-        .join(GroupSettings, col(GroupSettings.group_id) == Group.id)
-        .where(col(GroupSettings.meeting_weekday).is_not(None))
-    ).all()
-    return [(g, s) for g, s in rows]
+    return q.configured_groups(session)
 
 
 PERIOD_EXAMPLE = "`/away 2026-12-01 2026-12-14`, `/away next week` or `/away tomorrow`"

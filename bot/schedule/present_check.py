@@ -13,15 +13,13 @@ from __future__ import annotations
 from bot.chat.markup import esc
 from bot.chat.replies import Reply, error
 from bot.infra.runtime import Ctx
+from bot.papers import fetch
 from bot.papers.fetch import Outcome, check_exists
-
-#: How long /present waits for arXiv's answer before going ahead.
-PRESENT_WAIT_SECONDS = 8.0
 
 
 async def refuse_missing(ctx: Ctx, arxiv_id: str) -> Reply | None:
     """An error reply if arXiv says the paper does not exist, else None."""
-    outcome = await check_exists(ctx.bot, arxiv_id, PRESENT_WAIT_SECONDS)
+    outcome = await check_exists(ctx.bot, arxiv_id, fetch.ARXIV_WAIT_SECONDS)
     if outcome is Outcome.NOT_FOUND:
         return error(
             f"arXiv has no paper `{esc(arxiv_id)}`, so I didn't change any session. Check "

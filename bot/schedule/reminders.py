@@ -28,21 +28,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.chat.events import Place
-from bot.chat.markup import esc, mention
 from bot.chat.messenger import DeliveryError
-from bot.chat.replies import Context, Fields, Header, Reply, Text
 from bot.infra.clock import as_utc
 from bot.papers import proposals as proposals_svc
-from bot.papers.cards import paper_card, title_of
 from bot.schedule import catch_up, presenter_messages, rotation, session_card
 from bot.schedule import meetings as schedule
+from bot.schedule import reminder_messages as messages
 from bot.schedule.claims import MAX_ATTEMPTS, claim, expire_leases, finish, lease_ends, release
 from bot.schedule.presenter_messages import PRESENT_PICK, paper_line, when_text
+from bot.schedule.reminder_messages import Outbound
 from storage.groups.tables import Group, Member
+from storage.schedule import meeting_queries
+from storage.schedule.delivery_queries import deliveries_by_keys
 from storage.schedule.tables import Delivery, GroupSettings, MeetingSession, SessionStatus
 
 if TYPE_CHECKING:
@@ -164,16 +163,8 @@ def implied(meeting: MeetingSession, cfg: GroupSettings) -> list[Due]:
 
 
 def _sessions_in_play(session: Session, group_id: int, now: datetime) -> list[MeetingSession]:
-    return list(
-        session.exec(
-            select(MeetingSession)
-            .where(
-                MeetingSession.group_id == group_id,
-                MeetingSession.status != SessionStatus.CANCELLED,
-                col(MeetingSession.starts_at) > now - TAKEAWAYS_GRACE - timedelta(days=1),
-            )
-            .order_by(col(MeetingSession.starts_at))
-        ).all()
+    return meeting_queries.live_sessions_since(
+        session, group_id=group_id, since=now - TAKEAWAYS_GRACE - timedelta(days=1)
     )
 
 
@@ -188,9 +179,7 @@ def pending(*, session: Session, now: datetime) -> list[Due]:
     if not items:
         return []
     keys = [d.key for d in items]
-    taken: dict[str, Delivery] = {
-        d.key: d for d in session.exec(select(Delivery).where(col(Delivery.key).in_(keys))).all()
-    }
+    taken: dict[str, Delivery] = deliveries_by_keys(session, keys=keys)
     legacy = catch_up.told_before(
         session=session,
         session_ids={d.session_id for d in items if d.kind == "assigned" and d.key not in taken},
@@ -222,12 +211,7 @@ def next_wakeup(*, session: Session, now: datetime) -> datetime | None:
     """When :func:`run_due` next has something to do (a message, a session
     ending), or None."""
     times = [d.due_at for d in pending(session=session, now=now) if d.due_at > now]
-    ends = session.exec(
-        select(sa.func.min(MeetingSession.ends_at)).where(
-            MeetingSession.status == SessionStatus.SCHEDULED,
-            col(MeetingSession.ends_at) > now,
-        )
-    ).one()
+    ends = meeting_queries.next_session_end(session, after=now)
     if ends is not None:
         times.append(as_utc(ends))
     lease = lease_ends(session=session, now=now)
@@ -255,22 +239,7 @@ def refresh_group(*, session: Session, group_id: int, now: datetime) -> None:
     rotation.plan(session=session, group_id=group_id, now=now)
 
 
-# --- what each message says -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outbound:
-    """A message ready to send, with where it goes."""
-
-    place: Place | None = None  # a channel post
-    direct_to: tuple[str, str, str] | None = None  # (platform, workspace, user_id)
-    reply: Reply | None = None
-    #: Open a discussion thread on the posted message and store it on the session.
-    open_thread: str = ""
-
-
-def _place(group: Group, cfg: GroupSettings, thread: str | None = None) -> Place:
-    return Place(group.platform, group.workspace, cfg.announce_channel or group.channel, thread)
+# --- what each message says (builders in reminder_messages) -------------------
 
 
 def _presenter(session: Session, meeting: MeetingSession) -> Member | None:
@@ -279,85 +248,80 @@ def _presenter(session: Session, meeting: MeetingSession) -> Member | None:
     return session.get(Member, meeting.presenter_member_id)
 
 
-def _who(member: Member | None) -> str:
-    if member is None:
-        return "_nobody yet_: join with `/rotation join` to present"
-    return mention(member.user_id)
-
-
 def compose(*, session: Session, due: Due, now: datetime) -> Outbound | None:
     """Build the message for a claimed delivery (and apply what it implies:
-    the deadline assigns a paper, a nudge fixes the presenter)."""
+    a message to the presenter fixes the presenter)."""
     meeting = session.get(MeetingSession, due.session_id)
     group = session.get(Group, due.group_id)
     cfg = session.get(GroupSettings, due.group_id)
     if meeting is None or group is None or cfg is None:
         return None
-    presenter = _presenter(session, meeting)
-    when = when_text(meeting, cfg)
     if due.kind in ("nudge", "deadline", "assigned"):
-        if presenter is None:
-            return None
-        reply = presenter_messages.compose(
-            session=session, kind=due.kind, meeting=meeting, cfg=cfg, due_at=due.due_at, now=now
-        )
-        if reply is None:
-            return None
-        meeting.pinned = True  # told: the fairness pass leaves this presenter alone
-        session.add(meeting)
-        return Outbound(direct_to=(group.platform, group.workspace, presenter.user_id), reply=reply)
+        out = _to_presenter(session, due, meeting, group, cfg, now)
+        if out is not None:
+            meeting.pinned = True  # told: the fairness pass leaves this presenter alone
+            session.add(meeting)
+        return out
     if due.kind == "card":
-        # the deadline's pick (see session_card); a thread opened meanwhile
-        # (a /present, a channel reminder) or another paper: nothing to post
-        if meeting.thread_id is not None or meeting.paper_chosen_by != "deadline":
-            return None
-        card = session_card.card_for(session=session, session_id=due.session_id)
-        if card is None:
-            return None
-        reply, place, name = card
-        return Outbound(place=place, reply=reply, open_thread=name)
+        return _deadline_card(session, due, meeting)
     if due.kind == "channel":
-        soon = catch_up.soon_text(as_utc(meeting.starts_at) - now, due.offset_minutes)
-        blocks = [
-            Header(f"Reading group {soon}"),
-            Fields(
-                (
-                    ("When", esc(when)),
-                    ("Presenter", _who(presenter)),
-                    ("Paper", paper_line(session, meeting)),
-                )
-            ),
-        ]
-        card_entry = (
-            proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
-            if meeting.proposal_id is not None
-            else None
-        )
-        if meeting.thread_id is None and card_entry is not None:
-            blocks.extend(paper_card(card_entry).blocks)
-            blocks.append(
-                Context("Discuss the paper in this thread; react with 💡 to mark a takeaway.")
-            )
-            name = f"{as_utc(meeting.starts_at):%Y-%m-%d} {title_of(card_entry.paper)}"[:90]
-            reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
-            return Outbound(place=_place(group, cfg), reply=reply, open_thread=name)
-        if meeting.thread_id is not None:
-            blocks.append(Context("The discussion is in the paper's thread."))
-        reply = Reply(blocks=tuple(blocks), fallback_text=f"Reading group {soon}")  # type: ignore[arg-type]
-        return Outbound(place=_place(group, cfg), reply=reply)
+        return _channel_reminder(session, due, meeting, group, cfg, now)
     if due.kind == "takeaways":
         what = paper_line(session, meeting) if meeting.proposal_id else "today's session"
-        reply = Reply(
-            blocks=(
-                Text(
-                    f"Thanks for coming! What did you take away from "
-                    f"{what}? Reply in this thread and react "
-                    "with 💡 to the points worth keeping; `/takeaways` lists them."
-                ),
-            ),
-        )
-        return Outbound(place=_place(group, cfg, meeting.thread_id), reply=reply)
+        return messages.takeaways_prompt(group=group, cfg=cfg, thread=meeting.thread_id, what=what)
     return None
+
+
+def _to_presenter(
+    session: Session,
+    due: Due,
+    meeting: MeetingSession,
+    group: Group,
+    cfg: GroupSettings,
+    now: datetime,
+) -> Outbound | None:
+    presenter = _presenter(session, meeting)
+    if presenter is None:
+        return None
+    reply = presenter_messages.compose(
+        session=session, kind=due.kind, meeting=meeting, cfg=cfg, due_at=due.due_at, now=now
+    )
+    return messages.to_presenter(group, presenter, reply) if reply is not None else None
+
+
+def _deadline_card(session: Session, due: Due, meeting: MeetingSession) -> Outbound | None:
+    # the deadline's pick (see session_card); a thread opened meanwhile
+    # (a /present, a channel reminder) or another paper: nothing to post
+    if meeting.thread_id is not None or meeting.paper_chosen_by != "deadline":
+        return None
+    card = session_card.card_for(session=session, session_id=due.session_id)
+    return messages.card_post(*card) if card is not None else None
+
+
+def _channel_reminder(
+    session: Session,
+    due: Due,
+    meeting: MeetingSession,
+    group: Group,
+    cfg: GroupSettings,
+    now: datetime,
+) -> Outbound:
+    entry = (
+        proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
+        if meeting.proposal_id is not None
+        else None
+    )
+    return messages.channel_reminder(
+        group=group,
+        cfg=cfg,
+        starts_at=meeting.starts_at,
+        when=when_text(meeting, cfg),
+        soon=catch_up.soon_text(as_utc(meeting.starts_at) - now, due.offset_minutes),
+        presenter=_presenter(session, meeting),
+        paper=paper_line(session, meeting),
+        entry=entry,
+        has_thread=meeting.thread_id is not None,
+    )
 
 
 def record_thread(

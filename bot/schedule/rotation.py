@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from bot.infra.clock import as_utc
 from bot.schedule.meetings import (
@@ -27,7 +26,8 @@ from bot.schedule.meetings import (
 )
 from storage.groups.tables import Member
 from storage.papers.tables import Proposal, ProposalStatus
-from storage.schedule.tables import Away, MeetingSession, RotationMember, SessionStatus
+from storage.schedule import rotation_queries as q
+from storage.schedule.tables import Away, MeetingSession, RotationMember
 
 
 @dataclass(frozen=True)
@@ -38,21 +38,11 @@ class RosterEntry:
 
 def roster(*, session: Session, group_id: int) -> list[RosterEntry]:
     """Active roster members in roster order."""
-    rows = session.exec(
-        select(RotationMember, Member)
-        .join(Member, col(Member.id) == RotationMember.member_id)
-        .where(RotationMember.group_id == group_id, col(RotationMember.active).is_(True))
-        .order_by(col(RotationMember.position), col(RotationMember.id))
-    ).all()
-    return [RosterEntry(r, m) for r, m in rows]
+    return [RosterEntry(r, m) for r, m in q.active_roster(session, group_id=group_id)]
 
 
 def _slot(session: Session, group_id: int, member_id: int) -> RotationMember | None:
-    return session.exec(
-        select(RotationMember).where(
-            RotationMember.group_id == group_id, RotationMember.member_id == member_id
-        )
-    ).first()
+    return q.roster_slot(session, group_id=group_id, member_id=member_id)
 
 
 def join(*, session: Session, group_id: int, member: Member, now: datetime) -> bool:
@@ -61,9 +51,7 @@ def join(*, session: Session, group_id: int, member: Member, now: datetime) -> b
     slot = _slot(session, group_id, member.id)
     if slot is not None and slot.active:
         return False
-    last = session.exec(
-        select(func.max(RotationMember.position)).where(RotationMember.group_id == group_id)
-    ).one()
+    last = q.last_roster_position(session, group_id=group_id)
     position = (last or 0) + 1
     if slot is None:
         try:
@@ -80,13 +68,9 @@ def join(*, session: Session, group_id: int, member: Member, now: datetime) -> b
             if slot.active:
                 return False
     # Rejoining: only one of two concurrent rejoins flips the slot back on.
-    flipped = session.execute(
-        update(RotationMember)
-        .where(col(RotationMember.id) == slot.id, col(RotationMember.active).is_(False))
-        .values(active=True, position=position, joined_at=now, left_at=None)
-    )
+    flipped = q.reactivate_slot(session, slot_id=slot.id, position=position, now=now)
     session.expire(slot)
-    return bool(flipped.rowcount)  # type: ignore[attr-defined]
+    return flipped
 
 
 def leave(*, session: Session, group_id: int, member: Member, now: datetime) -> bool:
@@ -95,13 +79,9 @@ def leave(*, session: Session, group_id: int, member: Member, now: datetime) -> 
     slot = _slot(session, group_id, member.id)
     if slot is None or not slot.active:
         return False
-    left = session.execute(
-        update(RotationMember)
-        .where(col(RotationMember.id) == slot.id, col(RotationMember.active).is_(True))
-        .values(active=False, left_at=now)
-    )
+    left = q.deactivate_slot(session, slot_id=slot.id, now=now)
     session.expire(slot)
-    return bool(left.rowcount)  # type: ignore[attr-defined]
+    return left
 
 
 def add_away(
@@ -122,27 +102,11 @@ def add_away(
 
 
 def aways_of(*, session: Session, group_id: int, member_id: int, today: date) -> list[Away]:
-    return list(
-        session.exec(
-            select(Away)
-            .where(Away.group_id == group_id, Away.member_id == member_id, Away.last_day >= today)
-            .order_by(col(Away.first_day))
-        ).all()
-    )
+    return q.aways_until_after(session, group_id=group_id, member_id=member_id, today=today)
 
 
 def is_away(*, session: Session, group_id: int, member_id: int, day: date) -> bool:
-    return (
-        session.exec(
-            select(Away.id).where(
-                Away.group_id == group_id,
-                Away.member_id == member_id,
-                Away.first_day <= day,
-                Away.last_day >= day,
-            )
-        ).first()
-        is not None
-    )
+    return q.away_on(session, group_id=group_id, member_id=member_id, day=day)
 
 
 def clear_aways(*, session: Session, group_id: int, member_id: int, today: date) -> int:
@@ -168,7 +132,7 @@ def plan(*, session: Session, group_id: int, now: datetime) -> list[MeetingSessi
         e.member.id: i for i, e in enumerate(people) if e.member.id is not None
     }
     aways: dict[int, list[tuple[date, date]]] = {}
-    for a in session.exec(select(Away).where(Away.group_id == group_id)).all():
+    for a in q.group_aways(session, group_id=group_id):
         aways.setdefault(a.member_id, []).append((a.first_day, a.last_day))
 
     def available(member_id: int | None, day: date) -> bool:
@@ -177,17 +141,7 @@ def plan(*, session: Session, group_id: int, now: datetime) -> list[MeetingSessi
         return not any(f <= day <= t for f, t in aways.get(member_id, ()))
 
     last: dict[int, datetime] = {}
-    past = session.exec(
-        select(MeetingSession.presenter_member_id, func.max(MeetingSession.starts_at))
-        .where(
-            MeetingSession.group_id == group_id,
-            MeetingSession.status != SessionStatus.CANCELLED,
-            col(MeetingSession.starts_at) <= now,
-            col(MeetingSession.presenter_member_id).is_not(None),
-        )
-        .group_by(col(MeetingSession.presenter_member_id))
-    ).all()
-    for member_id, when in past:
+    for member_id, when in q.last_presented(session, group_id=group_id, now=now):
         if member_id is not None and when is not None:
             last[member_id] = as_utc(when)
 
@@ -301,14 +255,4 @@ def skip_next(*, session: Session, group_id: int, now: datetime) -> tuple[Meetin
 
 def presentation_counts(*, session: Session, group_id: int, now: datetime) -> dict[int, int]:
     """How many sessions each member presented (sessions that have started)."""
-    rows = session.exec(
-        select(MeetingSession.presenter_member_id, func.count())
-        .where(
-            MeetingSession.group_id == group_id,
-            MeetingSession.status != SessionStatus.CANCELLED,
-            col(MeetingSession.starts_at) <= now,
-            col(MeetingSession.presenter_member_id).is_not(None),
-        )
-        .group_by(col(MeetingSession.presenter_member_id))
-    ).all()
-    return {int(m): int(n) for m, n in rows if m is not None}
+    return q.presented_counts(session, group_id=group_id, now=now)

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.chat.events import Place
 from bot.chat.markup import bold, esc, mention
@@ -30,7 +30,8 @@ from bot.papers import proposals as proposals_svc
 from bot.papers.cards import paper_card, title_of
 from bot.schedule.presenter_messages import when_text
 from storage.groups.tables import Group, Member
-from storage.schedule.tables import GroupSettings, MeetingSession, SessionStatus
+from storage.schedule.meeting_queries import scheduled_session_of_proposal
+from storage.schedule.tables import GroupSettings, MeetingSession
 
 if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
@@ -121,14 +122,7 @@ def already_text(title: str, when: str) -> str:
 def scheduled_elsewhere(*, session: Session, proposal_id: int, title: str, target: str) -> str:
     """Why a paper can't go on the session ``target`` (its when-text): it is
     another session's paper, named with its date and presenter."""
-    meeting = session.exec(
-        select(MeetingSession)
-        .where(
-            MeetingSession.proposal_id == proposal_id,
-            MeetingSession.status == SessionStatus.SCHEDULED,
-        )
-        .order_by(col(MeetingSession.starts_at))
-    ).first()
+    meeting = scheduled_session_of_proposal(session, proposal_id=proposal_id)
     cfg = session.get(GroupSettings, meeting.group_id) if meeting is not None else None
     if meeting is None or cfg is None:
         return (

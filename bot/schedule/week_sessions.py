@@ -11,6 +11,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.infra.clock import as_utc
+from bot.schedule.discussion import messages
+from storage.groups.tables import Member
+from storage.papers.tables import Proposal
+from storage.schedule import meeting_queries as q
+
 
 @dataclass(frozen=True)
 class SessionInfo:
@@ -31,24 +37,7 @@ def sessions_between(
 ) -> list[SessionInfo]:
     """Sessions of a group with start <= starts_at < end, oldest first
     (cancelled ones left out)."""
-    from sqlmodel import col, select
-
-    from bot.infra.clock import as_utc
-    from bot.schedule.discussion import messages
-    from storage.groups.tables import Member
-    from storage.papers.tables import Proposal
-    from storage.schedule.tables import MeetingSession, SessionStatus
-
-    rows = session.exec(
-        select(MeetingSession)
-        .where(
-            MeetingSession.group_id == group_id,
-            MeetingSession.status != SessionStatus.CANCELLED,
-            col(MeetingSession.starts_at) >= start,
-            col(MeetingSession.starts_at) < end,
-        )
-        .order_by(col(MeetingSession.starts_at))
-    ).all()
+    rows = q.live_sessions_between(session, group_id=group_id, start=start, end=end)
     out: list[SessionInfo] = []
     for row in rows:
         assert row.id is not None

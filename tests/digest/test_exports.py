@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot import cli
+from adapters import cli
 from bot.app import Bot, build_bot
 from bot.chat.events import Action, Command
 from bot.chat.replies import Reply

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bot.infra.llm import CallRecord, LlmError
+from bot.infra.llm import CallRecord, LlmError, client_from_settings
+from bot.infra.settings import Settings
 from tests.digest.conftest import make_client
 from tests.fakes.openai_fake import OpenAIFake
 
@@ -76,6 +77,27 @@ async def test_concurrency_is_bounded_by_the_semaphore(fake_llm: OpenAIFake) -> 
     await asyncio.gather(*(client.complete(MESSAGES, records=[]) for _ in range(10)))
     assert fake_llm.max_in_flight == 4
     await client.aclose()
+
+
+async def test_the_concurrency_is_the_setting(fake_llm: OpenAIFake) -> None:
+    """READGROUP_LLM_CONCURRENCY reaches the client the bot builds."""
+    settings = Settings(
+        OPENAI_API_KEY="k",
+        OPENAI_BASE_URL=fake_llm.url,
+        READGROUP_LLM_CONCURRENCY=8,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    client = client_from_settings(settings)
+    assert client is not None
+    fake_llm.latency = 0.2
+    await asyncio.gather(*(client.complete(MESSAGES, records=[]) for _ in range(16)))
+    assert fake_llm.max_in_flight == 8
+    await client.aclose()
+
+
+def test_a_concurrency_below_one_is_refused_with_the_setting_named() -> None:
+    with pytest.raises(ValueError, match="READGROUP_LLM_CONCURRENCY"):
+        Settings(READGROUP_LLM_CONCURRENCY=0, _env_file=None)  # type: ignore[call-arg]
 
 
 async def test_a_dead_endpoint_opens_the_breaker_and_later_calls_fail_fast(

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.chat.events import Actor, Place
-from bot.groups.members import ensure_group, ensure_member, is_organizer
+from bot.groups.members import ensure_group, ensure_member
 from bot.infra.arxiv_client import PaperMeta
 from bot.infra.arxiv_ref import parse_ref
 from bot.papers import proposals as svc
@@ -217,23 +217,6 @@ def test_refetch_backs_off_and_becomes_due(engine: sa.Engine) -> None:
         assert svc.due_pending_papers(session=session, now=T0) == []
         due = svc.due_pending_papers(session=session, now=T0 + timedelta(hours=1))
         assert [p.arxiv_id for p in due] == ["1605.08386"]
-
-
-def test_organizer_sources() -> None:
-    from storage.groups.tables import Group
-
-    g = Group(platform="slack", workspace="T", channel="C", organizers=["U2"], created_at=T0)
-    none: frozenset[str] = frozenset()
-    admin = Actor("slack", "U1", is_admin=True)
-    assert is_organizer(actor=admin, group=g, configured=none, workspace="T")
-    assert is_organizer(actor=Actor("slack", "U2"), group=g, configured=none, workspace="T")
-    u3, u4 = Actor("slack", "U3"), Actor("slack", "U4")
-    assert is_organizer(actor=u3, group=g, configured=frozenset({"U3"}), workspace="T")
-    assert not is_organizer(actor=u4, group=g, configured=frozenset({"U3"}), workspace="T")
-    # an admin of another workspace (or platform) organizes nothing here
-    assert not is_organizer(actor=admin, group=g, configured=none, workspace="T2")
-    discord_admin = Actor("discord", "U1", is_admin=True)
-    assert not is_organizer(actor=discord_admin, group=g, configured=none, workspace="T")
 
 
 def test_a_page_of_queue_or_history_still_counts_every_match_and_each_entrys_votes(

@@ -17,7 +17,7 @@ from bot.chat.messenger import NullMessenger
 from bot.chat.replies import Buttons, Reply, to_plain
 from bot.infra.arxiv_client import ArxivClient
 from bot.infra.clock import ManualClock
-from bot.papers import propose_command
+from bot.papers import fetch
 from bot.papers.fetch import retry_once
 from tests.fakes.arxiv_server import FakeArxiv
 
@@ -176,7 +176,7 @@ async def test_arxiv_outage_keeps_the_proposal_and_completes_it_later(
     bot.arxiv = ArxivClient(api_url=fake_arxiv.url, min_interval=0.05, backoff=0.05, attempts=2)
     messenger = NullMessenger()
     bot.messenger = messenger
-    monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 3.0)
+    monkeypatch.setattr(fetch, "ARXIV_WAIT_SECONDS", 3.0)
     fake_arxiv.fail(503, seconds=10)
     started = time.monotonic()
     caplog.set_level(logging.WARNING)

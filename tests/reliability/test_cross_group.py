@@ -368,7 +368,7 @@ async def test_buttons_also_work_in_the_groups_announcement_channel(world: World
     for that group only."""
     bot = world.bot
     home, abroad = world.groups["home"], world.groups["abroad"]
-    assert "C0009" in plain(await say(bot, ADMIN1, HOME, "/readgroup config channel <#C0009>"))
+    assert "C0009" in plain(await say(bot, ADMIN1, HOME, "/readgroup config channel #C0009"))
     announce = Place("slack", T1, "C0009")
     replies = await bot.handle(_press("upvote", home, CAROL, announce), _ignore)
     assert replies and replies[0].replace and "Paper of #C0001" in plain(replies)

@@ -19,7 +19,7 @@ from bot.chat.messenger import NullMessenger
 from bot.chat.replies import Reply, to_plain
 from bot.infra.arxiv_client import ArxivClient
 from bot.infra.clock import ManualClock
-from bot.papers import propose_command
+from bot.papers import fetch
 from bot.papers.fetch import retry_once
 from tests.fakes.arxiv_server import FakeArxiv
 
@@ -60,7 +60,7 @@ def flaky_bot(bot: Bot, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch) 
         api_url=fake_arxiv.url, min_interval=0.02, backoff=0.02, attempts=2, timeout=0.3
     )
     bot.messenger = NullMessenger()
-    monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 2.0)
+    monkeypatch.setattr(fetch, "ARXIV_WAIT_SECONDS", 2.0)
     return bot
 
 

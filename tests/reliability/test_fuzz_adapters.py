@@ -47,6 +47,8 @@ ids = st.from_regex(r"[A-Z][A-Z0-9]{0,11}", fullmatch=True)
 DISCORD_NAME = re.compile(r"[-_\w]{1,32}")
 #: Slack's id shape (inbound_schema.ID_PATTERN); others are rejected at the edge.
 VALID_ID = re.compile(inbound_schema.ID_PATTERN.strip("^$"))
+#: A command name Slack can send: "/" and 1 to 32 characters, no space or slash.
+SLACK_COMMAND = re.compile(r"/[^\s/]{1,32}")
 snowflakes = st.integers(10**15, 10**19)
 junk = st.text(max_size=60)
 # What people type: ids, links, Slack's link/mention syntax, dates, junk.
@@ -93,9 +95,9 @@ def tracebacks() -> Iterator[_Tracebacks]:
 @pytest.fixture
 def fuzz_bot(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> Bot:
     """Fuzzed ids must not wait long on arXiv fetches."""
-    from bot.papers import propose_command
+    from bot.papers import fetch
 
-    monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(fetch, "ARXIV_WAIT_SECONDS", 0.2)
     return bot
 
 
@@ -145,10 +147,12 @@ async def test_slack_slash_commands(
         del fields[missing]
     body = _form_roundtrip(fields)
     event = translate.command(body)
-    if event is None:  # no valid team, user or channel id: rejected explicitly
+    if event is None:  # no valid ids or no command name: rejected explicitly
         assert inbound_schema.problem(body) is not None
         ids_given = (fields.get(k, "") for k in ("user_id", "team_id", "channel_id"))
-        assert not all(VALID_ID.fullmatch(x) for x in ids_given)
+        assert not all(VALID_ID.fullmatch(x) for x in ids_given) or not SLACK_COMMAND.fullmatch(
+            fields["command"]
+        )
         return
     assert isinstance(event, Command) and event.raw
     assert all(VALID_ID.fullmatch(x) for x in (event.actor.user_id, event.place.workspace))

@@ -45,9 +45,9 @@ async def _collect(bot: Bot, event: Command | Action) -> list[Reply]:
 @pytest.fixture
 def fuzz_bot(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> Bot:
     """Fuzzed ids must not wait long on arXiv fetches."""
-    from bot.papers import propose_command
+    from bot.papers import fetch
 
-    monkeypatch.setattr(propose_command, "FETCH_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(fetch, "ARXIV_WAIT_SECONDS", 0.2)
     return bot
 
 

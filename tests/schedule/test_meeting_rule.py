@@ -1,4 +1,4 @@
-"""The meeting rule, dates and people as users type them (no database)."""
+"""The meeting rule and dates as users type them (no database)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.groups.mentions import parse_mentions
 from bot.schedule.meetings import (
     ScheduleError,
     occurrences,
@@ -82,15 +81,3 @@ def test_durations() -> None:
     assert parse_duration("3", unit="d") == 3 * 24 * 60
     with pytest.raises(ScheduleError, match="not a duration"):
         parse_duration("soon")
-
-
-def test_mentions_in_every_platform_syntax() -> None:
-    refs = parse_mentions("<@U123> <@U456|bob> <@789> <@!42> @carol dave")
-    assert [(r.user_id, r.name, r.exact) for r in refs] == [
-        ("U123", "", True),
-        ("U456", "bob", True),
-        ("789", "", True),
-        ("42", "", True),
-        ("carol", "carol", False),
-        ("dave", "dave", False),
-    ]

@@ -36,7 +36,7 @@ def _run(tmp_path: Path, url: str, *args: str, **env: str) -> subprocess.Complet
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *(args or ("db", "upgrade"))],
+        [sys.executable, "-m", "adapters.cli", *(args or ("db", "upgrade"))],
         cwd=tmp_path,
         env=environ,
         capture_output=True,
@@ -108,7 +108,7 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
 
 def test_the_console_says_the_same(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console"],
+        [sys.executable, "-m", "adapters.cli", "console"],
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", ""), "DATABASE_URL": "sqlite:///nope/rg.db"},
         input="",

@@ -133,3 +133,23 @@ def test_arxiv_outage_is_reported_and_completed_on_the_next_run(
     up = console(database_url, fake_arxiv.url, "")
     assert up.returncode == 0, up.stderr
     assert "arXiv is back" in up.stdout and TITLE in up.stdout and "worth it" in up.stdout
+
+
+def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path) -> None:
+    """A value the settings refuse is named with what it should be, not a
+    pydantic traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'rg.db'}", READGROUP_LLM_CONCURRENCY="0")
+    done = subprocess.run(
+        [str(READGROUP), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("readgroup: READGROUP_LLM_CONCURRENCY=0 is not valid:")
+    assert "greater than or equal to 1" in done.stderr and ".env.example" in done.stderr

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from adapters.cli import main
 from adapters.discord.serve import serve_discord
 from bot.app import Bot
-from bot.cli import main
 from bot.infra.settings import Settings, SettingsError
 from tests.adapters.discord.conftest import StartClient, stop_client
 from tests.adapters.discord.helpers import check_all

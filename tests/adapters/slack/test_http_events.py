@@ -70,7 +70,7 @@ async def test_reaction_added_and_removed_reach_the_core_once_each(slack: SlackH
     assert [(type(e), e.added) for e in seen] == [(Reaction, True), (Reaction, False)]  # type: ignore[union-attr]
     r = seen[0]
     assert isinstance(r, Reaction)
-    assert r.emoji == "heart_eyes" and r.place.message == "1599529504.000400"
+    assert r.emoji == "😍" and r.place.message == "1599529504.000400"
     assert r.place.channel == "C111"
 
 

@@ -8,10 +8,10 @@ import asyncio
 import pytest
 import yaml
 
+from adapters.cli import main
 from adapters.slack.manifest import CHECKED_IN, build_manifest, manifest_yaml
 from adapters.slack.serve import run_slack, serve_slack
 from bot.app import Bot, build_router
-from bot.cli import main
 from bot.infra.settings import Settings, SettingsError
 from tests.fakes.slack_api import FakeSlack
 
