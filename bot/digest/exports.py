@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.chat.markup import parse
 from bot.digest.month import compose_month
@@ -27,6 +27,7 @@ from bot.digest.revisions import published_of_week
 from bot.digest.weekly import compose_week
 from bot.groups.listing import group_list
 from bot.schedule.meetings import group_zone
+from storage.groups.queries import all_groups
 from storage.groups.tables import Group
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class ExportError(Exception):
 def pick_group(*, session: Session, group_id: int | None) -> Group:
     """The group named by ``--group``; without it, the only group. With
     several groups there is no "the" group: the message lists them."""
-    groups = list(session.exec(select(Group).order_by(col(Group.id))).all())
+    groups = all_groups(session)
     if group_id is not None:
         group = session.get(Group, group_id)
         if group is None:

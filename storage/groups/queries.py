@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.groups.tables import Group, Member
 from storage.schedule.tables import GroupSettings
@@ -52,3 +52,8 @@ def announce_channel(session: Session, group_id: int) -> str:
     """The channel a group's session cards and posts go to ("" if unset)."""
     cfg = session.get(GroupSettings, group_id)
     return cfg.announce_channel if cfg is not None else ""
+
+
+def all_groups(session: Session) -> list[Group]:
+    """Every group, oldest first (the CLI lists them for ``--group``)."""
+    return list(session.exec(select(Group).order_by(col(Group.id))).all())
