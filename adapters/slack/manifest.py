@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
+from bot.app import Settings
 from bot.chat.router import Router
 from bot.cli import EXTRA_COMMANDS
-from bot.infra.settings import Settings
 
 APP_NAME = "readgroup"
 PLACEHOLDER_URL = "https://YOUR-HOST.example.com/slack/events"
