@@ -3,7 +3,7 @@
 Every listener acknowledges first (within Slack's 3-second deadline, before
 any arXiv, LLM or database work), then hands the translated event to
 ``bot.handle`` in a background task; replies follow through
-:class:`~adapters.slack.delivery.Responder`. The same app serves HTTP
+:class:`~adapters.slack.deliver.Responder`. The same app serves HTTP
 (:mod:`adapters.slack.serve`) and Socket Mode.
 """
 
@@ -19,9 +19,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import inbound_schema, inbox, translate
+from adapters.slack import inbound, inbound_schema, inbox
 from adapters.slack.dedupe import RecentIds
-from adapters.slack.delivery import Origin, Responder
+from adapters.slack.deliver import Origin, Responder
 from adapters.slack.home import home_view
 from adapters.slack.messenger import SlackMessenger, slack_error
 from adapters.slack.users import UserDirectory
@@ -173,7 +173,7 @@ def _register(a: SlackAdapter) -> None:
     async def on_event(body: dict[str, Any], context: dict[str, Any]) -> None:
         begin("event", body, context)
 
-    for kind in translate.EVENT_TRANSLATORS:
+    for kind in inbound.EVENT_TRANSLATORS:
         app.event(kind)(on_event)
 
     @app.event("app_home_opened")

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from adapters.slack import translate
-from adapters.slack.delivery import Origin
+from adapters.slack import inbound
+from adapters.slack.deliver import Origin
 from bot.app import inbox_accept, inbox_claim, inbox_done, inbox_due, inbox_forget_old
 from bot.chat.events import Event
 
@@ -63,22 +63,22 @@ def rebuild(
 ) -> tuple[Event, Origin] | None:
     """The core event and reply handles of a stored (or just received) request."""
     if kind == "command":
-        command = translate.command(body)
+        command = inbound.command(body)
         return (command, Origin.of_command(body)) if command is not None else None
     if kind == "action":
-        action = translate.block_action(body)
+        action = inbound.block_action(body)
         return (action, Origin.of_action(body, action.place)) if action is not None else None
     if kind == "view":
-        submitted = translate.view_submission(body)
+        submitted = inbound.view_submission(body)
         if submitted is None:
             return None
         return submitted, Origin.of_place(
             submitted.actor.user_id,
             submitted.place,
-            ephemeral_source=translate.form_metadata(body).get("ephemeral") == "1",
+            ephemeral_source=inbound.form_metadata(body).get("ephemeral") == "1",
         )
     if kind == "event":
-        event = translate.event(body, bot_user_id=bot_user_id)
+        event = inbound.event(body, bot_user_id=bot_user_id)
         if event is None:
             return None
         return event, Origin.of_place(event.actor.user_id, event.place)
