@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.infra.settings import SettingsError
+from bot.app import SettingsError
 
 
 def unreachable(

@@ -3,7 +3,9 @@
 It builds the :class:`~bot.infra.runtime.Runtime` every handler is given,
 registers each feature's commands on one router, and starts and stops the
 loops (arXiv retries, reminders, publication recovery). Adapters talk to the
-core through this module and :mod:`bot.chat`.
+core through this module and :mod:`bot.chat` (an import-linter contract):
+what they need of the features beyond the router and the loops is named
+right after the imports, and :func:`home_for` at the end.
 """
 
 from __future__ import annotations
@@ -16,24 +18,42 @@ from sqlalchemy.engine import Engine
 from bot.chat import help as help_area
 from bot.chat.events import Event
 from bot.chat.messenger import Messenger, NullMessenger
-from bot.chat.replies import Reply
+from bot.chat.replies import Block, Reply
 from bot.chat.router import Respond, Router
 from bot.digest import commands as digest_commands
 from bot.digest.publishing import start_recovery
+from bot.groups.choices import known_members as known_members
 from bot.groups.places import check_place
+from bot.infra import inbox
 from bot.infra.arxiv_client import ArxivClient
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.runtime import Runtime
 from bot.infra.settings import Settings
+from bot.infra.settings import SettingsError as SettingsError
+from bot.papers import card_delivery, fetch
 from bot.papers import commands as proposals_commands
+from bot.papers.choices import open_proposal_choices as open_proposal_choices
 from bot.papers.fetch import start_retry_loop
 from bot.schedule import commands as schedule_commands
-from bot.schedule import discussion_commands
+from bot.schedule import discussion_commands, home_view
 from bot.schedule.scheduler import ScheduleRunner, start_scheduler
+from bot.schedule.thread_view import ThreadView as ThreadView
+from bot.schedule.thread_view import load_thread as load_thread
 from storage.connect import open_database
 from storage.engine import make_engine
 
 log = logging.getLogger(__name__)
+
+# The adapters' way into the features (they import only this module and
+# bot.chat): these, the names re-exported above (Settings, SettingsError,
+# known_members, open_proposal_choices, ThreadView, load_thread) and home_for.
+inbox_accept = inbox.accept
+inbox_claim = inbox.claim
+inbox_due = inbox.due
+inbox_done = inbox.done
+inbox_forget_old = inbox.forget_old
+confirm_cards = card_delivery.confirm
+retry_waiting_papers = fetch.retry_once
 
 
 @dataclass
@@ -105,3 +125,15 @@ def build_bot(
         messenger=messenger or NullMessenger(),
     )
     return bot
+
+
+async def home_for(bot: Bot, *, platform: str, workspace: str, user_id: str) -> list[Block]:
+    """One viewer's home (Slack's App Home) as neutral blocks."""
+    data = await bot.db(
+        home_view.load_home,
+        platform=platform,
+        workspace=workspace,
+        user_id=user_id,
+        now=bot.clock.now(),
+    )
+    return home_view.home_blocks(data)

@@ -19,7 +19,7 @@ from uuid import uuid4
 
 from adapters.console.render import ButtonBook, render
 from adapters.console.thread import ThreadCommands, help_blocks
-from bot.app import Bot
+from bot.app import Bot, retry_waiting_papers
 from bot.chat.events import Action, Actor, Command, Place
 from bot.chat.replies import Attachment, Form, Reply
 
@@ -284,10 +284,8 @@ async def _finish_pending(bot: Bot, seconds: float) -> None:
     """At the end of piped input, give due work (papers waiting for arXiv, cards
     to post) a bounded moment to finish; what doesn't finish stays in the
     database for the next run."""
-    from bot.papers.fetch import retry_once
-
     try:
-        await asyncio.wait_for(retry_once(bot), seconds)
+        await asyncio.wait_for(retry_waiting_papers(bot), seconds)
     except TimeoutError:
         log.warning("arXiv is still not answering; pending papers will be retried next time")
     await bot.drain(seconds)

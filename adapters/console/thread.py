@@ -12,25 +12,12 @@ on one database see and mark the same thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import uuid4
 
-from sqlmodel import Session, col, select
-
-from bot.app import Bot
-from bot.chat.dates import DateError, parse_day
+from bot.app import Bot, ThreadView, load_thread
 from bot.chat.events import Actor, Place, Reaction, ThreadMessage
 from bot.chat.plural import plural
 from bot.chat.replies import Block, Context, Divider, Reply, Text
-from bot.infra.clock import as_utc
-from bot.papers import proposals as proposals_svc
-from bot.papers.cards import title_of
-from bot.schedule import discussion as discussion_svc
-from bot.schedule import meetings as sched
-from bot.schedule.reminders import when_text
-from storage.groups.tables import Group
-from storage.schedule.tables import MeetingSession, SessionStatus
 
 #: The console-only lines of /help (the core's /help lists the shared commands).
 HELP_LINES = (
@@ -46,11 +33,6 @@ HELP_LINES = (
     "**/quit** — leave the console (so do Ctrl-D and the end of piped input).",
 )
 
-NO_THREAD = (
-    "No session has a discussion thread yet. A session's thread opens when its paper is "
-    "chosen (the presenter runs `/present <arXiv id>`), or with the channel reminder before "
-    "the session. `/schedule` shows the sessions and their papers."
-)
 THREAD_EXAMPLES = "`/thread 2026-11-19` or `/thread last thursday`"
 
 
@@ -61,89 +43,6 @@ def help_blocks() -> tuple[Block, ...]:
         Text("\n".join(HELP_LINES)),
         Context("Lines starting with `#` are ignored, so piped scripts can have comments."),
     )
-
-
-@dataclass(frozen=True)
-class Line:
-    message_id: str
-    author: str
-    text: str
-    takeaway: bool
-
-
-@dataclass(frozen=True)
-class ThreadView:
-    meeting_id: int
-    thread_id: str
-    title: str
-    lines: tuple[Line, ...]
-
-    def numbered(self, n: int) -> Line | None:
-        return self.lines[n - 1] if 1 <= n <= len(self.lines) else None
-
-
-def load_thread(
-    *,
-    session: Session,
-    place: Place,
-    now: datetime,
-    meeting_id: int | None = None,
-    day_text: str = "",
-) -> ThreadView | str:
-    """The thread to work in, or what to tell the user when there is none:
-    the session ``meeting_id`` (chosen earlier with ``/thread DATE``), the
-    session on ``day_text``, or the latest session that has a thread."""
-    group = session.exec(
-        select(Group).where(
-            Group.platform == place.platform,
-            Group.workspace == place.workspace,
-            Group.channel == place.channel,
-        )
-    ).first()
-    if group is None or group.id is None:
-        return NO_THREAD
-    cfg = sched.get_settings(session=session, group_id=group.id, now=now)
-    meeting: MeetingSession | None
-    if day_text:
-        tz = sched.zone(cfg.timezone or "UTC")
-        try:
-            day = parse_day(
-                day_text,
-                today=as_utc(now).astimezone(tz).date(),
-                examples=THREAD_EXAMPLES,
-                direction="past",
-            )
-        except DateError as exc:
-            return str(exc)
-        meeting = sched.session_on(session=session, group_id=group.id, day=day, tz=tz)
-        if meeting is None:
-            return f"There is no session on {day}. `/schedule` lists the sessions."
-        if not meeting.thread_id:
-            return f"The session on {day} has no discussion thread. " + NO_THREAD.split(". ", 1)[1]
-    elif meeting_id is not None:
-        meeting = session.get(MeetingSession, meeting_id)
-    else:
-        meeting = session.exec(
-            select(MeetingSession)
-            .where(
-                MeetingSession.group_id == group.id,
-                MeetingSession.status != SessionStatus.CANCELLED,
-                col(MeetingSession.thread_id).is_not(None),
-            )
-            .order_by(col(MeetingSession.starts_at).desc())
-        ).first()
-    if meeting is None or meeting.id is None or not meeting.thread_id:
-        return NO_THREAD
-    title = when_text(meeting, cfg)
-    if meeting.proposal_id is not None:
-        e = proposals_svc.entry(session=session, proposal_id=meeting.proposal_id)
-        if e is not None:
-            title += f" — {title_of(e.paper)}"
-    lines = tuple(
-        Line(m.message_id, m.author_name or m.author_user_id, m.text, m.takeaway)
-        for m in discussion_svc.messages(session=session, meeting_id=meeting.id)
-    )
-    return ThreadView(meeting.id, meeting.thread_id, title, lines)
 
 
 def _quote(text: str, limit: int = 60) -> str:
@@ -168,6 +67,7 @@ class ThreadCommands:
             now=self.bot.clock.now(),
             meeting_id=self.meeting_id,
             day_text=day_text,
+            examples=THREAD_EXAMPLES,
         )
         if isinstance(view, str):
             self.say(view + "\n")

@@ -18,10 +18,10 @@ import discord
 from adapters.discord import autocomplete, inbound
 from adapters.discord.commands import default_sync_state, sync_commands
 from adapters.discord.components import ActionButton, modal_data, modal_fields
+from adapters.discord.deliver import PRIVATE_COMMANDS, Responder
 from adapters.discord.endpoints import use_endpoints, use_gateway_from_api
 from adapters.discord.messenger import DiscordMessenger
 from adapters.discord.render import parse_custom_id
-from adapters.discord.responder import PRIVATE_COMMANDS, Responder
 from bot.app import Bot
 from bot.chat.events import Action, Event, Place
 from bot.chat.replies import Reply

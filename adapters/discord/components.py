@@ -1,5 +1,9 @@
 """Buttons and modals whose custom_id carries ``rg:<action kind>:<value>``.
 
+This module builds the live ``discord.ui`` objects (and files) a rendered
+:class:`~adapters.discord.render.DiscordMessage` is sent with; render.py
+stays pure and imports nothing from here.
+
 Buttons are :class:`discord.ui.DynamicItem` s registered in ``setup_hook``: the
 library matches any incoming custom_id against the template, so a button on a
 message posted weeks ago, by a process that has since restarted, still works.
@@ -9,6 +13,7 @@ reason (a stored Modal object would not survive a restart).
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -17,10 +22,11 @@ from adapters.discord.inbound_schema import ModalComponent, ModalData, parse
 from adapters.discord.render import (
     BUTTON_LABEL_MAX,
     CUSTOM_ID_RE,
-    button_style,
+    ButtonSpec,
+    DiscordMessage,
     custom_id,
 )
-from bot.chat.replies import Button, Form
+from bot.chat.replies import Form
 
 if TYPE_CHECKING:
     from adapters.discord.client import ReadgroupClient
@@ -32,6 +38,16 @@ MODAL_INPUTS_MAX = 5
 #: Forget an unanswered modal after Discord's interaction lifetime; a late
 #: submission is still handled by custom_id.
 MODAL_TIMEOUT_SECONDS = 15 * 60
+
+_STYLES = {
+    "default": discord.ButtonStyle.secondary,
+    "primary": discord.ButtonStyle.primary,
+    "danger": discord.ButtonStyle.danger,
+}
+
+
+def button_style(style: str) -> discord.ButtonStyle:
+    return _STYLES.get(style, discord.ButtonStyle.secondary)
 
 
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_RE):
@@ -56,13 +72,9 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
         self.value = value
 
     @classmethod
-    def make(cls, button: Button, *, row: int | None = None) -> ActionButton:
+    def make(cls, spec: ButtonSpec) -> ActionButton:
         return cls(
-            button.action,
-            button.value,
-            label=button.label,
-            style=button_style(button.style),
-            row=row,
+            spec.kind, spec.value, label=spec.label, style=button_style(spec.style), row=spec.row
         )
 
     @classmethod
@@ -76,6 +88,22 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
     async def callback(self, interaction: discord.Interaction) -> None:
         client: ReadgroupClient = interaction.client  # type: ignore[assignment]
         await client.handle_action(interaction, self.kind, self.value, ())
+
+
+def view_for(m: DiscordMessage) -> discord.ui.View | None:
+    """A persistent view (no timeout) for the message's buttons; each button is
+    a dynamic item whose custom_id carries the action and entity id."""
+    if not m.buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for spec in m.buttons:
+        view.add_item(ActionButton.make(spec))
+    return view
+
+
+def files_for(m: DiscordMessage) -> list[discord.File]:
+    """Fresh ``discord.File`` objects (discord.py consumes them on send)."""
+    return [discord.File(io.BytesIO(f.content), filename=f.name) for f in m.files]
 
 
 class FormModal(discord.ui.Modal):

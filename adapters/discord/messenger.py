@@ -10,6 +10,7 @@ import aiohttp
 import discord
 from discord.utils import MISSING
 
+from adapters.discord.components import files_for, view_for
 from adapters.discord.render import DiscordMessage, render_reply
 from bot.chat.events import Place
 from bot.chat.messenger import DeliveryError
@@ -40,11 +41,11 @@ async def send_all(channel: Messageable, messages: list[DiscordMessage]) -> list
     """Send rendered messages in order; returns their ids."""
     ids: list[int] = []
     for m in messages:
-        view = m.view()
+        view = view_for(m)
         sent = await channel.send(
             m.content or None,
             embeds=m.embeds,
-            files=m.discord_files() if m.files else MISSING,
+            files=files_for(m) if m.files else MISSING,
             allowed_mentions=m.allowed_mentions,
             view=view if view is not None else MISSING,
         )

@@ -1,16 +1,18 @@
-"""Replies as Discord messages: content, embeds and a persistent view.
+"""Replies as Discord messages: content, embeds and button specs.
 
-Pure functions (no network, no client): a :class:`~bot.chat.replies.Reply` becomes a
-list of :class:`DiscordMessage` that each fit Discord's limits, so the sender
-never has to truncate. Plain text is escaped for Discord markdown and every
-mention-like sequence in it is broken with a zero-width space; on top of that
-each message carries ``allowed_mentions`` that permits only the user ids the
-core mentioned on purpose (``<@id>`` spans), so untrusted text can never ping.
+Pure functions (no network, no client, no ``discord.ui``): a
+:class:`~bot.chat.replies.Reply` becomes a list of :class:`DiscordMessage`
+(content, embeds, button specs, attachments) that each fit Discord's limits,
+so the sender never has to truncate; :mod:`adapters.discord.components` turns
+the specs into live views and files when a message is sent. Plain text is
+escaped for Discord markdown and every mention-like sequence in it is broken
+with a zero-width space; on top of that each message carries
+``allowed_mentions`` that permits only the user ids the core mentioned on
+purpose (``<@id>`` spans), so untrusted text can never ping.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,11 +62,6 @@ _NEUTRALISE = (
     ("<#", f"<{ZWSP}#"),
     ("</", f"<{ZWSP}/"),  # slash-command mentions </name:id>
 )
-_STYLES = {
-    "default": discord.ButtonStyle.secondary,
-    "primary": discord.ButtonStyle.primary,
-    "danger": discord.ButtonStyle.danger,
-}
 
 
 # ---------------------------------------------------------------- custom ids
@@ -169,22 +166,39 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 # ---------------------------------------------------------------- messages
+@dataclass(frozen=True)
+class ButtonSpec:
+    """One button as Discord shows it: the action kind and value its
+    custom_id carries, its label, the core's style name and its row."""
+
+    kind: str
+    value: str
+    label: str
+    style: str
+    row: int
+
+
+def button_specs(buttons: Iterable[Button]) -> tuple[ButtonSpec, ...]:
+    """As many of the buttons as a message can carry, five to a row."""
+    limit = BUTTONS_PER_ROW * ROWS_MAX
+    return tuple(
+        ButtonSpec(b.action, b.value, b.label, b.style, row=i // BUTTONS_PER_ROW)
+        for i, b in enumerate(list(buttons)[:limit])
+    )
+
+
 @dataclass
 class DiscordMessage:
     """One message to send: at most 2,000 characters of content, embeds within
-    their limits, and the buttons (as a persistent view) on the last message."""
+    their limits, and the buttons (sent as a persistent view) on the last message."""
 
     content: str = ""
     embeds: list[discord.Embed] = field(default_factory=list)
-    buttons: tuple[Button, ...] = ()
+    buttons: tuple[ButtonSpec, ...] = ()
     #: User ids this message may ping (mentions the core wrote on purpose).
     mention_ids: tuple[str, ...] = ()
     #: Files attached to this message (a reply's files go on its first message).
     files: tuple[Attachment, ...] = ()
-
-    def discord_files(self) -> list[discord.File]:
-        """Fresh ``discord.File`` objects (discord.py consumes them on send)."""
-        return [discord.File(io.BytesIO(f.content), filename=f.name) for f in self.files]
 
     @property
     def allowed_mentions(self) -> discord.AllowedMentions:
@@ -196,22 +210,6 @@ class DiscordMessage:
             replied_user=False,
             users=[discord.Object(int(i)) for i in self.mention_ids],
         )
-
-    def view(self) -> discord.ui.View | None:
-        """A persistent view (no timeout); each button is a dynamic item whose
-        custom_id carries the action and entity id."""
-        if not self.buttons:
-            return None
-        from adapters.discord.components import ActionButton
-
-        view = discord.ui.View(timeout=None)
-        for i, b in enumerate(self.buttons[: BUTTONS_PER_ROW * ROWS_MAX]):
-            view.add_item(ActionButton.make(b, row=i // BUTTONS_PER_ROW))
-        return view
-
-
-def button_style(style: str) -> discord.ButtonStyle:
-    return _STYLES.get(style, discord.ButtonStyle.secondary)
 
 
 def embed_size(embed: discord.Embed) -> int:
@@ -324,7 +322,7 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
     for m in messages:
         # Only content pings; a mention inside an embed never does.
         m.mention_ids = tuple(i for i in ids if f"<@{i}>" in m.content)
-    messages[-1].buttons = buttons
+    messages[-1].buttons = button_specs(buttons)
     messages[0].files = reply.files
     return messages
 

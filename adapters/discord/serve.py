@@ -10,8 +10,7 @@ import discord
 
 from adapters.discord.client import ReadgroupClient
 from adapters.network import unreachable
-from bot.app import Bot, build_bot
-from bot.infra.settings import Settings, SettingsError
+from bot.app import Bot, Settings, SettingsError, build_bot
 
 log = logging.getLogger(__name__)
 

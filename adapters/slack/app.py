@@ -3,7 +3,7 @@
 Every listener acknowledges first (within Slack's 3-second deadline, before
 any arXiv, LLM or database work), then hands the translated event to
 ``bot.handle`` in a background task; replies follow through
-:class:`~adapters.slack.delivery.Responder`. The same app serves HTTP
+:class:`~adapters.slack.deliver.Responder`. The same app serves HTTP
 (:mod:`adapters.slack.serve`) and Socket Mode.
 """
 
@@ -19,16 +19,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import inbound_schema, inbox, translate
+from adapters.slack import inbound, inbound_schema, inbox
 from adapters.slack.dedupe import RecentIds
-from adapters.slack.delivery import Origin, Responder
-from adapters.slack.home import home_view, load_home
+from adapters.slack.deliver import Origin, Responder
+from adapters.slack.home import home_view
 from adapters.slack.messenger import SlackMessenger, slack_error
 from adapters.slack.users import UserDirectory
-from bot.app import Bot
+from bot.app import Bot, confirm_cards, home_for, inbox_done
 from bot.chat.events import Event
-from bot.infra import inbox as inbox_svc
-from bot.papers.card_delivery import confirm as confirm_cards
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +69,7 @@ class SlackAdapter:
                 await respond(reply)
             if request_id is not None:
                 await confirm_cards(self.bot, replies)
-                await self.bot.db(inbox_svc.done, item_id=request_id, now=self.bot.clock.now())
+                await self.bot.db(inbox_done, item_id=request_id, now=self.bot.clock.now())
         finally:
             if request_id is not None:
                 self.inflight.discard(request_id)
@@ -175,7 +173,7 @@ def _register(a: SlackAdapter) -> None:
     async def on_event(body: dict[str, Any], context: dict[str, Any]) -> None:
         begin("event", body, context)
 
-    for kind in translate.EVENT_TRANSLATORS:
+    for kind in inbound.EVENT_TRANSLATORS:
         app.event(kind)(on_event)
 
     @app.event("app_home_opened")
@@ -199,8 +197,8 @@ async def _ignore(body: dict[str, Any]) -> None:
 
 async def publish_home(a: SlackAdapter, *, workspace: str, user_id: str) -> None:
     """Build the viewer's App Home from the database and publish it."""
-    data = await a.bot.db(load_home, workspace=workspace, user_id=user_id, now=a.bot.clock.now())
+    blocks = await home_for(a.bot, platform="slack", workspace=workspace, user_id=user_id)
     try:
-        await a.client.views_publish(user_id=user_id, view=home_view(data))
+        await a.client.views_publish(user_id=user_id, view=home_view(blocks))
     except Exception as exc:
         log.error("views.publish for %s failed: %s", user_id, slack_error(exc))

@@ -8,7 +8,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.infra.settings import Settings
+from bot.app import Settings
 
 #: How often a rate-limited (429) call is retried, each after Slack's Retry-After.
 RATE_LIMIT_RETRIES = 5

@@ -4,7 +4,7 @@ Slack's payloads are checked here against pydantic models of the fields the
 adapter uses, so a payload without a user, team or channel (or with a list
 where an object belongs) is turned away at the edge: 400 over HTTP
 (:func:`problem`), or ignored with one log line (:func:`parse`, used by
-:mod:`adapters.slack.translate` for Socket Mode and as a second guard). It
+:mod:`adapters.slack.inbound` for Socket Mode and as a second guard). It
 never reaches the core, where it used to raise or create a group with an
 empty workspace and post to channel ``""``.
 

@@ -1,11 +1,11 @@
 """Slack requests stored in the inbox before they are acknowledged.
 
 Slack does not resend a request it got a 200 for, so the 200 must wait until
-the request is in the database (``bot.infra.inbox``): a process killed
-after the acknowledgment leaves the row, and the next pass (this process
-restarted, or another replica once the lease ran out) handles it and answers
-through the request's ``response_url`` (valid for 30 minutes) or where it
-came from.
+the request is in the database (the core's inbox, reached through
+``bot.app``): a process killed after the acknowledgment leaves the row, and
+the next pass (this process restarted, or another replica once the lease ran
+out) handles it and answers through the request's ``response_url`` (valid
+for 30 minutes) or where it came from.
 
 The row's key is Slack's identity of the delivery: the event id for the
 Events API (a retry has the same one), otherwise the signed request itself
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from adapters.slack import translate
-from adapters.slack.delivery import Origin
+from adapters.slack import inbound
+from adapters.slack.deliver import Origin
+from bot.app import inbox_accept, inbox_claim, inbox_done, inbox_due, inbox_forget_old
 from bot.chat.events import Event
-from bot.infra import inbox as svc
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
@@ -63,22 +63,22 @@ def rebuild(
 ) -> tuple[Event, Origin] | None:
     """The core event and reply handles of a stored (or just received) request."""
     if kind == "command":
-        command = translate.command(body)
+        command = inbound.command(body)
         return (command, Origin.of_command(body)) if command is not None else None
     if kind == "action":
-        action = translate.block_action(body)
+        action = inbound.block_action(body)
         return (action, Origin.of_action(body, action.place)) if action is not None else None
     if kind == "view":
-        submitted = translate.view_submission(body)
+        submitted = inbound.view_submission(body)
         if submitted is None:
             return None
         return submitted, Origin.of_place(
             submitted.actor.user_id,
             submitted.place,
-            ephemeral_source=translate.form_metadata(body).get("ephemeral") == "1",
+            ephemeral_source=inbound.form_metadata(body).get("ephemeral") == "1",
         )
     if kind == "event":
-        event = translate.event(body, bot_user_id=bot_user_id)
+        event = inbound.event(body, bot_user_id=bot_user_id)
         if event is None:
             return None
         return event, Origin.of_place(event.actor.user_id, event.place)
@@ -120,7 +120,7 @@ def install(a: SlackAdapter) -> None:
             return await next()
         bot = a.bot
         accepted = await bot.db(
-            svc.accept,
+            inbox_accept,
             key=key,
             source=SOURCE,
             kind=kind,
@@ -142,11 +142,11 @@ async def finish_pending(a: SlackAdapter) -> int:
     how many were started."""
     bot = a.bot
     started = 0
-    for row in await bot.db(svc.due, source=SOURCE, now=bot.clock.now()):
+    for row in await bot.db(inbox_due, source=SOURCE, now=bot.clock.now()):
         assert row.id is not None
         if row.id in a.inflight:
             continue
-        if not await bot.db(svc.claim, item_id=row.id, now=bot.clock.now(), lease=bot.lease):
+        if not await bot.db(inbox_claim, item_id=row.id, now=bot.clock.now(), lease=bot.lease):
             continue  # another replica took it
         work = rebuild(row.kind, row.payload.get("body") or {}, row.payload.get("bot_user_id"))
         if work is None or row.attempts > MAX_ATTEMPTS:
@@ -154,7 +154,7 @@ async def finish_pending(a: SlackAdapter) -> int:
                 log.error(
                     "giving up on Slack %s %d after %d attempts", row.kind, row.id, row.attempts
                 )
-            await bot.db(svc.done, item_id=row.id, now=bot.clock.now())
+            await bot.db(inbox_done, item_id=row.id, now=bot.clock.now())
             continue
         log.warning("handling Slack %s %d again (attempt %d)", row.kind, row.id, row.attempts + 1)
         event, origin = work
@@ -169,7 +169,7 @@ async def _loop(a: SlackAdapter) -> None:
     while True:
         try:
             await finish_pending(a)
-            await a.bot.db(svc.forget_old, now=a.bot.clock.now())
+            await a.bot.db(inbox_forget_old, now=a.bot.clock.now())
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -28,8 +28,7 @@ from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
 from adapters.slack.inbox import start_inbox_loop
 from adapters.slack.verify import Rejection, check_signature, make_verifier, read_body
-from bot.app import Bot, build_bot
-from bot.infra.settings import Settings, SettingsError
+from bot.app import Bot, Settings, SettingsError, build_bot
 
 log = logging.getLogger(__name__)
 

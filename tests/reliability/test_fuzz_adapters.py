@@ -1,6 +1,6 @@
 """Fuzzing each adapter's inbound translators with hypothesis: slash-command
 form bodies, block_actions, view_submission and Events API payloads for Slack
-(adapters/slack/translate.py); application commands, button presses, modal
+(adapters/slack/inbound.py); application commands, button presses, modal
 submissions, messages and reactions for Discord (adapters/discord/inbound.py,
 on real ``discord.Interaction`` objects built by discord.py from the payload).
 
@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from adapters.discord import inbound
 from adapters.discord.components import modal_fields
 from adapters.discord.render import custom_id, parse_custom_id
-from adapters.slack import inbound_schema, translate
+from adapters.slack import inbound as slack_inbound
+from adapters.slack import inbound_schema
 from adapters.slack.render import action_id
 from bot.app import Bot
 from bot.chat.events import Action, Command, Event, Reaction, ThreadMessage
@@ -146,7 +147,7 @@ async def test_slack_slash_commands(
     for missing in data.draw(st.sets(st.sampled_from(["user_name", "text", "team_id"]))):
         del fields[missing]
     body = _form_roundtrip(fields)
-    event = translate.command(body)
+    event = slack_inbound.command(body)
     if event is None:  # no valid ids or no command name: rejected explicitly
         assert inbound_schema.problem(body) is not None
         ids_given = (fields.get(k, "") for k in ("user_id", "team_id", "channel_id"))
@@ -202,7 +203,7 @@ async def test_slack_block_actions(
         **_container(data),
     }
     body = json.loads(json.dumps(body))
-    event = translate.block_action(body)
+    event = slack_inbound.block_action(body)
     if not actions:
         assert event is None  # nothing pressed: rejected explicitly
         return
@@ -266,7 +267,7 @@ async def test_slack_view_submissions(
             "state": {"values": {f"b{i}": {k: v} for i, (k, v) in enumerate(inputs.items())}},
         },
     }
-    event = translate.view_submission(json.loads(json.dumps(body)))
+    event = slack_inbound.view_submission(json.loads(json.dumps(body)))
     if event is None:  # not one of our forms (no channel to answer in), or a bad user id
         assert not (
             VALID_ID.fullmatch(body["user"]["id"])
@@ -325,7 +326,7 @@ async def test_slack_events(fuzz_bot: Bot, tracebacks: _Tracebacks, data: st.Dat
             )
         )
     body = {"type": "event_callback", "team_id": data.draw(ids), "event": ev, "event_id": "Ev1"}
-    event = translate.event(json.loads(json.dumps(body)), bot_user_id="UBOT")
+    event = slack_inbound.event(json.loads(json.dumps(body)), bot_user_id="UBOT")
     if event is None:
         return  # not for the core (the bot itself, edits, top-level chatter): ignored
     assert isinstance(event, ThreadMessage | Reaction)

@@ -7,6 +7,7 @@ import random
 import discord
 import pytest
 
+from adapters.discord.components import view_for
 from adapters.discord.render import (
     CONTENT_MAX,
     DESCRIPTION_MAX,
@@ -101,7 +102,7 @@ def test_a_card_is_an_embed_with_title_fields_footer_lines_and_buttons() -> None
         ("Presenter", "Ada"),
         ("When", "Tue 18:00"),
     ]
-    view = msg.view()
+    view = view_for(msg)
     assert view is not None and view.timeout is None
     (item,) = view.children
     assert isinstance(item, discord.ui.DynamicItem)

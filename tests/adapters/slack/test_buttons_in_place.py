@@ -10,7 +10,7 @@ from unittest.mock import AsyncMock, create_autospec
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
-from adapters.slack import translate
+from adapters.slack import inbound
 from adapters.slack.users import UserDirectory
 from bot.chat.events import Actor, Command, Place
 from storage.papers.tables import Vote
@@ -62,12 +62,12 @@ def test_direct_messages_are_marked_on_buttons_and_forms() -> None:
         "channel": {"id": "D123", "name": "directmessage"},
         "actions": [{"action_id": "present_pick", "value": "7"}],
     }
-    action = translate.block_action(body)
+    action = inbound.block_action(body)
     assert action is not None and action.place.direct
     body["channel"] = {"id": "C123", "name": "general"}
-    action = translate.block_action(body)
+    action = inbound.block_action(body)
     assert action is not None and not action.place.direct
-    form = translate.view_submission(
+    form = inbound.view_submission(
         {
             "type": "view_submission",
             "team": {"id": "T1"},

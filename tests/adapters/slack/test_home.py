@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from adapters.slack.home import GroupHome, HomeData, home_view
+from adapters.slack.home import home_view
+from bot.schedule.home_view import GroupHome, HomeData, home_blocks
 from tests.adapters.slack.conftest import SlackHarness, fixture
 from tests.fakes.slack_api import Call
 
@@ -71,7 +72,7 @@ def test_home_shows_next_sessions_and_the_viewers_turn() -> None:
             GroupHome(channel="C222", sessions=None, queue=[], queue_total=0),
         ]
     )
-    view = home_view(data)
+    view = home_view(home_blocks(data))
     text = "\n".join(
         b["text"]["text"] if "text" in b else b.get("elements", [{}])[0].get("text", "")
         for b in view["blocks"]
@@ -83,7 +84,7 @@ def test_home_shows_next_sessions_and_the_viewers_turn() -> None:
 
 
 async def test_home_tab_shows_the_viewers_next_turn_from_the_schedule(slack: SlackHarness) -> None:
-    """With the schedule area's sessions table (guarded import in the adapter)."""
+    """With a session in the schedule, the viewer's own turn shows."""
     from storage.groups.tables import Group, Member
     from storage.schedule.tables import MeetingSession
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from adapters.slack.home import home_blocks, load_home
 from bot.app import Bot
 from bot.chat.events import Actor, Place
 from bot.chat.replies import Reply, to_plain
 from bot.groups.members import ensure_group, ensure_member
 from bot.papers.proposals import toggle_vote
+from bot.schedule.home_view import home_blocks, load_home
 from tests.schedule.conftest import seed_paper
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ def _propose(session: Session, place: Place, user: str, arxiv_id: str) -> int:
 
 
 def _shown(bot: Bot, workspace: str, user: str) -> str:
-    data = bot.db_sync(load_home, workspace=workspace, user_id=user, now=NOW)
+    data = bot.db_sync(load_home, platform="slack", workspace=workspace, user_id=user, now=NOW)
     return to_plain(Reply(blocks=tuple(home_blocks(data))))
 
 

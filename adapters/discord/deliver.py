@@ -24,7 +24,7 @@ import logging
 import discord
 from discord.utils import MISSING
 
-from adapters.discord.components import FormModal
+from adapters.discord.components import FormModal, files_for, view_for
 from adapters.discord.render import DiscordMessage, render_one, render_reply
 from bot.chat.replies import Reply, Text
 
@@ -37,18 +37,18 @@ POSTED_NOTE = "Posted in the channel."
 
 def _edit_view(m: DiscordMessage) -> discord.ui.View | None:
     """The view for an edit: None removes buttons the message had."""
-    return m.view()
+    return view_for(m)
 
 
 def _send_view(m: DiscordMessage) -> discord.ui.View:
     """The view for a new message (MISSING: no components at all)."""
-    view = m.view()
+    view = view_for(m)
     return view if view is not None else MISSING
 
 
 def _files(m: DiscordMessage) -> list[discord.File]:
     """The message's attachments (MISSING: none, and an edit keeps what it had)."""
-    return m.discord_files() if m.files else MISSING
+    return files_for(m) if m.files else MISSING
 
 
 class Responder:
