@@ -78,7 +78,9 @@ def render_month(
 
 async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[str, str, int]:
     """(title, body, number of papers) of a month's picks."""
-    group, picks = await bot.db(gather_month, group_id=group_id, start=month.start, end=month.end)
+    group, picks = await bot.db(
+        gather_month, group_id=group_id, start=month.start, end=month.end, now=bot.clock.now()
+    )
     if not picks:
         return "", "", 0
     summaries, _stats = await summarize_papers(

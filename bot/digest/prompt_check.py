@@ -47,6 +47,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "intro": "This week the group read one paper.",
         "papers": [_PAPER],
         "also": [_PAPER],
+        "coming": [{**_PAPER, "when": "Thu 3 Dec"}],
         "closing": "That's all for this week.",
     },
     "quarterly_digest": {
@@ -54,6 +55,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "quarter": {"label": "Q4 2026"},
         "intro": "In Q4 2026 the group met once.",
         "papers": [_PAPER],
+        "coming": [{**_PAPER, "when": "Thu 3 Dec"}],
         "closing": "Thanks to everyone who presented.",
     },
     "monthly_picks": {

@@ -12,6 +12,7 @@ from bot.digest.render import (
     abs_url,
     and_list,
     clean_list,
+    coming_up,
     link_line,
     paper_title,
     short_authors,
@@ -38,7 +39,11 @@ def _meaning(f: Featured, s: Summary | None) -> str:
 
 
 def render_quarter(
-    quarter: Quarter, group: Group, featured: list[Featured], summaries: dict[int, Summary]
+    quarter: Quarter,
+    group: Group,
+    featured: list[Featured],
+    summaries: dict[int, Summary],
+    coming: list[Featured] | None = None,
 ) -> tuple[str, str]:
     """(title, body markup) of the quarterly digest."""
     template = prompts.load("quarterly_digest")
@@ -78,6 +83,7 @@ def render_quarter(
         "quarter": {"label": quarter.label},
         "intro": intro,
         "papers": papers,
+        "coming": coming_up(coming or [], quarter.tz),
         "closing": closing,
     }
     return title_of(template, ctx), template.render(**ctx)
@@ -85,14 +91,19 @@ def render_quarter(
 
 async def compose_quarter(bot: Runtime, *, group_id: int, quarter: Quarter) -> tuple[str, str, int]:
     """(title, body, number of papers) of a quarter's digest."""
-    group, featured = await bot.db(
-        gather_quarter, group_id=group_id, start=quarter.start, end=quarter.end
+    content = await bot.db(
+        gather_quarter,
+        group_id=group_id,
+        start=quarter.start,
+        end=quarter.end,
+        now=bot.clock.now(),
     )
+    group, featured = content.group, content.held
     if not featured:
         return "", "", 0
     inputs = [PaperInput.of(f.paper, f.takeaways, f.discussion) for f in featured]
     summaries, _stats = await summarize_papers(
         inputs, db=bot.db, llm=llm_for(bot), now=bot.clock.now()
     )
-    title, body = render_quarter(quarter, group, featured, summaries)
+    title, body = render_quarter(quarter, group, featured, summaries, content.coming)
     return title, body, len(featured)

@@ -5,15 +5,18 @@ messages) is sanitised and escaped on the way in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.chat import sanitize
 from bot.chat.markup import link
 from bot.chat.replies import Block, Header, Reply, Text
-from bot.digest.gather import WeekContent
+from bot.digest.gather import Featured, WeekContent
 from bot.digest.periods import Week
 from bot.digest.summary_types import Summary, sentences
 from bot.infra import prompts
+from bot.infra.clock import as_utc
 from storage.papers.tables import Paper
 
 
@@ -64,22 +67,64 @@ def and_list(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _intro(content: WeekContent) -> str:
-    f, a = len(content.featured), len(content.also)
-    if f:
-        titles = [paper_title(x.paper) for x in content.featured[:3]]
-        more = f" and {f - 3} more" if f > 3 else ""
-        text = (
-            f"This week the group read {f} paper{'s' if f != 1 else ''}: "
-            f"{and_list(titles)}{more}. Here is what each is about and what we took away."
-        )
-        if a:
-            text += f" {a} more paper{'s were' if a != 1 else ' was'} proposed for the queue."
-        return text
-    return (
-        f"No session this week, but {a} paper{'s were' if a != 1 else ' was'} proposed. "
-        "Here is a short look at each; vote for your favourite with /queue."
-    )
+def plural(n: int, word: str, many: str = "") -> str:
+    """``1 paper``, ``2 papers``; ``many`` for an irregular plural."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def times(n: int) -> str:
+    """``once``, ``twice``, ``3 times``."""
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _intro(content: WeekContent, tz: tzinfo) -> str:
+    """A factual opening written from the week's data (no fixed boilerplate)."""
+    parts: list[str] = []
+    held = [f for f in content.featured]
+    if held:
+        named = [
+            paper_title(f.paper)
+            + (f", presented by {sanitize.one_line(f.presenter, limit=80)}" if f.presenter else "")
+            for f in held[:3]
+        ]
+        more = f" and {plural(len(held) - 3, 'more paper')}" if len(held) > 3 else ""
+        parts.append(f"This week we read {plural(len(held), 'paper')}: {'; '.join(named)}{more}.")
+    for c in content.coming:
+        when = day_label(c.starts_at, tz) if c.starts_at else "later this week"
+        who = sanitize.one_line(c.presenter, limit=80)
+        what = f"{who} presents {paper_title(c.paper)}" if who else paper_title(c.paper)
+        lead = "Still to come" if held else "This week's session"
+        parts.append(f"{lead}: {when}, when {what}." if who else f"{lead}: {when}, {what}.")
+    if content.also:
+        a = len(content.also)
+        verb = "was" if a == 1 else "were"
+        parts.append(f"{plural(a, 'new paper')} {verb} proposed for the queue.")
+    return " ".join(parts)
+
+
+def day_label(when: datetime, tz: tzinfo) -> str:
+    """``Thu 3 Dec``: no leading zero."""
+    local = as_utc(when).astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def long_date(when: datetime, tz: tzinfo) -> str:
+    """``3 December 2026``: no leading zero."""
+    local = as_utc(when).astimezone(tz)
+    return f"{local.day} {local:%B %Y}"
+
+
+def coming_up(coming: Sequence[Featured], tz: tzinfo) -> list[dict[str, Any]]:
+    """Sessions still to come: when, the paper and who presents it."""
+    return [
+        {
+            "title": paper_title(f.paper),
+            "abs_url": abs_url(f.paper),
+            "presenter": sanitize.one_line(f.presenter, limit=80),
+            "when": day_label(f.starts_at, tz) if f.starts_at else "",
+        }
+        for f in coming
+    ]
 
 
 def render_week(week: Week, content: WeekContent, summaries: dict[int, Summary]) -> tuple[str, str]:
@@ -118,9 +163,10 @@ def render_week(week: Week, content: WeekContent, summaries: dict[int, Summary])
         )
     ctx: dict[str, Any] = {
         "week": {"label": week.label, "date_label": week.date_label},
-        "intro": _intro(content),
+        "intro": _intro(content, week.tz),
         "papers": papers,
         "also": also,
+        "coming": coming_up(content.coming, week.tz),
         "closing": "That's all for this week. See you at the next session!",
     }
     return title_of(template, ctx), template.render(**ctx)

@@ -45,7 +45,9 @@ async def compose_week(
     bot: Runtime, *, group_id: int, week: Week, force: bool = False
 ) -> tuple[WeekContent, str, str, RunStats]:
     """Gather, summarise and render a week (no draft saved)."""
-    content = await bot.db(gather_week, group_id=group_id, start=week.start, end=week.end)
+    content = await bot.db(
+        gather_week, group_id=group_id, start=week.start, end=week.end, now=bot.clock.now()
+    )
     if content.empty:
         return content, "", "", RunStats()
     summaries, stats = await summarize_papers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from bot.chat.replies import Reply
 from bot.digest import gather, periods
 from bot.digest import weekly as dg
 from bot.digest.exports import export_week, to_markdown
-from bot.infra.clock import ManualClock
+from bot.infra.clock import ManualClock, SystemClock
 from bot.infra.settings import Settings
 from bot.schedule.week_sessions import SessionInfo
 from storage.groups.tables import Member
@@ -54,8 +55,11 @@ def test_a_seeded_quarter_exports_like_the_seed_digests(
     sessions_patch: list[SessionInfo],
     cli_env: None,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     infos = _seed_quarter(sync_bot, sessions_patch)
+    # the quarter is over (sessions count as held only once they have ended)
+    monkeypatch.setattr(SystemClock, "now", lambda self: datetime(2027, 1, 2, tzinfo=UTC))
     assert cli.main(["export", "quarter", "2026-Q4"]) == 0
     md = capsys.readouterr().out
     assert md.startswith("# Reading Group Machine Learning Digest – Q4 2026\n")
