@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.digest.summaries import PaperInput
 from bot.infra.clock import as_utc
-from bot.schedule import week_sessions
+from bot.schedule import discussion, week_sessions
 from storage.digest import queries
 from storage.groups.tables import Group
 from storage.papers.tables import Paper
@@ -43,6 +43,8 @@ class Featured:
     starts_at: datetime | None = None
     held: bool = True
     proposal_id: int | None = None
+    #: Who wrote each takeaway (same order; "" where not known).
+    takeaway_authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,10 @@ def _featured(
             continue
         seen.add(info.paper_id)
         held = _ended(session, info, now)
+        by_text = {
+            m.text: m.author_name
+            for m in discussion.takeaways(session=session, meeting_id=info.session_id)
+        }
         out.append(
             Featured(
                 paper,
@@ -106,6 +112,7 @@ def _featured(
                 info.starts_at,
                 held,
                 info.proposal_id,
+                tuple(by_text.get(t, "") for t in info.takeaways) if held else (),
             )
         )
     return out

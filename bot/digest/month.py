@@ -1,14 +1,19 @@
-"""The monthly picks: the month's most voted proposals, why each was put
-forward and what it says (export only)."""
+"""The monthly picks (seed 003): the month's most voted proposals, why each
+was put forward (the proposer's reason and the votes), what it says, and for
+the picks already read who presented them and what the group took away
+(export only)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import sanitize
+from bot.chat.plural import plural
+from bot.digest import paper_entry as pe
 from bot.digest.gather import AlsoProposed, gather_month
 from bot.digest.periods import Month
-from bot.digest.render import abs_url, paper_title, short_authors, title_of
+from bot.digest.quarter import group_name
+from bot.digest.render import period_intro, title_of
 from bot.digest.summaries import llm_for, summarize_papers
 from bot.digest.summary_types import PaperInput, Summary
 from bot.infra import prompts
@@ -19,20 +24,49 @@ if TYPE_CHECKING:
 
 
 def _why(pick: AlsoProposed) -> str:
-    """The proposer's own reason (like the seed's "Why →"), with who and how many votes."""
-    votes = f"{pick.votes} vote{'s' if pick.votes != 1 else ''}"
+    """The proposer's own reason, then who proposed it and how many votes it has."""
     allowed = sanitize.paper_urls(pick.paper.arxiv_id, pick.paper.version)
     said = sanitize.one_line(pick.why, allowed_urls=allowed, limit=500)
     proposer = sanitize.one_line(pick.proposer, limit=80)
+    votes = plural(pick.votes, "vote")
+    who = f"Proposed by {proposer}" if proposer else "Proposed"
+    tail = f"{who}, {votes}." if pick.votes else f"{who}; no votes yet."
     if said:
         said = said[0].upper() + said[1:]
         said = said if said.endswith((".", "!", "?")) else said + "."
-        return f"{said} ({proposer}, {votes})"
-    return f"Proposed by {proposer}; {votes}."
+        return f"{said} {tail}"
+    return tail
+
+
+def _read(pick: AlsoProposed, month: Month, said: pe.Said) -> dict[str, Any] | None:
+    f = pick.session
+    if f is None:
+        return None
+    presenter = sanitize.one_line(f.presenter, limit=80)
+    if f.held:
+        taken = pe.takeaways(f.takeaways, f.takeaway_authors, f.paper, said)
+        when = pe.day_month(f.starts_at, month.tz) if f.starts_at else ""
+        return {
+            "held": True,
+            "presenter": presenter,
+            "date": when,
+            "takeaways": pe.quoted(taken),
+        }
+    return {
+        "held": False,
+        "presenter": presenter,
+        "date": pe.day_label(f.starts_at, month.tz) if f.starts_at else "",
+        "takeaways": "",
+    }
 
 
 def render_month(
-    month: Month, group: Group, picks: list[AlsoProposed], summaries: dict[int, Summary]
+    month: Month,
+    group: Group,
+    picks: list[AlsoProposed],
+    summaries: dict[int, Summary],
+    *,
+    intro: str | None = None,
 ) -> tuple[str, str]:
     """(title, body markup) of the monthly picks (like seed 003)."""
     template = prompts.load("monthly_picks")
@@ -40,51 +74,61 @@ def render_month(
     for pick in picks:
         paper = pick.paper
         s = summaries.get(paper.id or -1)
+        said = pe.Said()
+        why = _why(pick)
+        said.paragraph(why)
+        paragraphs = pe.write_up(s, paper, said)
         papers.append(
             {
-                "title": paper_title(paper),
-                "abs_url": abs_url(paper),
-                "code_links": sanitize.code_links(
-                    paper.abstract, paper.comment, *(paper.links or [])
-                )[:2],
-                "authors": short_authors(paper.authors),
-                "why": _why(pick),
-                "tldr": s.tldr if s and s.tldr else "The abstract is not available yet.",
-                "offline": bool(s and s.tldr and s.offline),
-                "key_insights": list(s.key_insights) if s else [],
+                "title": pe.title(paper),
+                "abs_url": pe.abs_url(paper),
+                "code_links": pe.code_urls(paper),
+                "authors": pe.short_authors(paper),
+                "why": why,
+                "paragraphs": paragraphs,
+                "offline": pe.offline_note(s) and bool(paragraphs),
+                "read": _read(pick, month, said),
+                "source": pe.pdf_url(paper),
             }
         )
     n = len(papers)
-    name = sanitize.one_line(group.name, limit=80) or "Reading Group"
-    if n == 1:
-        intro = (
-            f"One paper was proposed in {month.label}: why it was put forward, and what it says."
-        )
-    else:
-        intro = (
-            f"The {n} papers our group proposed in {month.label} with the most votes: why each "
-            "was put forward, and what it says. Don't take the list as complete; it is what "
-            "caught our eye."
-        )
+    name = group_name(group)
+    read = sum(1 for p in papers if p["read"] and p["read"]["held"])
+    default = (
+        f"The {plural(n, 'paper')} the {name} proposed in {month.label}, most votes first: "
+        "why each was put forward and what it says."
+        if n != 1
+        else f"The one paper the {name} proposed in {month.label}: why it was put forward "
+        "and what it says."
+    )
+    if read:
+        default += f" {plural(read, 'pick')} {'has' if read == 1 else 'have'} been read already."
+    proposers = sorted({sanitize.one_line(p.proposer, limit=80) for p in picks} - {""})
     ctx: dict[str, Any] = {
         "group_name": name,
         "month_label": month.label,
-        "intro": intro,
+        "intro": intro or default,
         "papers": papers,
-        "closing": "Propose next month's picks with /propose, and vote for them in /queue.",
+        "closing": f"Thanks to {pe.and_list(proposers)} for the proposals." if proposers else "",
     }
     return title_of(template, ctx), template.render(**ctx)
 
 
 async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[str, str, int]:
     """(title, body, number of papers) of a month's picks."""
+    now = bot.clock.now()
     group, picks = await bot.db(
-        gather_month, group_id=group_id, start=month.start, end=month.end, now=bot.clock.now()
+        gather_month, group_id=group_id, start=month.start, end=month.end, now=now
     )
     if not picks:
         return "", "", 0
-    summaries, _stats = await summarize_papers(
-        [PaperInput.of(p.paper) for p in picks], db=bot.db, llm=llm_for(bot), now=bot.clock.now()
+    inputs = [
+        PaperInput.of(p.paper, *((p.session.takeaways, p.session.discussion) if p.session else ()))
+        for p in picks
+    ]
+    summaries, _stats = await summarize_papers(inputs, db=bot.db, llm=llm_for(bot), now=now)
+    intro = await period_intro(
+        bot, kind="month", label=month.label, papers=[p.paper for p in picks], takeaways=[]
     )
-    title, body = render_month(month, group, picks, summaries)
+    title, body = render_month(month, group, picks, summaries, intro=intro)
     return title, body, len(picks)

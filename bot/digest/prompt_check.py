@@ -15,6 +15,19 @@ _PAPER: dict[str, Any] = {
     "title": "Attention Is All You Need",
     "abs_url": "https://arxiv.org/abs/1706.03762",
     "link_line": prompts.Markup("[PDF](https://arxiv.org/pdf/1706.03762)"),
+    "links": prompts.Markup(
+        "[paper](https://arxiv.org/abs/1706.03762) [pdf](https://arxiv.org/pdf/1706.03762)"
+    ),
+    "all_authors": "Ashish Vaswani, Noam Shazeer and Niki Parmar",
+    "paragraphs": ["The Transformer replaces recurrence with attention.", "It trains faster."],
+    "day": "Wed 18 Nov",
+    "read": {
+        "held": True,
+        "presenter": "Alice",
+        "date": "18 November",
+        "takeaways": "“It scales.” — Bob",
+    },
+    "source": "https://arxiv.org/pdf/1706.03762",
     "code_links": ["https://github.com/tensorflow/tensor2tensor"],
     "authors": "Ashish Vaswani, Noam Shazeer, Niki Parmar et al.",
     "presenter": "Alice",
@@ -27,9 +40,9 @@ _PAPER: dict[str, Any] = {
     "why_it_matters": "We could drop our RNN encoder.",
     "why": "It changed the field.",
     "meaning": "We could drop our RNN encoder.",
-    "takeaways": ["We could drop our RNN encoder."],
+    "takeaways": [{"text": "We could drop our RNN encoder.", "by": "Bob"}],
     "proposer": "Bob",
-    "votes": 3,
+    "votes": "3 votes",
 }
 
 #: Sample context for each file; a new template needs an entry (the check says so).
@@ -52,6 +65,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "quarterly_digest": {
         "group_name": "ML Team",
+        "about": "ML engineers who read one paper a week.",
+        "date_line": "2 January 2027",
         "quarter": {"label": "Q4 2026"},
         "intro": "In Q4 2026 the group met once.",
         "papers": [_PAPER],

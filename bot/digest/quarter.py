@@ -1,41 +1,64 @@
-"""The quarterly digest: each paper the group met about in a quarter, who
-presented it, and what it means for the team (export only)."""
+"""The quarterly digest (seeds 000 and 001): the group and what it is about,
+then each paper it read in the quarter with every author, who presented it
+and when, the write-up, and what it means for the team where the group said
+something (export only). Sessions still to come are listed as such."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import sanitize
-from bot.digest.gather import Featured, gather_quarter
+from bot.chat.plural import plural
+from bot.digest import paper_entry as pe
+from bot.digest.gather import Featured, QuarterContent, gather_quarter
 from bot.digest.periods import Quarter
-from bot.digest.render import (
-    abs_url,
-    and_list,
-    clean_list,
-    coming_up,
-    link_line,
-    paper_title,
-    short_authors,
-    title_of,
-)
+from bot.digest.render import coming_up, featured_entry, period_intro, times, title_of
 from bot.digest.summaries import llm_for, summarize_papers
 from bot.digest.summary_types import PaperInput, Summary
 from bot.infra import prompts
-from bot.infra.clock import as_utc
 from storage.groups.tables import Group
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from bot.infra.runtime import Runtime
 
+DEFAULT_NAME = "Reading Group"
 
-def _meaning(f: Featured, s: Summary | None) -> str:
-    """What it means for the team: the grounded LLM line, else the takeaways."""
-    if s is not None and s.why_it_matters:
-        return s.why_it_matters
-    said = clean_list(f.takeaways, f.paper)
-    if said:
-        return " ".join(t if t.endswith((".", "!", "?")) else t + "." for t in said)
-    return "No takeaways were recorded for this session."
+
+def group_name(group: Group) -> str:
+    return sanitize.one_line(group.name, limit=80) or DEFAULT_NAME
+
+
+def group_about(group: Group) -> str:
+    return sanitize.one_line(getattr(group, "about", ""), limit=600)
+
+
+def _intro(quarter: Quarter, featured: list[Featured], coming: list[Featured]) -> str:
+    """A factual opening: how often the group met, what it read, who presented."""
+    n = len(featured)
+    parts: list[str] = []
+    if n:
+        presenters = sorted({sanitize.one_line(f.presenter, limit=80) for f in featured} - {""})
+        text = f"In {quarter.label} we met {times(n)} and read {plural(n, 'paper')}"
+        if presenters:
+            text += f", presented by {pe.and_list(presenters)}"
+        parts.append(text + ".")
+        talked = sum(len(f.takeaways) for f in featured)
+        if talked:
+            parts.append(
+                f"The discussions left {plural(talked, 'takeaway')}; they are quoted below "
+                "with the paper they belong to."
+            )
+    if coming:
+        parts.append(
+            f"{plural(len(coming), 'session')} of the quarter {_are(len(coming))} still to come."
+        )
+    return " ".join(parts)
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
 
 
 def render_quarter(
@@ -44,44 +67,27 @@ def render_quarter(
     featured: list[Featured],
     summaries: dict[int, Summary],
     coming: list[Featured] | None = None,
+    *,
+    intro: str | None = None,
+    now: datetime | None = None,
 ) -> tuple[str, str]:
     """(title, body markup) of the quarterly digest."""
     template = prompts.load("quarterly_digest")
-    papers: list[dict[str, Any]] = []
-    for f in featured:
-        s = summaries.get(f.paper.id or -1)
-        papers.append(
-            {
-                "title": paper_title(f.paper),
-                "abs_url": abs_url(f.paper),
-                "link_line": link_line(f.paper),
-                "authors": short_authors(f.paper.authors),
-                "presenter": sanitize.one_line(f.presenter, limit=80),
-                "date": as_utc(f.starts_at).astimezone(quarter.tz).strftime("%d %B %Y")
-                if f.starts_at
-                else "",
-                "summary": s.tldr if s and s.tldr else "The abstract is not available yet.",
-                "offline": bool(s and s.tldr and s.offline),
-                "key_insights": list(s.key_insights) if s else [],
-                "meaning": _meaning(f, s),
-            }
-        )
+    papers: list[dict[str, Any]] = [
+        featured_entry(f, summaries.get(f.paper.id or -1), quarter.tz) for f in featured
+    ]
     presenters = sorted({p["presenter"] for p in papers if p["presenter"]})
-    n = len(papers)
-    intro = (
-        f"In {quarter.label} the group met {n} time{'s' if n != 1 else ''} and read "
-        f"{n} paper{'s' if n != 1 else ''}. Here is a brief summary of each, who presented it, "
-        "and what we think it means for our work."
-    )
     closing = (
-        f"Thanks to everyone who presented this quarter: {and_list(presenters)}."
+        f"Thanks to everyone who presented this quarter: {pe.and_list(presenters)}."
         if presenters
-        else "Thanks to everyone who read along this quarter."
+        else ""
     )
     ctx: dict[str, Any] = {
-        "group_name": sanitize.one_line(group.name, limit=80) or "Reading Group",
+        "group_name": group_name(group),
+        "about": group_about(group),
+        "date_line": pe.long_date(now, quarter.tz) if now is not None else "",
         "quarter": {"label": quarter.label},
-        "intro": intro,
+        "intro": intro or _intro(quarter, featured, coming or []),
         "papers": papers,
         "coming": coming_up(coming or [], quarter.tz),
         "closing": closing,
@@ -90,20 +96,24 @@ def render_quarter(
 
 
 async def compose_quarter(bot: Runtime, *, group_id: int, quarter: Quarter) -> tuple[str, str, int]:
-    """(title, body, number of papers) of a quarter's digest."""
-    content = await bot.db(
-        gather_quarter,
-        group_id=group_id,
-        start=quarter.start,
-        end=quarter.end,
-        now=bot.clock.now(),
+    """(title, body, number of papers read) of a quarter's digest."""
+    now = bot.clock.now()
+    content: QuarterContent = await bot.db(
+        gather_quarter, group_id=group_id, start=quarter.start, end=quarter.end, now=now
     )
-    group, featured = content.group, content.held
+    featured = content.held
     if not featured:
         return "", "", 0
     inputs = [PaperInput.of(f.paper, f.takeaways, f.discussion) for f in featured]
-    summaries, _stats = await summarize_papers(
-        inputs, db=bot.db, llm=llm_for(bot), now=bot.clock.now()
+    summaries, _stats = await summarize_papers(inputs, db=bot.db, llm=llm_for(bot), now=now)
+    intro = await period_intro(
+        bot,
+        kind="quarter",
+        label=quarter.label,
+        papers=[f.paper for f in featured],
+        takeaways=[t for f in featured for t in f.takeaways],
     )
-    title, body = render_quarter(quarter, group, featured, summaries, content.coming)
+    title, body = render_quarter(
+        quarter, content.group, featured, summaries, content.coming, intro=intro, now=now
+    )
     return title, body, len(featured)

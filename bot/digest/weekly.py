@@ -16,7 +16,7 @@ from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
 from bot.digest.periods import Week
-from bot.digest.render import body_blocks, render_week
+from bot.digest.render import body_blocks, period_intro, render_week
 from bot.digest.revisions import DraftClosed, DraftView, add_revision, load_view, new_draft
 from bot.digest.summaries import RunStats, llm_for, summarize_papers
 from bot.schedule.meetings import group_zone
@@ -53,7 +53,14 @@ async def compose_week(
     summaries, stats = await summarize_papers(
         content.inputs(), db=bot.db, llm=llm_for(bot), now=bot.clock.now(), force=force
     )
-    title, body = render_week(week, content, summaries)
+    intro = await period_intro(
+        bot,
+        kind="week",
+        label=week.label,
+        papers=[f.paper for f in content.featured],
+        takeaways=[t for f in content.featured for t in f.takeaways],
+    )
+    title, body = render_week(week, content, summaries, intro)
     return content, title, body, stats
 
 

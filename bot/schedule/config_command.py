@@ -46,7 +46,11 @@ EXAMPLES = {
     "takeaways": "/readgroup config takeaways 1h",
     "channel": "/readgroup config channel #reading-group",
     "organizers": "/readgroup config organizers @alice @bob",
+    "name": '/readgroup config name "Foundry ML reading group"',
+    "about": "/readgroup config about ML engineers who read one paper a week on testing ML",
 }
+#: The longest group name and about text (the posts show them whole).
+NAME_MAX, ABOUT_MAX = 80, 400
 CONFIG_KEYS = tuple(EXAMPLES)
 _OFF = {"off", "none"}
 
@@ -107,6 +111,8 @@ def _config_reply(session: Session, who: Who, now: datetime, note: str = "") -> 
             f"#{esc(cfg.announce_channel)}" if cfg.announce_channel else "this channel",
         ),
         ("Organizers", organizers),
+        ("Name", esc(who.group.name) if who.group.name else "_not set_"),
+        ("About", esc(who.group.about) if who.group.about else "_not set_"),
         ("Skipped dates", esc(", ".join(sorted(cfg.skip_dates or []))) or "_none_"),
     )
     blocks: list[object] = []
@@ -257,6 +263,30 @@ def _set_organizers(c: Change) -> str:
     return "Organizers: " + ", ".join(mention(u) for u in ids) + "."
 
 
+def _set_name(c: Change) -> str:
+    name = " ".join(c.value.split())
+    if len(name) > NAME_MAX:
+        raise sched.ScheduleError(f"A group name has at most {NAME_MAX} characters.")
+    group = c.who.group
+    group.name = "" if name.lower() in _OFF else name
+    c.session.add(group)
+    if not group.name:
+        return "The group's name is cleared; the posts say “Reading Group”."
+    return f"The group is called {bold(esc(group.name))} in its posts."
+
+
+def _set_about(c: Change) -> str:
+    about = " ".join(c.value.split())
+    if len(about) > ABOUT_MAX:
+        raise sched.ScheduleError(f"Keep it to one sentence of at most {ABOUT_MAX} characters.")
+    group = c.who.group
+    group.about = "" if about.lower() in _OFF else about
+    c.session.add(group)
+    if not group.about:
+        return "The group's description is cleared."
+    return "The quarterly digest opens with: " + esc(group.about)
+
+
 #: Setting -> the function that changes it and returns the note for the reply.
 SETTERS: dict[str, Callable[[Change], str]] = {
     "meeting": _set_meeting,
@@ -267,6 +297,8 @@ SETTERS: dict[str, Callable[[Change], str]] = {
     "takeaways": _set_takeaways,
     "channel": _set_channel,
     "organizers": _set_organizers,
+    "name": _set_name,
+    "about": _set_about,
 }
 
 

@@ -25,6 +25,8 @@ class Group(SQLModel, table=True):
     workspace: str = Field(max_length=64)
     channel: str = Field(max_length=64)
     name: str = Field(default="", max_length=200)
+    #: One sentence on who the group is (the quarterly digest opens with it).
+    about: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     organizers: list[str] = Field(
         default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
     )

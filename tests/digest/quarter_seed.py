@@ -89,12 +89,6 @@ def _meta(p: dict[str, Any]) -> PaperMeta:
     )
 
 
-def _set_extra(row: object, name: str, value: str) -> None:
-    """Group settings added later (name, about) are set when the model has them."""
-    if hasattr(row, name):
-        setattr(row, name, value)
-
-
 def _load(*, session: Session, now: datetime) -> Loaded:
     data = quarter_data()
     g = data["group"]
@@ -106,6 +100,7 @@ def _load(*, session: Session, now: datetime) -> Loaded:
     members = {m["key"]: m for m in data["members"]}
     organizer = members[g["organizer"]]
     group.name = g["name"]
+    group.about = " ".join(g["about"].split())
     group.organizers = [organizer["user_id"]]
     session.add(group)
     out = Loaded(group_id=group.id, now=now, place=place)
@@ -125,8 +120,6 @@ def _load(*, session: Session, now: datetime) -> Loaded:
     cfg.meeting_time = meet["time"]
     cfg.timezone = g["timezone"]
     cfg.duration_minutes = int(meet["duration_minutes"])
-    _set_extra(cfg, "name", g["name"])
-    _set_extra(cfg, "about", " ".join(g["about"].split()))
     session.add(cfg)
     session.flush()
 

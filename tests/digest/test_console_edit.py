@@ -80,11 +80,11 @@ async def test_edit_in_the_console_opens_the_editor_on_the_current_text(
 ) -> None:
     monkeypatch.delenv("READGROUP_EDIT_FILE", raising=False)
     monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", "sed -i s/That.s.all.for.this.week/Bye.for.now/")
+    monkeypatch.setenv("EDITOR", "sed -i s/Thanks.to/Bye.for.now/")
     shown = await _console_edit(bot, sessions_patch)
     assert "Saved your edit as revision 2" in shown
     first, second = _revisions(bot)
-    assert "That's all for this week" in first.body and "Bye.for.now" in second.body
+    assert "Thanks to" in first.body and "Bye.for.now" in second.body
     assert second.title == first.title
 
 

@@ -62,18 +62,17 @@ def test_a_seeded_quarter_exports_like_the_seed_digests(
     monkeypatch.setattr(SystemClock, "now", lambda self: datetime(2027, 1, 2, tzinfo=UTC))
     assert cli.main(["export", "quarter", "2026-Q4"]) == 0
     md = capsys.readouterr().out
-    assert md.startswith("# Reading Group Machine Learning Digest – Q4 2026\n")
+    assert md.startswith("# Reading Group – Q4 2026 digest\n")
     assert "met 13 times and read 13 papers" in md
     sections = re.split(r"\n(?=\[)", md)[1:]
     assert len(sections) == 13
     for section, info in zip(sections, infos, strict=True):
         lines = [ln for ln in section.splitlines() if ln.strip()]
         assert re.match(r"\[.+\]\(https://arxiv\.org/abs/[\w.\-/]+\) ", lines[0])
-        assert lines[1].strip() and "authors not known" not in lines[1]  # authors
+        assert lines[1].startswith("**Authors:** ") and "unknown" not in lines[1]
         assert f"**Presenter:** {info.presenter_name}" in section
-        summary = lines[3]
-        assert "PDF" in lines[0]
-        assert len(summary) > 40 and "extractive summary (offline)" in summary
+        assert "[pdf](https://arxiv.org/pdf/" in lines[0]
+        assert "extractive summary (offline)" in section and len(lines[3]) > 40
         meaning = next(ln for ln in lines if ln.startswith("**What it means for the team:**"))
         assert len(meaning) > len("**What it means for the team:**") + 20
         assert "evaluation setup" in meaning  # from the group's own takeaways
@@ -114,7 +113,8 @@ def test_export_digest_renders_the_week_as_markdown(
     md = capsys.readouterr().out
     assert md.startswith("# This Week in ML – 16–22 November 2026\n")
     assert f"[{s.papers[0].title}](https://arxiv.org/abs/{s.papers[0].arxiv_id})" in md
-    assert "**Key insights**\n- " in md and "**Also proposed this week**" in md
+    assert "**Also proposed**\n- " in md and "[paper](https://arxiv.org/abs/" in md
+    assert "Key insights" not in md and "tl;dr" not in md  # prose, not bullets
 
 
 def test_export_ics_is_delegated_to_the_calendar_area(
@@ -211,9 +211,11 @@ def test_a_month_exports_its_most_voted_proposals_like_the_seed_picks(
     sections = re.split(r"\n(?=\[)", md)[1:]
     assert len(sections) == gather.MAX_PICKS  # 12 proposed in November, the top 10 shown
     assert f"[{favourite.title}]" in sections[0]  # most votes first
-    assert "(Bob, 3 votes)" in sections[0]  # seed() has Bob propose every second paper
+    assert "Proposed by Bob, 3 votes." in sections[0]  # seed() has Bob propose every second paper
     for section in sections:
-        assert "**Why →** Worth a read. (" in section  # the proposer's reason, capitalised
+        assert (
+            "**Why →** Worth a read. Proposed by " in section
+        )  # the proposer's reason, capitalised
         assert "**Key insights →** " in section and "extractive summary (offline)" in section
     assert "October" not in md and "\n\n\n" not in md
 
@@ -234,6 +236,6 @@ def test_a_month_of_one_paper_arxiv_has_not_filled_in_says_so_plainly(
     seed(sync_bot, sessions=0, also=1, abstracts={0: ""})
     assert cli.main(["export", "month", "2026-11"]) == 0
     md = capsys.readouterr().out
-    assert "One paper was proposed in November 2026" in md
-    assert "**Key insights →** The abstract is not available yet.\n" in md
+    assert "The one paper the Reading Group proposed in November 2026" in md
+    assert "Key insights" not in md and "not available" not in md  # no empty section
     assert "offline" not in md

@@ -1,0 +1,159 @@
+"""One paper's entry in a post, as every post builds it: the heading links
+(``[paper] [pdf] [code]``), the authors, the write-up paragraphs and the
+group's takeaways attributed to who said them, with no sentence said twice.
+
+The write-up is :attr:`Summary.write_up` when the summary has one (grounded
+prose), else the tl;dr and the key insights as prose. Every string is
+sanitised here; the templates escape it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bot.chat import sanitize
+from bot.chat.markup import link
+from bot.digest.summary_types import Summary, sentences
+from bot.infra import prompts
+from bot.infra.clock import as_utc
+from bot.papers import cards
+from storage.papers.tables import Paper
+
+_WORD = re.compile(r"[\w']+")
+
+
+def title(paper: Paper) -> str:
+    return sanitize.one_line(cards.title_of(paper), limit=300)
+
+
+def abs_url(paper: Paper) -> str:
+    return cards.abs_url(paper)
+
+
+def pdf_url(paper: Paper) -> str:
+    return cards.pdf_url(paper)
+
+
+def code_urls(paper: Paper) -> list[str]:
+    return sanitize.code_links(paper.abstract, paper.comment, *(paper.links or []))[:2]
+
+
+def links(paper: Paper) -> prompts.Markup:
+    """``[paper] [pdf] [code]`` after a heading, like seed 002."""
+    parts = [link("paper", abs_url(paper)), link("pdf", pdf_url(paper))]
+    parts += [link("code", url) for url in code_urls(paper)]
+    return prompts.Markup(" ".join(parts))
+
+
+def short_authors(paper: Paper) -> str:
+    """All the authors when three or fewer, else the first two and "et al."."""
+    return sanitize.one_line(cards.short_authors(paper.authors or []), limit=300)
+
+
+def every_author(paper: Paper) -> str:
+    names = [sanitize.one_line(a, limit=80) for a in paper.authors or []]
+    return and_list([n for n in names if n])
+
+
+def and_list(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def day_label(when: datetime, tz: tzinfo) -> str:
+    """``Thu 3 Dec``: no leading zero."""
+    local = as_utc(when).astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def day_month(when: datetime, tz: tzinfo) -> str:
+    """``3 December``."""
+    local = as_utc(when).astimezone(tz)
+    return f"{local.day} {local:%B}"
+
+
+def long_date(when: datetime, tz: tzinfo) -> str:
+    """``3 December 2026``: no leading zero."""
+    local = as_utc(when).astimezone(tz)
+    return f"{local.day} {local:%B %Y}"
+
+
+def _key(sentence: str) -> str:
+    return " ".join(w.lower() for w in _WORD.findall(sentence))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?", "”", '"')) else text + "."
+
+
+class Said:
+    """The sentences an entry has said so far: each is said once."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def new(self, sentence: str) -> bool:
+        key = _key(sentence)
+        if not key or key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def paragraph(self, text: str) -> str:
+        """The paragraph without the sentences already said."""
+        kept = [s for s in sentences(text) if self.new(s)]
+        return " ".join(kept)
+
+
+def write_up(s: Summary | None, paper: Paper, said: Said) -> list[str]:
+    """The entry's prose paragraphs (none when there is nothing to say)."""
+    if s is None:
+        return []
+    allowed = sanitize.paper_urls(paper.arxiv_id, paper.version)
+    grounded: Iterable[str] = getattr(s, "write_up", ()) or ()
+    paragraphs = [sanitize.one_line(p, allowed_urls=allowed, limit=2000) for p in grounded]
+    if not any(paragraphs):
+        tldr = sanitize.one_line(s.tldr, allowed_urls=allowed, limit=800)
+        insights = [sanitize.one_line(k, allowed_urls=allowed, limit=400) for k in s.key_insights]
+        paragraphs = [tldr, " ".join(_sentence(k) for k in insights if k)]
+    out = [said.paragraph(p) for p in paragraphs if p]
+    return [p for p in out if p]
+
+
+def why_it_matters(s: Summary | None, paper: Paper, said: Said) -> str:
+    if s is None or not s.why_it_matters:
+        return ""
+    allowed = sanitize.paper_urls(paper.arxiv_id, paper.version)
+    return said.paragraph(sanitize.one_line(s.why_it_matters, allowed_urls=allowed, limit=800))
+
+
+def takeaways(
+    texts: Sequence[str], authors: Sequence[str], paper: Paper, said: Said
+) -> list[dict[str, Any]]:
+    """The group's takeaways, each ``{"text", "by"}``, without repeats."""
+    allowed = sanitize.paper_urls(paper.arxiv_id, paper.version)
+    out: list[dict[str, Any]] = []
+    for i, raw in enumerate(texts):
+        text = sanitize.one_line(raw, allowed_urls=allowed, limit=500)
+        if not text:
+            continue
+        kept = [s for s in sentences(text) if said.new(s)]
+        if not kept:
+            continue
+        by = sanitize.one_line(authors[i], limit=80) if i < len(authors) else ""
+        out.append({"text": " ".join(kept), "by": by})
+    return out
+
+
+def quoted(items: Sequence[dict[str, Any]]) -> str:
+    """Takeaways as one line of prose: “…” — Lena. “…” — Marco."""
+    return "\n".join(f"“{t['text']}”" + (f" — {t['by']}" if t["by"] else "") for t in items)
+
+
+def offline_note(s: Summary | None) -> bool:
+    """Whether the entry's prose is the offline (extractive) summary."""
+    return bool(s and s.offline and not getattr(s, "write_up", ()))
