@@ -101,7 +101,9 @@ def render_month(
         else f"The one paper the {name} proposed in {month.label}: why it was put forward "
         "and what it says."
     )
-    if read:
+    if read and read == n and n > 1:
+        default += f" The group has read all {n} of them."
+    elif read:
         default += f" {plural(read, 'pick')} {'has' if read == 1 else 'have'} been read already."
     proposers = sorted({sanitize.one_line(p.proposer, limit=80) for p in picks} - {""})
     ctx: dict[str, Any] = {
