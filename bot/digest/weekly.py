@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.chat.plural import plural
 from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
@@ -108,7 +109,10 @@ async def regenerate(bot: Runtime, *, draft_id: int, actor_id: str) -> DraftView
     )
 
 
-def cost_line(draft: DigestDraft) -> str:
+def cost_line(draft: DigestDraft, drops: object | None = None) -> str:
+    """Revision, calls, tokens, cached summaries reused; and what the grounding
+    check dropped (``grounding.Drops``: quotes_dropped, sentences_dropped) when
+    given or stored on the draft."""
     tokens = draft.prompt_tokens + draft.completion_tokens
     parts = [
         f"Revision {draft.revision}",
@@ -118,6 +122,13 @@ def cost_line(draft: DigestDraft) -> str:
     if draft.summaries_reused:
         n = draft.summaries_reused
         parts.append(f"{n} cached summar{'ies' if n != 1 else 'y'} reused")
+    source = drops if drops is not None else draft
+    quotes = int(getattr(source, "quotes_dropped", 0) or 0)
+    said = int(getattr(source, "sentences_dropped", 0) or 0)
+    if quotes or said:
+        dropped = [plural(quotes, "quote")] if quotes else []
+        dropped += [plural(said, "sentence")] if said else []
+        parts.append(" and ".join(dropped) + " dropped by the grounding check")
     return " · ".join(parts)
 
 

@@ -151,3 +151,18 @@ def test_no_sentence_is_said_twice_in_a_papers_entry() -> None:
     assert body.count("needs no oracle") == 1, body
     assert "Pools of mixed size work." in body
     assert "(1 vote)" in body and "1 votes" not in body
+
+
+def test_the_cost_line_counts_what_the_grounding_check_dropped() -> None:
+    from types import SimpleNamespace
+
+    from bot.digest.weekly import cost_line
+    from storage.digest.tables import DigestDraft
+
+    draft = DigestDraft(revision=1, llm_calls=1, prompt_tokens=10, completion_tokens=5)
+    assert "dropped" not in cost_line(draft)
+    drops = SimpleNamespace(quotes_dropped=1, sentences_dropped=2)
+    line = cost_line(draft, drops)
+    assert "1 LLM call ·" in line and line.endswith(
+        "1 quote and 2 sentences dropped by the grounding check"
+    )
