@@ -13,7 +13,7 @@ from bot.digest import paper_entry as pe
 from bot.digest.gather import AlsoProposed, gather_month
 from bot.digest.periods import Month
 from bot.digest.quarter import group_name
-from bot.digest.render import period_intro, title_of
+from bot.digest.render import grounded, period_intro, title_of
 from bot.digest.summaries import llm_for, summarize_papers
 from bot.digest.summary_types import PaperInput, Summary
 from bot.infra import prompts
@@ -23,10 +23,11 @@ if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
 
 
-def _why(pick: AlsoProposed) -> str:
-    """The proposer's own reason, then who proposed it and how many votes it has."""
+def _why(pick: AlsoProposed, rewritten: str | None = None) -> str:
+    """The proposer's reason (as the grounded check rewrote it, else as typed),
+    then who proposed it and how many votes it has."""
     allowed = sanitize.paper_urls(pick.paper.arxiv_id, pick.paper.version)
-    said = sanitize.one_line(pick.why, allowed_urls=allowed, limit=500)
+    said = sanitize.one_line(rewritten or pick.why, allowed_urls=allowed, limit=500)
     proposer = sanitize.one_line(pick.proposer, limit=80)
     votes = plural(pick.votes, "vote")
     who = f"Proposed by {proposer}" if proposer else "Proposed"
@@ -67,15 +68,17 @@ def render_month(
     summaries: dict[int, Summary],
     *,
     intro: str | None = None,
+    whys: dict[int, str] | None = None,
 ) -> tuple[str, str]:
-    """(title, body markup) of the monthly picks (like seed 003)."""
+    """(title, body markup) of the monthly picks (like seed 003); ``whys``:
+    the grounded "Why →" of a pick, by paper id."""
     template = prompts.load("monthly_picks")
     papers: list[dict[str, Any]] = []
     for pick in picks:
         paper = pick.paper
         s = summaries.get(paper.id or -1)
         said = pe.Said()
-        why = _why(pick)
+        why = _why(pick, (whys or {}).get(paper.id or -1))
         said.paragraph(why)
         paragraphs = pe.write_up(s, paper, said)
         papers.append(
@@ -132,5 +135,17 @@ async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[s
     intro = await period_intro(
         bot, kind="month", label=month.label, papers=[p.paper for p in picks], takeaways=[]
     )
-    title, body = render_month(month, group, picks, summaries, intro=intro)
+    whys: dict[int, str] = {}
+    for p in picks:
+        text = await grounded(
+            "monthly_why",
+            bot,
+            title=p.paper.title,
+            proposer=p.proposer,
+            reason=p.why,
+            votes=p.votes,
+        )
+        if text and p.paper.id is not None:
+            whys[p.paper.id] = text
+    title, body = render_month(month, group, picks, summaries, intro=intro, whys=whys)
     return title, body, len(picks)

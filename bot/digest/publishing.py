@@ -43,8 +43,8 @@ from bot.infra.clock import as_utc
 from storage.digest import publishing_queries as pq
 from storage.digest import queries
 from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
-from storage.groups.queries import announce_channel
 from storage.groups.tables import Group
+from storage.schedule.tables import GroupSettings
 
 if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
@@ -113,8 +113,8 @@ class Claim:
 def announcement_place(group: Group, session: Session) -> Place:
     """The group's announcement channel if the schedule area configured one
     (``group_settings.announce_channel``), else the group's own channel."""
-    assert group.id is not None
-    channel = announce_channel(session, group.id) or group.channel
+    row = session.get(GroupSettings, group.id)
+    channel = row.announce_channel if row is not None and row.announce_channel else group.channel
     return Place(group.platform, group.workspace, channel)
 
 

@@ -133,20 +133,28 @@ def render_week(
     return title_of(template, ctx), template.render(**ctx)
 
 
-async def period_intro(
-    bot: Any, *, kind: str, label: str, papers: list[Any], takeaways: list[str]
-) -> str | None:
-    """The grounded intro (``bot.digest.grounding.period_intro``) when that
-    module exists and answers; None otherwise (the caller writes a factual one)."""
+async def grounded(name: str, bot: Any, **kwargs: Any) -> str | None:
+    """``bot.digest.grounding.<name>(bot, **kwargs)`` (the checked LLM prose:
+    ``period_intro``, ``monthly_why``) when that module has it; None otherwise
+    or when it declines (offline, or the check dropped the text)."""
     try:
         grounding = importlib.import_module("bot.digest.grounding")
     except ImportError:
         return None
-    fn = getattr(grounding, "period_intro", None)
+    fn = getattr(grounding, name, None)
     if fn is None:
         return None
-    text = await fn(bot, kind=kind, label=label, papers=papers, takeaways=takeaways)
+    text = await fn(bot, **kwargs)
     return sanitize.one_line(text, limit=1500) if text else None
+
+
+async def period_intro(
+    bot: Any, *, kind: str, label: str, papers: list[Any], takeaways: list[str]
+) -> str | None:
+    """The grounded intro of a period, or None (the caller writes a factual one)."""
+    return await grounded(
+        "period_intro", bot, kind=kind, label=label, papers=papers, takeaways=takeaways
+    )
 
 
 def title_of(template: prompts.PromptFile, ctx: dict[str, Any]) -> str:

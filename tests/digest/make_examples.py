@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import tempfile
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -25,35 +26,66 @@ from bot.app import build_bot
 from bot.chat.messenger import NullMessenger
 from bot.digest import periods, summaries
 from bot.digest.exports import export_month, export_quarter, export_week
+from bot.digest.summary_types import Summary
 from bot.infra.llm import LlmClient
 from bot.infra.settings import Settings
 from storage.engine import make_engine, upgrade
-from tests.digest.quarter_seed import END, llm_answers, load_quarter
+from tests.digest.quarter_seed import END, llm_answers, load_quarter, quarter_data
 from tests.fakes.openai_fake import OpenAIFake
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"
 WEEK, MONTH, QUARTER = "2026-W36", "2026-07", "2026-Q3"
 _ARXIV = re.compile(r"^arXiv: (\S+)$", re.M)
+#: Whether summaries carry cited takeaways (then "why it matters" is {text, cites}).
+_CITES = "why_it_matters_cites" in {f.name for f in fields(Summary)}
 
 
 class QuarterLlm(OpenAIFake):
-    """Answers each paper's tl;dr prompt with what llm_answers.yaml says a
-    strong model answers; a prompt about a period (an intro) with its intro."""
+    """Answers from llm_answers.yaml what a strong model answers: for a prompt
+    about a paper (found by arXiv id or title) its tl;dr, why it matters
+    (text and cited takeaways), write-up paragraphs and monthly "why"; for a
+    prompt about a period (its label in any form) the period's intro. Each
+    caller reads only the keys its prompt asks for."""
 
     def _summary(self, prompt: str) -> dict[str, Any]:
         answers = llm_answers()
+        papers = {p["arxiv_id"]: p for p in quarter_data()["papers"]}
+        out: dict[str, Any] = {}
         m = _ARXIV.search(prompt)
-        if m and m.group(1) in answers["papers"]:
-            entry = answers["papers"][m.group(1)]
-            out: dict[str, Any] = dict(entry["tldr"])
-            return out
-        periods_ = answers["periods"]
-        for table in ("weeks", "months", "quarter"):
-            for label, text in periods_[table].items():
-                if label in prompt:
-                    return {"intro": text, "text": text}
-        return super()._summary(prompt)
+        found = m.group(1) if m and m.group(1) in answers["papers"] else None
+        if found is None:
+            found = next((a for a, p in papers.items() if p["title"] in prompt), None)
+        if found is not None:
+            entry = answers["papers"][found]
+            out.update(entry["tldr"])
+            if _CITES:  # the summary keeps the takeaways a why cites: {text, cites}
+                out["why_it_matters"] = entry.get("why_it_matters") or None
+            out["paragraphs"] = list((entry.get("write_up") or {}).get("paragraphs") or [])
+            picks = [p for month in answers["monthly_picks"].values() for p in month]
+            why = next((p["why"] for p in picks if p["arxiv_id"] == found), None)
+            if why:
+                out["why"] = why
+        for key, text in _period_intros(answers).items():
+            if key in prompt:
+                out["intro"] = text
+                break
+        return out or super()._summary(prompt)
+
+
+def _period_intros(answers: dict[str, Any]) -> dict[str, str]:
+    """Every way a period's label can appear in a prompt -> its intro."""
+    out: dict[str, str] = {}
+    table = answers["periods"]
+    for label, text in table["weeks"].items():
+        out[label] = text
+    for label, text in table["months"].items():
+        out[label] = text
+        out[periods.Month.parse(label, now=END).label] = text  # "July 2026"
+    for label, text in table["quarter"].items():
+        out[label] = text
+        out[periods.Quarter.parse(label).label] = text  # "Q3 2026"
+    return out
 
 
 def _settings(url: str) -> Settings:
