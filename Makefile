@@ -35,7 +35,7 @@ TEST_WORKERS ?= auto
 test: $(STAMP)
 	@status=0; \
 	$(BIN)/pytest -n $(TEST_WORKERS) -m 'not serial' $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
-	$(BIN)/pytest -p no:xdist -m serial $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
+	$(BIN)/pytest -m serial $(PYTEST_ARGS) -n 0 || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
 	exit $$status
 
 lint: $(STAMP)
