@@ -39,7 +39,7 @@ from storage.infra.inbox_tables import InboxItem
 from storage.papers.tables import Paper, Proposal, Vote
 from tests.adapters.slack.conftest import SECRET, TEAM, command_body, sign
 from tests.adapters.slack.test_http_interactivity import press
-from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 from tests.fakes.slack_api import Call, FakeSlack
 
 pytestmark = pytest.mark.slow
@@ -200,6 +200,9 @@ async def test_sigkill_in_bursts_loses_no_acknowledged_request_and_posts_each_ca
         ):
             env = {
                 **os.environ,
+                **FAST_ENV,
+                # Spaced enough that kills still land while cards wait for arXiv.
+                "READGROUP_ARXIV_INTERVAL_SECONDS": "0.5",
                 "DATABASE_URL": database_url,
                 "ARXIV_API_URL": arxiv.url,
                 "SLACK_API_URL": fake.url,
