@@ -10,6 +10,8 @@ subscribed calendar drops them.
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from icalendar import Calendar, Event
 from sqlmodel import Session
 
@@ -66,7 +68,7 @@ def export_ics(*, session: Session, group_id: int | None = None) -> bytes:
     return cal.to_ical()
 
 
-def _event(session: Session, group: Group, meeting: MeetingSession, tz, name: str) -> Event:  # type: ignore[no-untyped-def]
+def _event(session: Session, group: Group, meeting: MeetingSession, tz: tzinfo, name: str) -> Event:
     presenter = (
         session.get(Member, meeting.presenter_member_id)
         if meeting.presenter_member_id is not None
