@@ -39,12 +39,12 @@ from bot.digest.drafts import lease_live
 from bot.digest.post_tags import part_tag, went_out
 from bot.digest.render import body_blocks
 from bot.digest.revisions import DraftView, load_view
+from bot.groups.places import announcement_place_of
 from bot.infra.clock import as_utc
 from storage.digest import publishing_queries as pq
 from storage.digest import queries
 from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 from storage.groups.tables import Group
-from storage.schedule.tables import GroupSettings
 
 if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
@@ -111,11 +111,8 @@ class Claim:
 
 
 def announcement_place(group: Group, session: Session) -> Place:
-    """The group's announcement channel if the schedule area configured one
-    (``group_settings.announce_channel``), else the group's own channel."""
-    row = session.get(GroupSettings, group.id)
-    channel = row.announce_channel if row is not None and row.announce_channel else group.channel
-    return Place(group.platform, group.workspace, channel)
+    """Where the post goes (:func:`bot.groups.places.announcement_place_of`)."""
+    return announcement_place_of(session, group)
 
 
 def posted_count(*, session: Session, draft_id: int) -> int:
