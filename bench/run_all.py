@@ -166,7 +166,7 @@ def _startup(r: dict[str, Any]) -> list[list[object]]:
             _ok(r["ratio_to_floor"] <= r["goal_ratio"]),
         ],
         [
-            "Start: heavy packages the console loads (openai, alembic, SDKs, arxiv, icalendar)",
+            "Start: unneeded packages loaded (openai, alembic, SDKs, icalendar)",
             ", ".join(loaded) or "none",
             "none",
             _ok(not loaded),
