@@ -360,9 +360,8 @@ def test_a_process_uses_arxivs_spacing_and_the_default_back_offs_unless_told(
     """Tests of real processes cut these delays through the environment; the
     defaults are arXiv's 3 s, 2 s for the first retry and 10 s for the first
     background try."""
-    from bot.settings import Settings
-
     from bot.app import build_bot
+    from bot.infra.settings import Settings
     from storage.engine import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
