@@ -341,7 +341,7 @@ def check_why(
     src: Sources,
     drops: Drops,
     *,
-    require_overlap: bool = True,
+    require_overlap: bool = False,
 ) -> tuple[str | None, tuple[int, ...]]:
     """Keep "why it matters" when it cites at least one real takeaway (and,
     with ``require_overlap``, shares content with what it cites)."""

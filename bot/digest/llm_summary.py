@@ -247,7 +247,9 @@ async def write_up_with_llm(
         log.info("invalid write-up for arXiv:%s: no paragraphs list", p.arxiv_id)
         return None
     return grounding.check_paragraphs(
-        [x for x in paragraphs if isinstance(x, str)], sources_of(p), drops or Drops()
+        [x for x in paragraphs if isinstance(x, str)],
+        sources_of(p),
+        drops if drops is not None else Drops(),
     )
 
 
