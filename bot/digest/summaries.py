@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.digest.grounding import Drops
+from bot.digest.grounding import Drops, Extras
 from bot.digest.llm_summary import summarize_with_llm, write_up_with_llm
 from bot.digest.offline_summary import extractive
 from bot.digest.summary_types import (
@@ -73,6 +73,14 @@ class RunStats:
     #: What the grounding check removed from this run's fresh answers.
     drops: Drops = field(default_factory=Drops)
     write_ups: int = 0
+
+    def absorb(self, extras: Extras) -> None:
+        """Count a call made outside the run (the period intro, a monthly
+        "Why →"): its attempts, tokens and drops."""
+        self.calls += len(extras.records)
+        self.prompt_tokens += sum(r.prompt_tokens for r in extras.records)
+        self.completion_tokens += sum(r.completion_tokens for r in extras.records)
+        self.drops.add(extras.drops)
 
 
 #: A cached write-up is a ``paper_summaries`` row with this source: its

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.app import Bot
 from bot.digest import grounding
-from bot.digest.summaries import WRITE_UP_SOURCE, summarize_papers
+from bot.digest.summaries import WRITE_UP_SOURCE, RunStats, summarize_papers
 from bot.digest.summary_types import PaperInput
 from storage.digest.tables import LlmCall, PaperSummary
 from storage.papers.tables import Paper, PaperStatus
@@ -198,6 +198,10 @@ async def test_the_period_intro_is_checked_and_none_offline(fake_llm: OpenAIFake
     fake_llm.script = script(intro=good + " " + bad("name_not_in_inputs")["sentence"])
     got = await grounding.period_intro(runtime, takeaways=list(p.takeaways), extras=extras, **kw)
     assert got == good and extras.drops.sentences_dropped == 1 and len(extras.records) == 1
+    stats = RunStats()
+    stats.absorb(extras)
+    assert stats.calls == 1 and stats.prompt_tokens > 0
+    assert stats.drops.note() == "1 sentence dropped by the grounding check"
 
     fake_llm.script = script(intro=bad("number_not_in_inputs")["sentence"])
     assert await grounding.period_intro(runtime, takeaways=[], **kw) is None
