@@ -14,6 +14,7 @@ the per-paper write-up is in :mod:`bot.digest.llm_summary`.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -66,26 +67,9 @@ class Drops:
 # -- normalisation -----------------------------------------------------------
 
 _QUOTES = str.maketrans(
-    {
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "‟": '"',
-        "«": '"',
-        "»": '"',
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "‛": "'",
-        "‐": "-",
-        "‑": "-",
-        "‒": "-",
-        "–": "-",
-        "—": "-",
-        "―": "-",
-        "−": "-",
-        "\u00a0": " ",
-    }
+    "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2018\u2019\u201a\u201b"
+    "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00a0",
+    '""""""\'\'\'\'------- ',
 )
 
 
@@ -360,8 +344,6 @@ def check_why(
 
 
 def json_object(content: str) -> Any:
-    import json
-
     text = content.strip()
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:
