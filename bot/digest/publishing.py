@@ -65,9 +65,12 @@ PART_CHARS = 3800
 RECOVERY = "recovery"
 
 
-def split_post(title: str, body: str) -> list[Reply]:
-    """The public post as parts cut at paragraph boundaries; the title heads
-    the first, and each part's fallback text says which part it is."""
+def cut_at_paragraphs(body: str, limit: int | None = None) -> list[str]:
+    """The body in chunks of whole paragraphs, each at most ``limit``
+    characters unless one paragraph alone is longer; none for an empty body.
+    Both the published parts and the edit form's inputs are cut this way
+    (``limit`` defaults to :data:`PART_CHARS` as it is at the call)."""
+    limit = PART_CHARS if limit is None else limit
     chunks: list[str] = []
     chunk = ""
     for para in re.split(r"\n\s*\n", body.strip()):
@@ -75,13 +78,20 @@ def split_post(title: str, body: str) -> list[Reply]:
         if not para:
             continue
         candidate = f"{chunk}\n\n{para}" if chunk else para
-        if len(candidate) > PART_CHARS and chunk:
+        if len(candidate) > limit and chunk:
             chunks.append(chunk)
             chunk = para
         else:
             chunk = candidate
-    if chunk or not chunks:
+    if chunk:
         chunks.append(chunk)
+    return chunks
+
+
+def split_post(title: str, body: str) -> list[Reply]:
+    """The public post as parts cut at paragraph boundaries; the title heads
+    the first, and each part's fallback text says which part it is."""
+    chunks = cut_at_paragraphs(body) or [""]
     total = len(chunks)
     parts: list[Reply] = []
     for n, text in enumerate(chunks, 1):
