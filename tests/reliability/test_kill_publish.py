@@ -39,7 +39,11 @@ from storage.groups.tables import Group
 from tests.adapters.slack.conftest import SECRET, TEAM, command_body
 from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 from tests.fakes.slack_api import FakeSlack
-from tests.reliability.test_kill_slack import LiveSlackBot, _post
+from tests.reliability.test_kill_slack import (  # noqa: F401  (the fixture kills leftovers)
+    LiveSlackBot,
+    _no_process_outlives_its_test,
+    _post,
+)
 
 STARTED: list[LiveSlackBot] = []
 

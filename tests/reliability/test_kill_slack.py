@@ -24,9 +24,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -69,6 +70,11 @@ class Ledger:
 
 
 class LiveSlackBot:
+    #: Processes started and not yet killed: the autouse fixture below kills
+    #: them when a test ends early (a failed assertion, a pytest timeout), so
+    #: no `readgroup serve` outlives its test.
+    alive: ClassVar[set[LiveSlackBot]] = set()
+
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -80,6 +86,7 @@ class LiveSlackBot:
             stdout=self._log,
             stderr=self._log,
         )
+        LiveSlackBot.alive.add(self)
 
     async def ready(self, http: aiohttp.ClientSession, within: float = 30.0) -> None:
         deadline = time.monotonic() + within
@@ -93,9 +100,18 @@ class LiveSlackBot:
         raise AssertionError("readgroup serve slack did not start")
 
     def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
+        LiveSlackBot.alive.discard(self)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self._log.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    yield
+    for bot in list(LiveSlackBot.alive):
+        bot.kill()
 
 
 def _cards(calls: list[Call]) -> list[Call]:
