@@ -134,7 +134,12 @@ def extractive(p: PaperInput, *, prompt_version: str = "") -> Summary:
 
     fits = [i for i in usable if usable[i] and len(usable[i]) <= TLDR_LIMIT]
     if not fits:
-        return Summary("", (), None, "extractive", OFFLINE_MODEL, prompt_version)
+        # The abstract's first sentence has no sentence before it to lean on.
+        first = sanitize.one_line(third_person(raw[0]), allowed_urls=allowed, limit=10**6)
+        if not first or len(first) > TLDR_LIMIT:
+            return Summary("", (), None, "extractive", OFFLINE_MODEL, prompt_version)
+        usable[0] = first
+        fits = [0]
     best = max(fits, key=lambda i: (*tldr_score(i), -i))
 
     def insight_score(i: int) -> float:

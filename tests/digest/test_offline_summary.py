@@ -352,6 +352,13 @@ def test_a_sentence_too_long_for_its_place_is_left_out_not_cut() -> None:
     assert s.key_insights == ("Experiments show a 2% gain.",)
 
 
+def test_when_no_sentence_stands_alone_the_abstracts_first_sentence_is_the_tldr() -> None:
+    abstract = "It is hard to test ranking models. This makes our CI slow. Such tests fail."
+    s = extractive(_input(abstract))
+    assert s.tldr == "It is hard to test ranking models."  # nothing before it to lean on
+    assert s.key_insights == ()
+
+
 def test_the_offline_summary_is_deterministic() -> None:
     for p in papers():
         assert extractive(p) == extractive(p)
