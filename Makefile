@@ -27,9 +27,16 @@ run: $(STAMP)
 		exec $(BIN)/readgroup serve discord; \
 	else exec $(BIN)/readgroup console; fi
 
-## test: the whole suite, on SQLite and on PostgreSQL (skipped with a message if no server, required when CI=true)
+## test: the whole suite, on SQLite and on PostgreSQL (skipped with a message if no server, required when CI=true).
+## In parallel (pytest-xdist, TEST_WORKERS processes), then the tests marked `serial`
+## (they restart the PostgreSQL server) alone; fails if either part fails.
+## Exit status 5 is pytest's "no test selected" (e.g. PYTEST_ARGS names a folder without serial tests).
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@status=0; \
+	$(BIN)/pytest -n $(TEST_WORKERS) -m 'not serial' $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
+	$(BIN)/pytest -m serial $(PYTEST_ARGS) -n 0 || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
+	exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -82,9 +82,14 @@ def _load_rows(r: dict[str, Any]) -> list[list[object]]:
         ],
         [
             "Load: commands answered (card or private answer)",
-            f"{r['commands_answered']} of {r['commands']}",
+            f"{min(r['commands_answered'], r['commands'])} of {r['commands']}"
+            + (
+                f" (+{r['commands_answered'] - r['commands']} told privately arXiv was slow)"
+                if r["commands_answered"] > r["commands"]
+                else ""
+            ),
             "all",
-            _ok(r["commands_answered"] == r["commands"]),
+            _ok(r["commands_answered"] >= r["commands"]),
         ],
         [
             "Load: arXiv requests / min gap",
@@ -166,7 +171,7 @@ def _startup(r: dict[str, Any]) -> list[list[object]]:
             _ok(r["ratio_to_floor"] <= r["goal_ratio"]),
         ],
         [
-            "Start: heavy packages the console loads (openai, alembic, SDKs, arxiv, icalendar)",
+            "Start: unneeded packages loaded (openai, alembic, SDKs, icalendar)",
             ", ".join(loaded) or "none",
             "none",
             _ok(not loaded),
@@ -196,15 +201,16 @@ def report(
     for file, make in ROWS.items():
         script = by_file[file]
         data = _load(file)
-        if script in failed:
+        stamp = data.get("measured_at") if data is not None else None
+        measured = datetime.fromisoformat(stamp) if stamp else None
+        fresh = measured is not None and (since is None or measured >= since)
+        if script in failed and not fresh:  # crashed before writing its result
             rows.append([script, f"not measured: the script exited {failed[script]}", "", "failed"])
             continue
         if data is None:
             rows.append([script, "no result yet", "", "missing"])
             continue
-        stamp = data.get("measured_at")
-        measured = datetime.fromisoformat(stamp) if stamp else None
-        if since is not None and (measured is None or measured < since):
+        if not fresh:
             rows.append([script, "not measured in this run", "", "not run"])
             continue
         made = make(data)
@@ -236,7 +242,7 @@ def main() -> int:
     text, ok = report(since=since, failed=failed)
     print(text)
     if failed:
-        print(f"benchmarks that failed or missed a goal: {', '.join(failed)}")
+        print(f"benchmarks that exited non-zero (crashed or missed a goal): {', '.join(failed)}")
     return 0 if ok and not failed else 1
 
 

@@ -120,7 +120,12 @@ def build_bot(
         settings=settings,
         engine=engine,
         router=build_router(),
-        arxiv=arxiv or ArxivClient(api_url=settings.arxiv_api_url),
+        arxiv=arxiv
+        or ArxivClient(
+            api_url=settings.arxiv_api_url,
+            min_interval=settings.arxiv_interval_seconds,
+            backoff=settings.arxiv_backoff_seconds,
+        ),
         clock=clock or SystemClock(),
         messenger=messenger or NullMessenger(),
     )

@@ -262,7 +262,7 @@ async def run_console(
     *,
     user: str | None,
     organizer: bool,
-    stream: TextIO = sys.stdin,  # type: ignore[no-untyped-def]
+    stream: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
     drain_seconds: float = 10.0,
 ) -> int:

@@ -22,12 +22,13 @@ from bot.chat.replies import Block, Context, Divider, Reply, Text
 #: The console-only lines of /help (the core's /help lists the shared commands).
 HELP_LINES = (
     "**/reply <text>** (or `> text`) — post in the discussion thread of the latest session "
-    "that has one.  e.g. `/reply The ablation in §4 is the key`",
+    "that has one (a session's thread opens when its paper is picked with `/present`).  "
+    "e.g. `/reply The ablation in §4 is the key`",
     "**/thread [date]** — show that thread's messages, numbered, with who wrote each; "
     "a date picks that session's thread for what follows, no date the latest again.  "
     "e.g. `/thread 2026-11-19`",
-    "**/takeaway N** — mark message N of the thread as a takeaway (a 💡 from you).  "
-    "e.g. `/takeaway 2`",
+    "**/takeaway N** — mark message N of the thread as a takeaway (a 💡 from you); "
+    "takeaways show in `/takeaways` and in the digest.  e.g. `/takeaway 2`",
     "**/unmark N** — take the 💡 off message N.  e.g. `/unmark 2`",
     "**/press N** — press the button shown with that number.  e.g. `/press 1`",
     "**/quit** — leave the console (so do Ctrl-D and the end of piped input).",
@@ -41,7 +42,11 @@ def help_blocks() -> tuple[Block, ...]:
         Divider(),
         Text("**In this console** (Slack and Discord use their own threads and reactions):"),
         Text("\n".join(HELP_LINES)),
-        Context("Lines starting with `#` are ignored, so piped scripts can have comments."),
+        Context(
+            "To talk as someone else, run `readgroup console --user NAME` on the same database: "
+            "every run sees the same threads and 💡 marks. "
+            "Lines starting with `#` are ignored, so piped scripts can have comments."
+        ),
     )
 
 

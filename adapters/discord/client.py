@@ -140,7 +140,7 @@ class ReadgroupClient(discord.Client):
         except TimeoutError:
             await responder.defer(ephemeral=False)
             replies = await task
-        await responder.send_all(replies)  # type: ignore[arg-type]
+        await responder.send_all(replies)
 
     async def _autocomplete(self, interaction: discord.Interaction) -> None:
         data = inbound.command_data(interaction)
@@ -209,8 +209,8 @@ class ReadgroupClient(discord.Client):
     async def _run_unprompted(self, event: Event) -> None:
         """Thread messages and reactions have no interaction to answer: public
         replies go to the thread (or channel), private ones by DM."""
-        place: Place = event.place  # type: ignore[union-attr]
-        actor = event.actor  # type: ignore[union-attr]
+        place: Place = event.place
+        actor = event.actor
 
         async def respond(reply: Reply) -> None:
             try:

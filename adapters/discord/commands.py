@@ -105,7 +105,7 @@ async def sync_commands(
     assert app_id is not None, "sync_commands runs after login (setup_hook)"
     payload = commands_payload(commands)
     if guild_id:
-        await client.http.bulk_upsert_guild_commands(app_id, int(guild_id), payload)  # type: ignore[arg-type]
+        await client.http.bulk_upsert_guild_commands(app_id, int(guild_id), payload)
         log.info("synced %d commands to guild %s", len(payload), guild_id)
         return "guild"
     digest = payload_hash(payload)
@@ -113,7 +113,7 @@ async def sync_commands(
     if state.get(str(app_id)) == digest:
         log.info("global commands unchanged; not syncing")
         return "unchanged"
-    await client.http.bulk_upsert_global_commands(app_id, payload)  # type: ignore[arg-type]
+    await client.http.bulk_upsert_global_commands(app_id, payload)
     state[str(app_id)] = digest
     await asyncio.to_thread(_write_state, sync_state, state)
     log.info("synced %d global commands", len(payload))

@@ -78,7 +78,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
         )
 
     @classmethod
-    async def from_custom_id(  # type: ignore[override]
+    async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
     ) -> ActionButton:
         label = getattr(item, "label", None) or "\u200b"

@@ -9,7 +9,6 @@ draft, and the router refuses a button pressed outside that group's channel
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 
 from bot.chat.events import Action, Command
@@ -266,28 +265,12 @@ async def approve(ctx: Ctx) -> Reply:
     return Reply(blocks=(Context(text),), private=True, replace=True)
 
 
-def _parts(body: str) -> list[str]:
-    """The body cut at paragraph boundaries into parts that fit one input each."""
-    parts: list[str] = []
-    chunk = ""
-    for para in re.split(r"\n\s*\n", body.strip()):
-        candidate = f"{chunk}\n\n{para}" if chunk else para
-        if len(candidate) > PART_CHARS and chunk:
-            parts.append(chunk)
-            chunk = para
-        else:
-            chunk = candidate
-    if chunk:
-        parts.append(chunk)
-    return parts
-
-
 async def edit(ctx: Ctx) -> Reply:
     view, refusal = await _open_view(ctx, "edit the weekly post")
     if refusal is not None:
         return refusal
     assert view is not None
-    parts = _parts(view.revision.body)
+    parts = publishing.cut_at_paragraphs(view.revision.body, PART_CHARS)
     if len(parts) > EDIT_PARTS or any(len(p) > PART_CHARS for p in parts):
         return error(
             "This post is too long to edit in a form. Use Regenerate, or export it with "

@@ -1,20 +1,21 @@
-"""The LLM's structured summary of one paper: the prompt, validation of the
-answer (one retry told what was wrong), sanitising it, and keeping "why it
-matters" only when it is drawn from the group's takeaways."""
+"""The LLM's structured summary of one paper and its write-up: the prompts,
+validation of the answer (one retry told what was wrong), sanitising it, and
+the grounding check (:mod:`bot.digest.grounding`): "why it matters" is kept
+only when it cites the group's takeaways, and no sentence may bring in a
+number, name, link or quotation its inputs do not have."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
-import re
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.chat import sanitize
-from bot.digest.offline_summary import STOP_WORDS
+from bot.digest import grounding
+from bot.digest.grounding import Drops, Sources
 from bot.digest.summary_types import (
     INSIGHT_LIMIT,
     TLDR_LIMIT,
@@ -36,7 +37,7 @@ class LlmOutput(BaseModel):
 
     tldr: str
     key_insights: list[str]
-    why_it_matters: str | None = None
+    why_it_matters: str | dict[str, Any] | None = None
 
     @field_validator("tldr")
     @classmethod
@@ -58,10 +59,21 @@ class LlmOutput(BaseModel):
 
     @field_validator("why_it_matters")
     @classmethod
-    def _blank_is_none(cls, v: str | None) -> str | None:
-        if v is None or not v.strip() or v.strip().lower() in {"null", "none", "n/a"}:
+    def _blank_is_none(cls, v: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        text = v.get("text") if isinstance(v, dict) else v
+        if not isinstance(text, str) or not text.strip():
+            return None
+        if text.strip().lower() in {"null", "none", "n/a"}:
             return None
         return v
+
+    @property
+    def why(self) -> tuple[str | None, Any]:
+        """(text, cites) of "why it matters" (a bare string cites nothing)."""
+        v = self.why_it_matters
+        if isinstance(v, dict):
+            return str(v.get("text") or "").strip() or None, v.get("cites")
+        return v, None
 
 
 def messages_for(p: PaperInput) -> tuple[list[dict[str, str]], prompts.PromptFile]:
@@ -88,41 +100,64 @@ def _json_object(content: str) -> Any:
     return json.loads(text[start : end + 1])
 
 
-_CONTENT_WORD = re.compile(r"[a-z]{4,}")
-
-
-def _grounded(why: str, takeaways: Sequence[str]) -> bool:
-    """Whether "why it matters" is drawn from the takeaways (shares most of its
-    content words with them), not invented."""
-    said = set(_CONTENT_WORD.findall(" ".join(takeaways).lower())) - STOP_WORDS
-    words = set(_CONTENT_WORD.findall(why.lower())) - STOP_WORDS
-    return bool(words) and len(words & said) / len(words) >= 0.4
-
-
-def to_summary(out: LlmOutput, p: PaperInput, *, model: str, prompt_version: str) -> Summary:
-    """Sanitise a validated model answer and enforce "why it matters" comes
-    only from the takeaways."""
-    allowed = p.allowed_urls
-    tldr = sanitize.one_line(out.tldr, allowed_urls=allowed, limit=TLDR_LIMIT)
-    insights = tuple(
-        x
-        for x in (
-            sanitize.one_line(k, allowed_urls=allowed, limit=INSIGHT_LIMIT)
-            for k in out.key_insights
-        )
-        if x
+def sources_of(p: PaperInput) -> Sources:
+    """What a paper's calls are given: its record, takeaways, thread and members."""
+    return Sources(
+        texts=(
+            p.title,
+            p.arxiv_id,
+            p.abstract,
+            p.comment,
+            *p.links,
+            *p.takeaways,
+            *p.discussion,
+        ),
+        messages=p.thread,
+        names=(*p.authors, *p.members),
     )
-    why: str | None = None
-    if p.takeaways and out.why_it_matters:
-        candidate = sanitize.one_line(out.why_it_matters, allowed_urls=allowed, limit=WHY_LIMIT)
-        why = candidate if candidate and _grounded(candidate, p.takeaways) else None
+
+
+def to_summary(
+    out: LlmOutput,
+    p: PaperInput,
+    *,
+    model: str,
+    prompt_version: str,
+    drops: Drops | None = None,
+) -> Summary:
+    """Sanitise a validated model answer, drop what its inputs do not ground,
+    and keep "why it matters" only when it cites a takeaway."""
+    drops = drops if drops is not None else Drops()
+    trial = Drops()  # a summary that fails here is retried: count its drops once
+    src = sources_of(p)
+    allowed = p.allowed_urls
+
+    def clean(text: str, limit: int) -> str:
+        kept = grounding.check_prose(text, src, trial)
+        return sanitize.one_line(kept, allowed_urls=allowed, limit=limit) if kept else ""
+
+    tldr = clean(out.tldr, TLDR_LIMIT)
+    insights = tuple(x for x in (clean(k, INSIGHT_LIMIT) for k in out.key_insights) if x)
+    text, cites = out.why
+    why, why_cites = grounding.check_why(text, cites, p.takeaways, src, trial)
+    if why:
+        why = sanitize.one_line(why, allowed_urls=allowed, limit=WHY_LIMIT) or None
     if not tldr or len(insights) < 2:
-        raise ValueError("after removing unsafe content the summary is too thin")
-    return Summary(tldr, insights, why, "llm", model, prompt_version)
+        raise ValueError("after removing unsafe or ungrounded content the summary is too thin")
+    drops.add(trial)
+    return Summary(
+        tldr,
+        insights,
+        why,
+        "llm",
+        model,
+        prompt_version,
+        why_it_matters_cites=why_cites if why else (),
+    )
 
 
 async def summarize_with_llm(
-    llm: LlmClient, p: PaperInput, records: list[CallRecord]
+    llm: LlmClient, p: PaperInput, records: list[CallRecord], drops: Drops | None = None
 ) -> Summary | None:
     """The model's summary, or None (the caller uses the offline one). Invalid
     output gets exactly one retry, told what was wrong."""
@@ -142,7 +177,7 @@ async def summarize_with_llm(
             return None
         try:
             out = LlmOutput.model_validate(_json_object(completion.content))
-            return to_summary(out, p, model=llm.model, prompt_version=prompt.version)
+            return to_summary(out, p, model=llm.model, prompt_version=prompt.version, drops=drops)
         except (ValueError, ValidationError) as exc:
             problem = _describe(exc)
             if records:
@@ -158,10 +193,64 @@ async def summarize_with_llm(
                 {
                     "role": "user",
                     "content": f"That answer was not valid: {problem}. Reply again with only "
-                    'the JSON object {"tldr": ..., "key_insights": [...], "why_it_matters": ...}.',
+                    'the JSON object {"tldr": ..., "key_insights": [...], "why_it_matters": '
+                    '{"text": ..., "cites": [...]} or null}.',
                 },
             ]
     return None
+
+
+def write_up_messages(p: PaperInput, s: Summary) -> tuple[list[dict[str, str]], prompts.PromptFile]:
+    prompt = prompts.load("write_up")
+    user = prompt.render(
+        title=p.title or f"arXiv:{p.arxiv_id}",
+        authors=", ".join(p.authors),
+        arxiv_id=p.arxiv_id,
+        abstract=p.abstract,
+        tldr=s.tldr,
+        key_insights=list(s.key_insights),
+        why_it_matters=s.why_it_matters or "",
+        takeaways=list(p.takeaways),
+        thread=[{"by": a, "text": t} for a, t in p.thread[-30:]],
+        discussion=[] if p.thread else list(p.discussion[-20:]),
+        members=list(p.members),
+    )
+    system = str(prompt.meta.get("system", "")).strip()
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}], prompt
+
+
+async def write_up_with_llm(
+    llm: LlmClient,
+    p: PaperInput,
+    s: Summary,
+    records: list[CallRecord],
+    drops: Drops | None = None,
+) -> tuple[str, ...] | None:
+    """The checked write-up (0-3 paragraphs), or None when the call failed
+    (nothing to cache; the post falls back)."""
+    messages, prompt = write_up_messages(p, s)
+    settings = prompt.meta
+    try:
+        completion = await llm.complete(
+            messages,
+            records=records,
+            temperature=settings.get("temperature"),
+            max_tokens=settings.get("max_tokens"),
+            json_mode=settings.get("response_format") == "json_object",
+        )
+        got = _json_object(completion.content)
+    except (LlmError, ValueError) as exc:
+        log.info("LLM gave no write-up for arXiv:%s: %s", p.arxiv_id, exc)
+        return None
+    paragraphs = got.get("paragraphs") if isinstance(got, dict) else None
+    if not isinstance(paragraphs, list):
+        log.info("invalid write-up for arXiv:%s: no paragraphs list", p.arxiv_id)
+        return None
+    return grounding.check_paragraphs(
+        [x for x in paragraphs if isinstance(x, str)],
+        sources_of(p),
+        drops if drops is not None else Drops(),
+    )
 
 
 def _describe(exc: Exception) -> str:

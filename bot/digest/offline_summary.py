@@ -9,6 +9,8 @@ import re
 from collections import Counter
 
 from bot.chat import sanitize
+from bot.digest.offline_latex import readable
+from bot.digest.offline_prose import standalone, third_person
 from bot.digest.summary_types import (
     INSIGHT_LIMIT,
     OFFLINE_MODEL,
@@ -31,51 +33,135 @@ STOP_WORDS = frozenset(
     """.split()  # noqa: SIM905  (a word list reads best as words)
 )
 _WORD = re.compile(r"[a-z][a-z0-9\-]{2,}")
-_CUE = re.compile(
-    r"\b(we (propose|introduce|present|develop|show|find|demonstrate|examine|study|"
-    r"investigate|perform|performed|conduct|evaluate|analy[sz]e|provide)|this (paper|article)|"
-    r"in this (work|paper|article)|our (method|approach|results?))\b",
+#: Who states a contribution: the authors (once rewritten from "we") or the paper itself.
+_SUBJECT = (
+    r"\b(?:the authors|they|this (?:paper|work|article|study|thesis|report|note|survey))"
+    r"(?:\s+\w+ly)?(?:\s+also)?"
+)
+_MAKE = (
+    r"(?:propos|introduc|present(?:s|ed)?\b|develop|design|deriv|devis|formulat|"
+    r"put(?:s)? forward)"
+)
+_STUDY = (
+    r"(?:provid|identif|evaluat|report|explor|examin|stud|investigat|show|find|found|demonstrat|"
+    r"analy|review|discuss|describ|conduct|perform|consider|focus|argu|not|conclud)"
+)
+#: A contribution sentence: its subject makes something ("The authors propose",
+#: "This paper builds on X in order to propose", "…discuss Y and introduce Z")…
+_CONTRIBUTION = re.compile(
+    rf"{_SUBJECT}\s+(?:{_MAKE}|[^.;]{{0,140}}?\b(?:to|and)\s+{_MAKE})", re.IGNORECASE
+)
+#: …or, weaker, studies or reports something ("This paper evaluates", "The authors show").
+_STUDIES = re.compile(rf"{_SUBJECT}\s+{_STUDY}", re.IGNORECASE)
+#: A sentence that reports a result.
+_RESULT = re.compile(
+    r"\b(?:show|find|found|demonstrat|reveal|achiev|outperform|improv|reduc|prove|indicat|"
+    r"conclud)|\d",
     re.IGNORECASE,
 )
-#: Sentences that lean on the one before read badly on their own as a tl;dr.
-_LEANING = re.compile(
-    r"^(these|those|such|as such|it|they|however|moreover|furthermore|thus|therefore|"
-    r"additionally|in addition|finally|also|hence)\b",
+
+
+#: A sentence about a link ("… at the following URL:") says nothing once links are gone.
+_POINTER = re.compile(r"https?://|www\.|:\s*$|\b(?:following|this) (?:url|link|address)\b", re.I)
+
+
+#: The headings of a structured abstract ("Context. … Objective. … Results. …").
+_LABEL = re.compile(
+    r"^(context|background|motivation|problem|objectives?|aims?|purpose|goals?|method(?:s|ology)?|"
+    r"approach|design|results?|findings|evaluation|conclusions?|significance|limitations)[.:]$",
     re.IGNORECASE,
 )
+_AIM = frozenset({"objective", "objectives", "aim", "aims", "purpose", "goal", "goals"})
+
+
+def _unlabelled(raw: list[str]) -> tuple[list[str], set[int]]:
+    """The sentences without a structured abstract's headings, and which of
+    them come right after an "Objective." heading (the contribution)."""
+    out: list[str] = []
+    aims: set[int] = set()
+    label = ""
+    for s in raw:
+        m = _LABEL.match(s.strip())
+        if m:
+            label = m.group(1).lower()
+            continue
+        if label in _AIM:
+            aims.add(len(out))
+        label = ""
+        out.append(s)
+    return out, aims
+
+
+def _content(s: str) -> list[str]:
+    return [w for w in _WORD.findall(s.lower()) if w not in STOP_WORDS]
 
 
 def extractive(p: PaperInput, *, prompt_version: str = "") -> Summary:
-    """A deterministic summary made only of the abstract's own sentences:
-    the best-scoring sentence is the tl;dr, the next best (in reading order)
-    are the key insights."""
-    sents = sentences(p.abstract)
-    if not sents:
-        return Summary("", (), None, "extractive", OFFLINE_MODEL, prompt_version)
-    words = [w for s in sents for w in _WORD.findall(s.lower()) if w not in STOP_WORDS]
-    freq = Counter(words)
-    top = max(freq.values()) if freq else 1
+    """A deterministic summary made only of the abstract's own sentences,
+    readable on their own: the sentence that states the contribution is the
+    tl;dr, the next best (in reading order) are the key insights.
 
-    def score(i: int, s: str) -> float:
-        content = [w for w in _WORD.findall(s.lower()) if w not in STOP_WORDS]
+    Each sentence has its LaTeX turned into text, is repaired to stand alone
+    or left out (:func:`offline_prose.standalone`) and speaks of the authors
+    in the third person; a sentence too long for its place is left out, never
+    cut."""
+    raw, aims = _unlabelled(sentences(readable(p.abstract)))
+    if not raw:
+        return Summary("", (), None, "extractive", OFFLINE_MODEL, prompt_version)
+    freq = Counter(w for s in raw for w in _content(s))
+    top = max(freq.values()) if freq else 1
+    title = set(_content(readable(p.title)))
+    allowed = p.allowed_urls
+    usable: dict[int, str] = {}
+    for i, s in enumerate(raw):
+        fixed = standalone(s)
+        if fixed and not _POINTER.search(fixed):
+            usable[i] = sanitize.one_line(third_person(fixed), allowed_urls=allowed, limit=10**6)
+
+    def centrality(s: str) -> float:
+        content = _content(s)
         if not content:
             return 0.0
-        base = sum(freq[w] / top for w in set(content)) / math.sqrt(len(content))
-        cue = 0.6 if _CUE.search(s) else 0.0
-        position = 0.3 if i == 0 else (0.1 if i == len(sents) - 1 else 0.0)
-        too_long = 0.5 if len(s) > TLDR_LIMIT else 0.0
-        leaning = 0.4 if _LEANING.match(s) and not cue else 0.0
-        return base + cue + position - too_long - leaning
+        return sum(freq[w] / top for w in set(content)) / math.sqrt(len(content))
 
-    ranked = sorted(range(len(sents)), key=lambda i: (-score(i, sents[i]), i))
-    best = ranked[0]
-    insights = sorted(ranked[1:4])
-    allowed = p.allowed_urls
+    def title_overlap(s: str) -> float:
+        return len(title & set(_content(s))) / len(title) if title else 0.0
+
+    def tldr_score(i: int) -> tuple[int, float]:
+        s = usable[i]
+        tier = 2 if i in aims or _CONTRIBUTION.search(s) else 1 if _STUDIES.search(s) else 0
+        return tier, centrality(s) + title_overlap(s) - 0.05 * i
+
+    fits = [i for i in usable if usable[i] and len(usable[i]) <= TLDR_LIMIT]
+    if not fits:
+        # The abstract's first sentence has no sentence before it to lean on.
+        first = sanitize.one_line(third_person(raw[0]), allowed_urls=allowed, limit=10**6)
+        if not first or len(first) > TLDR_LIMIT:
+            return Summary("", (), None, "extractive", OFFLINE_MODEL, prompt_version)
+        usable[0] = first
+        fits = [0]
+    best = max(fits, key=lambda i: (*tldr_score(i), -i))
+
+    def insight_score(i: int) -> float:
+        s = usable[i]
+        after = 0.6 if i > best else 0.0
+        result = 0.3 if _RESULT.search(s) else 0.0
+        return centrality(s) + after + result
+
+    seen = set(_content(usable[best]))
+    picked: list[int] = []
+    for i in sorted(usable, key=lambda i: (-insight_score(i), i)):
+        s = usable[i]
+        if i == best or not s or len(s) > INSIGHT_LIMIT or len(picked) == 3:
+            continue
+        words = set(_content(s))
+        if words and len(words & seen) / len(words) > 0.8:
+            continue  # says again what is already there
+        picked.append(i)
+        seen |= words
     return Summary(
-        tldr=sanitize.one_line(sents[best], allowed_urls=allowed, limit=TLDR_LIMIT),
-        key_insights=tuple(
-            sanitize.one_line(sents[i], allowed_urls=allowed, limit=INSIGHT_LIMIT) for i in insights
-        ),
+        tldr=usable[best],
+        key_insights=tuple(usable[i] for i in sorted(picked)),
         why_it_matters=None,
         source="extractive",
         model=OFFLINE_MODEL,

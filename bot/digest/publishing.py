@@ -39,12 +39,12 @@ from bot.digest.drafts import lease_live
 from bot.digest.post_tags import part_tag, went_out
 from bot.digest.render import body_blocks
 from bot.digest.revisions import DraftView, load_view
+from bot.groups.places import announcement_place_of
 from bot.infra.clock import as_utc
 from storage.digest import publishing_queries as pq
 from storage.digest import queries
 from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, DraftStatus
 from storage.groups.tables import Group
-from storage.schedule.tables import GroupSettings
 
 if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
@@ -65,9 +65,12 @@ PART_CHARS = 3800
 RECOVERY = "recovery"
 
 
-def split_post(title: str, body: str) -> list[Reply]:
-    """The public post as parts cut at paragraph boundaries; the title heads
-    the first, and each part's fallback text says which part it is."""
+def cut_at_paragraphs(body: str, limit: int | None = None) -> list[str]:
+    """The body in chunks of whole paragraphs, each at most ``limit``
+    characters unless one paragraph alone is longer; none for an empty body.
+    Both the published parts and the edit form's inputs are cut this way
+    (``limit`` defaults to :data:`PART_CHARS` as it is at the call)."""
+    limit = PART_CHARS if limit is None else limit
     chunks: list[str] = []
     chunk = ""
     for para in re.split(r"\n\s*\n", body.strip()):
@@ -75,13 +78,20 @@ def split_post(title: str, body: str) -> list[Reply]:
         if not para:
             continue
         candidate = f"{chunk}\n\n{para}" if chunk else para
-        if len(candidate) > PART_CHARS and chunk:
+        if len(candidate) > limit and chunk:
             chunks.append(chunk)
             chunk = para
         else:
             chunk = candidate
-    if chunk or not chunks:
+    if chunk:
         chunks.append(chunk)
+    return chunks
+
+
+def split_post(title: str, body: str) -> list[Reply]:
+    """The public post as parts cut at paragraph boundaries; the title heads
+    the first, and each part's fallback text says which part it is."""
+    chunks = cut_at_paragraphs(body) or [""]
     total = len(chunks)
     parts: list[Reply] = []
     for n, text in enumerate(chunks, 1):
@@ -111,11 +121,8 @@ class Claim:
 
 
 def announcement_place(group: Group, session: Session) -> Place:
-    """The group's announcement channel if the schedule area configured one
-    (``group_settings.announce_channel``), else the group's own channel."""
-    row = session.get(GroupSettings, group.id)
-    channel = row.announce_channel if row is not None and row.announce_channel else group.channel
-    return Place(group.platform, group.workspace, channel)
+    """Where the post goes (:func:`bot.groups.places.announcement_place_of`)."""
+    return announcement_place_of(session, group)
 
 
 def posted_count(*, session: Session, draft_id: int) -> int:

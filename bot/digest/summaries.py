@@ -1,5 +1,6 @@
 """Per-paper summaries for one drafting run: cached, fresh from the LLM
-(concurrently, within a deadline), or the offline extractive summary.
+(concurrently, within a deadline), or the offline extractive summary; then
+each summarised paper's write-up (cached the same way, one call per paper).
 
 A second ``/digest`` with nothing changed makes no LLM call (see
 :func:`bot.digest.summary_types.cache_key`). Every HTTP attempt is recorded
@@ -13,16 +14,23 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.digest.llm_summary import summarize_with_llm
+from bot.digest.grounding import Drops, Extras
+from bot.digest.llm_summary import summarize_with_llm, write_up_with_llm
 from bot.digest.offline_summary import extractive
-from bot.digest.summary_types import PaperInput, Summary, cache_key, takeaways_hash
+from bot.digest.summary_types import (
+    PaperInput,
+    Summary,
+    cache_key,
+    takeaways_hash,
+    write_up_key,
+)
 from bot.infra import prompts
 from bot.infra.llm import CallRecord, LlmClient
 from storage.digest import queries
@@ -62,6 +70,37 @@ class RunStats:
     from_llm: int = 0
     offline: int = 0
     seconds: float = 0.0
+    #: What the grounding check removed from this run's fresh answers.
+    drops: Drops = field(default_factory=Drops)
+    write_ups: int = 0
+
+    def absorb(self, extras: Extras) -> None:
+        """Count a call made outside the run (the period intro, a monthly
+        "Why →"): its attempts, tokens and drops."""
+        self.calls += len(extras.records)
+        self.prompt_tokens += sum(r.prompt_tokens for r in extras.records)
+        self.completion_tokens += sum(r.completion_tokens for r in extras.records)
+        self.drops.add(extras.drops)
+
+
+#: A cached write-up is a ``paper_summaries`` row with this source: its
+#: paragraphs are in ``key_insights``.
+WRITE_UP_SOURCE = "write_up"
+_CITES = "\x1f"
+
+
+def pack_why(why: str | None, cites: Sequence[int]) -> str | None:
+    """``why_it_matters`` as stored: the text, then its cites after a unit separator."""
+    if why is None:
+        return None
+    return why + _CITES + ",".join(map(str, cites)) if cites else why
+
+
+def unpack_why(stored: str | None) -> tuple[str | None, tuple[int, ...]]:
+    if stored is None:
+        return None, ()
+    text, _, cites = stored.partition(_CITES)
+    return text, tuple(int(c) for c in cites.split(",") if c.isdigit())
 
 
 def _save(
@@ -72,13 +111,14 @@ def _save(
     fresh: list[tuple[str, PaperInput, Summary]],
     calls: list[tuple[int, str, CallRecord]],
     replace: bool,
+    purpose: str = "tldr",
 ) -> None:
     for paper_id, prompt_hash, rec in calls:
         session.add(
             LlmCall(
                 run_id=run_id,
                 paper_id=paper_id,
-                purpose="tldr",
+                purpose=purpose,
                 model=rec.model[:200],
                 prompt_hash=prompt_hash,
                 outcome=rec.outcome,
@@ -110,7 +150,7 @@ def _save(
                         source=s.source,
                         tldr=s.tldr,
                         key_insights=list(s.key_insights),
-                        why_it_matters=s.why_it_matters,
+                        why_it_matters=pack_why(s.why_it_matters, s.why_it_matters_cites),
                         created_at=now,
                     )
                 )
@@ -119,13 +159,15 @@ def _save(
 
 
 def _from_row(row: PaperSummary) -> Summary:
+    why, cites = unpack_why(row.why_it_matters)
     return Summary(
         row.tldr,
         tuple(row.key_insights or ()),
-        row.why_it_matters,
+        why,
         row.source,
         row.model,
         row.prompt_hash,
+        why_it_matters_cites=cites,
     )
 
 
@@ -173,7 +215,9 @@ async def summarize_papers(
                 missing.append(p)
         records: dict[int, list[CallRecord]] = {p.paper_id: [] for p in missing}
         tasks = {
-            p.paper_id: asyncio.create_task(summarize_with_llm(llm, p, records[p.paper_id]))
+            p.paper_id: asyncio.create_task(
+                summarize_with_llm(llm, p, records[p.paper_id], stats.drops)
+            )
             for p in missing
         }
         if tasks:
@@ -200,5 +244,95 @@ async def summarize_papers(
         stats.completion_tokens = sum(r.completion_tokens for _, _, r in calls)
         if calls or fresh:
             await db(_save, run_id=stats.run_id, now=now, fresh=fresh, calls=calls, replace=force)
+        remaining = deadline - (time.monotonic() - started)
+        await _write_ups(
+            [p for p in unique if p.paper_id in result and result[p.paper_id].source == "llm"],
+            result,
+            db=db,
+            llm=llm,
+            now=now,
+            force=force,
+            deadline=max(remaining, 0.0),
+            stats=stats,
+        )
     stats.seconds = time.monotonic() - started
     return result, stats
+
+
+async def _write_ups(
+    papers: Sequence[PaperInput],
+    result: dict[int, Summary],
+    *,
+    db: Db,
+    llm: LlmClient,
+    now: datetime,
+    force: bool,
+    deadline: float,
+    stats: RunStats,
+) -> None:
+    """Fill ``write_up`` of each LLM-summarised paper with a thread (its messages
+    and their authors: what the group thought, what a quote must match):
+    cached, else one call per paper (bounded by the client's semaphore). A
+    failed call leaves it empty and caches nothing."""
+    wanted = [p for p in papers if p.thread]  # no attributed thread: no write-up
+    if not wanted or deadline <= 0:
+        return
+    version = prompts.load("write_up").version
+    keys = {
+        p.paper_id: write_up_key(p, result[p.paper_id], prompt_version=version, model=llm.model)
+        for p in wanted
+    }
+    cached = {} if force else await db(queries.summaries_by_key, keys=list(keys.values()))
+    missing = []
+    for p in wanted:
+        row = cached.get(keys[p.paper_id])
+        if row is not None and row.source == WRITE_UP_SOURCE:
+            result[p.paper_id] = replace(result[p.paper_id], write_up=tuple(row.key_insights or ()))
+            stats.reused += 1
+        else:
+            missing.append(p)
+    if not missing:
+        return
+    records: dict[int, list[CallRecord]] = {p.paper_id: [] for p in missing}
+    drops = {p.paper_id: Drops() for p in missing}
+    tasks = {
+        p.paper_id: asyncio.create_task(
+            write_up_with_llm(llm, p, result[p.paper_id], records[p.paper_id], drops[p.paper_id])
+        )
+        for p in missing
+    }
+    _done, pending = await asyncio.wait(tasks.values(), timeout=deadline)
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    fresh: list[tuple[str, PaperInput, Summary]] = []
+    for p in missing:
+        task = tasks[p.paper_id]
+        if task.cancelled() or task.exception() is not None:
+            if not task.cancelled():
+                log.error("write-up of arXiv:%s failed", p.arxiv_id, exc_info=task.exception())
+            continue
+        paragraphs = task.result()
+        if paragraphs is None:
+            continue
+        stats.drops.add(drops[p.paper_id])
+        stats.write_ups += 1
+        result[p.paper_id] = replace(result[p.paper_id], write_up=paragraphs)
+        row = Summary(
+            "\n\n".join(paragraphs), paragraphs, None, WRITE_UP_SOURCE, llm.model, version
+        )
+        fresh.append((keys[p.paper_id], p, row))
+    calls = [(pid, version, rec) for pid, recs in records.items() for rec in recs]
+    stats.calls += len(calls)
+    stats.prompt_tokens += sum(r.prompt_tokens for _, _, r in calls)
+    stats.completion_tokens += sum(r.completion_tokens for _, _, r in calls)
+    if calls or fresh:
+        await db(
+            _save,
+            run_id=stats.run_id,
+            now=now,
+            fresh=fresh,
+            calls=calls,
+            replace=force,
+            purpose="write_up",
+        )

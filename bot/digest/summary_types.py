@@ -56,6 +56,10 @@ class Summary:
     source: str  # llm | extractive
     model: str
     prompt_version: str
+    #: 0-3 prose paragraphs, already through the grounding check (empty offline).
+    write_up: tuple[str, ...] = ()
+    #: The takeaway numbers (1-based) "why it matters" draws from.
+    why_it_matters_cites: tuple[int, ...] = ()
 
     @property
     def offline(self) -> bool:
@@ -76,10 +80,20 @@ class PaperInput:
     links: tuple[str, ...] = ()
     takeaways: tuple[str, ...] = ()
     discussion: tuple[str, ...] = ()
+    #: The thread's messages as (author's display name, text): what a quote must match.
+    thread: tuple[tuple[str, str], ...] = ()
+    #: Display names of the group's members (who a write-up may name).
+    members: tuple[str, ...] = ()
 
     @classmethod
     def of(
-        cls, paper: Paper, takeaways: Sequence[str] = (), discussion: Sequence[str] = ()
+        cls,
+        paper: Paper,
+        takeaways: Sequence[str] = (),
+        discussion: Sequence[str] = (),
+        *,
+        thread: Sequence[tuple[str, str]] = (),
+        members: Sequence[str] = (),
     ) -> PaperInput:
         assert paper.id is not None
         return cls(
@@ -93,6 +107,8 @@ class PaperInput:
             tuple(paper.links or ()),
             tuple(t for t in takeaways if t.strip()),
             tuple(d for d in discussion if d.strip()),
+            tuple((a, t) for a, t in thread if t.strip()),
+            tuple(members),
         )
 
     @property
@@ -109,7 +125,9 @@ def takeaways_hash(takeaways: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(takeaways).encode("utf-8")).hexdigest()
 
 
-def cache_key(p: PaperInput, *, prompt_version: str, model: str) -> str:
+def cache_key(p: PaperInput, *, prompt_version: str, model: str, extra: str = "") -> str:
+    """``extra``: more of the call's inputs (the write-up also hashes its thread
+    and the tl;dr it builds on)."""
     parts = [
         str(p.paper_id),
         str(p.version or 0),
@@ -117,4 +135,22 @@ def cache_key(p: PaperInput, *, prompt_version: str, model: str) -> str:
         model,
         takeaways_hash(p.takeaways),
     ]
+    if extra:
+        parts.append(extra)
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def write_up_key(p: PaperInput, s: Summary, *, prompt_version: str, model: str) -> str:
+    """The write-up's cache key: the tl;dr rules plus its thread, members and tl;dr."""
+    inputs = "\x1e".join(
+        [
+            *(f"{a}\x1d{t}" for a, t in p.thread),
+            *p.discussion,
+            *p.members,
+            s.tldr,
+            *s.key_insights,
+            s.why_it_matters or "",
+        ]
+    )
+    digest = hashlib.sha256(inputs.encode("utf-8")).hexdigest()
+    return cache_key(p, prompt_version=prompt_version, model=model, extra="write_up:" + digest)

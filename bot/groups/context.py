@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -20,7 +21,9 @@ class Who:
     organizer: bool
 
 
-def resolve(*, session: Session, actor: Actor, place: Place, settings: Settings, now) -> Who:  # type: ignore[no-untyped-def]
+def resolve(
+    *, session: Session, actor: Actor, place: Place, settings: Settings, now: datetime
+) -> Who:
     """The group of the place and the member of the actor, created on first use."""
     group = ensure_group(session=session, place=place, now=now)
     member = ensure_member(session=session, actor=actor, workspace=place.workspace, now=now)

@@ -22,7 +22,26 @@ from bot.chat.router import WRONG_PLACE, Owner
 from storage.groups import queries as q
 from storage.groups.tables import Group
 
-__all__ = ["WRONG_PLACE", "Owner", "allowed_here", "check_place"]
+__all__ = [
+    "WRONG_PLACE",
+    "Owner",
+    "allowed_here",
+    "announcement_place",
+    "announcement_place_of",
+    "check_place",
+]
+
+
+def announcement_place(group: Group, announce_channel: str, thread: str | None = None) -> Place:
+    """Where a group's announcements (session cards, reminders, posts) go: its
+    announcement channel if one is set, else its own channel."""
+    return Place(group.platform, group.workspace, announce_channel or group.channel, thread)
+
+
+def announcement_place_of(session: Session, group: Group) -> Place:
+    """:func:`announcement_place`, reading the group's setting."""
+    assert group.id is not None
+    return announcement_place(group, q.announce_channel(session, group.id))
 
 
 def channels_of(*, session: Session, group: Group) -> set[str]:

@@ -81,7 +81,7 @@ class Runtime:
         breaker are shared), or None without a key: offline summaries."""
         if self._llm is _UNSET:
             self._llm = client_from_settings(self.settings)
-        return self._llm  # type: ignore[no-any-return]
+        return self._llm
 
     @llm.setter
     def llm(self, client: LlmClient | None) -> None:

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     discord_guild_id: str | None = Field(None, alias="DISCORD_GUILD_ID")
 
     arxiv_api_url: str = Field("https://export.arxiv.org/api/query", alias="ARXIV_API_URL")
+    #: Seconds between arXiv requests (arXiv asks for 3; less only for a mirror
+    #: or a test server), the first back-off of a request that failed (doubled
+    #: per attempt), and the first wait before a paper arXiv could not give is
+    #: asked for again in the background (doubled per try, at most 15 minutes).
+    arxiv_interval_seconds: float = Field(3.0, alias="READGROUP_ARXIV_INTERVAL_SECONDS", ge=0)
+    arxiv_backoff_seconds: float = Field(2.0, alias="READGROUP_ARXIV_BACKOFF_SECONDS", ge=0)
+    arxiv_refetch_seconds: float = Field(10.0, alias="READGROUP_ARXIV_REFETCH_SECONDS", gt=0)
 
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from bot.chat.events import Place
 from bot.papers import proposals
 from bot.papers.cards import title_of
-from storage.groups.place_queries import group_at
+from storage.groups.queries import group_at
 
 #: The most open proposals looked through.
 LOOKED_THROUGH = 100
@@ -18,7 +18,7 @@ def open_proposal_choices(*, session: Session, place: Place, typed: str) -> list
     """(title, arXiv id) of the open proposals of the place's group, best
     first, whose title or id contains ``typed`` (any case)."""
     group = group_at(
-        session=session, platform=place.platform, workspace=place.workspace, channel=place.channel
+        session, platform=place.platform, workspace=place.workspace, channel=place.channel
     )
     if group is None or group.id is None:
         return []

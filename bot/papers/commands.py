@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlmodel import Session
+
 from bot.chat.events import Action, Command
 from bot.chat.markup import bold, esc
 from bot.chat.plural import plural
@@ -104,7 +106,7 @@ async def show_queue(ctx: Ctx) -> Reply:
     if ev.text.strip():
         return await _queue_details(ctx, ev)
 
-    def load(*, session):  # type: ignore[no-untyped-def]
+    def load(*, session: Session) -> tuple[list[svc.Entry], int]:
         who = resolve(
             session=session,
             actor=ev.actor,
@@ -131,7 +133,7 @@ async def _queue_details(ctx: Ctx, ev: Command) -> Reply:
             "proposal in full."
         )
 
-    def load(*, session):  # type: ignore[no-untyped-def]
+    def load(*, session: Session) -> svc.Entry | None:
         who = resolve(
             session=session,
             actor=ev.actor,
@@ -173,7 +175,7 @@ async def withdraw(ctx: Ctx) -> Reply:
         return error(esc(str(exc)))
     now = bot.clock.now()
 
-    def act(*, session):  # type: ignore[no-untyped-def]
+    def act(*, session: Session) -> Reply:
         who = resolve(
             session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now
         )
@@ -210,7 +212,7 @@ async def history(ctx: Ctx) -> Reply:
     # for the database (and no title needs them).
     words = given[:HISTORY_WORDS_MAX]
 
-    def load(*, session):  # type: ignore[no-untyped-def]
+    def load(*, session: Session) -> tuple[list[svc.Entry], int]:
         who = resolve(
             session=session,
             actor=cmd.actor,
@@ -284,7 +286,7 @@ async def _toggle(ctx: Ctx) -> _Toggled:
         return _Toggled(None, problem="That button is broken; run `/queue` again.")
     now = bot.clock.now()
 
-    def work(*, session):  # type: ignore[no-untyped-def]
+    def work(*, session: Session) -> _Toggled:
         e = svc.entry(session=session, proposal_id=proposal_id)
         if e is None:
             return _Toggled(

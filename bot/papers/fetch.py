@@ -63,7 +63,12 @@ async def _fetch_and_store(bot: Runtime, paper_id: int, arxiv_id: str) -> Outcom
     except InvalidReference:
         outcome = Outcome.INVALID
     except ArxivUnavailable as exc:
-        when = await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
+        when = await bot.db(
+            svc.schedule_refetch,
+            paper_id=paper_id,
+            now=bot.clock.now(),
+            first_delay=bot.settings.arxiv_refetch_seconds,
+        )
         log.warning(
             "arXiv unavailable for %s (%s); next try at %s",
             arxiv_id,
@@ -81,7 +86,12 @@ async def _fetch_and_store(bot: Runtime, paper_id: int, arxiv_id: str) -> Outcom
     except Exception:
         # Never ask arXiv again at once for a paper we could not clean up.
         log.exception("could not remove %s, which arXiv does not have", arxiv_id)
-        await bot.db(svc.schedule_refetch, paper_id=paper_id, now=bot.clock.now())
+        await bot.db(
+            svc.schedule_refetch,
+            paper_id=paper_id,
+            now=bot.clock.now(),
+            first_delay=bot.settings.arxiv_refetch_seconds,
+        )
         return outcome
     waiting = waiting_handlers(bot)
     for proposal, member in told:

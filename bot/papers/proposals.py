@@ -222,12 +222,14 @@ def forget_paper(*, session: Session, paper_id: int) -> list[tuple[Proposal, Mem
     return told
 
 
-def schedule_refetch(*, session: Session, paper_id: int, now: datetime) -> datetime:
+def schedule_refetch(
+    *, session: Session, paper_id: int, now: datetime, first_delay: float = 10.0
+) -> datetime:
     """arXiv is down: try again later, backing off up to 15 minutes."""
     paper = session.get(Paper, paper_id)
     assert paper is not None
     paper.fetch_attempts += 1
-    delay = min(15 * 60, 10 * 2 ** min(paper.fetch_attempts - 1, 7))
+    delay = min(15 * 60, first_delay * 2 ** min(paper.fetch_attempts - 1, 7))
     paper.next_fetch_at = now + timedelta(seconds=delay)
     session.add(paper)
     assert paper.next_fetch_at is not None

@@ -75,7 +75,7 @@ async def propose(ctx: Ctx) -> Reply | list[Reply]:
     bot = ctx.bot
     now = bot.clock.now()
 
-    def save(*, session):  # type: ignore[no-untyped-def]
+    def save(*, session: Session) -> list[svc.ProposeResult]:
         who = resolve(
             session=session, actor=cmd.actor, place=cmd.place, settings=bot.settings, now=now
         )

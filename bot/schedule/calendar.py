@@ -6,11 +6,16 @@ place when the presenter or paper changes), DTSTART/DTEND in the group's
 time zone (TZID), the presenter and paper in the summary and the arXiv link
 in the description. Cancelled sessions are exported as CANCELLED so a
 subscribed calendar drops them.
+
+``icalendar`` is imported when a calendar is exported, not with this module:
+every process loads the schedule commands, few export (0.25 s at start-up).
 """
 
 from __future__ import annotations
 
-from icalendar import Calendar, Event
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session
 
 from bot.groups.listing import group_list
@@ -21,6 +26,9 @@ from bot.schedule.meetings import get_settings, zone
 from storage.groups.tables import Group, Member
 from storage.schedule.meeting_queries import configured_groups_by_id, sessions_of_group
 from storage.schedule.tables import MeetingSession, SessionStatus
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODID = "-//readgroup//reading group schedule//EN"
 
@@ -54,6 +62,8 @@ def export_ics(*, session: Session, group_id: int | None = None) -> bytes:
     cfg = get_settings(session=session, group_id=group.id, now=group.created_at)
     tz = zone(cfg.timezone or "UTC")
     name = group.name or f"Reading group ({group.platform} #{group.channel})"
+    from icalendar import Calendar  # loaded only to export (see the module note)
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -66,7 +76,7 @@ def export_ics(*, session: Session, group_id: int | None = None) -> bytes:
     return cal.to_ical()
 
 
-def _event(session: Session, group: Group, meeting: MeetingSession, tz, name: str) -> Event:  # type: ignore[no-untyped-def]
+def _event(session: Session, group: Group, meeting: MeetingSession, tz: tzinfo, name: str) -> Event:
     presenter = (
         session.get(Member, meeting.presenter_member_id)
         if meeting.presenter_member_id is not None
@@ -79,6 +89,8 @@ def _event(session: Session, group: Group, meeting: MeetingSession, tz, name: st
     )
     who = (presenter.name or presenter.user_id) if presenter else "presenter to be decided"
     what = title_of(entry.paper) if entry else "paper to be chosen"
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"session-{meeting.id}-group-{group.id}@readgroup")
     event.add("dtstamp", as_utc(meeting.created_at))

@@ -16,7 +16,7 @@ from bot.infra.clock import as_utc
 from bot.papers import proposals
 from bot.papers.cards import list_line, title_of
 from bot.schedule.week_sessions import sessions_between
-from storage.groups.place_queries import member_by_user
+from storage.groups.queries import member_by_user_id
 from storage.papers.tables import Paper
 from storage.schedule.home_queries import group_ids_taking_part, groups_in
 
@@ -46,7 +46,7 @@ def load_home(
 ) -> HomeData:
     """Everything the home shows, read in one transaction: only the groups of
     the viewer's own team that they take part in (never other channels' queues)."""
-    me = member_by_user(session=session, platform=platform, workspace=workspace, user_id=user_id)
+    me = member_by_user_id(session, platform=platform, workspace=workspace, user_id=user_id)
     data = HomeData()
     if me is None:
         return data

@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.chat.events import Place
 from bot.chat.markup import esc, mention
 from bot.chat.replies import Context, Fields, Header, Reply, Text
+from bot.groups.places import announcement_place
 from bot.infra.clock import as_utc
 from bot.papers.cards import paper_card, title_of
 from bot.papers.proposals import Entry
@@ -30,7 +31,7 @@ class Outbound:
 
 def place_of(group: Group, cfg: GroupSettings, thread: str | None = None) -> Place:
     """Where the group's announcements go (its announcement channel, else its own)."""
-    return Place(group.platform, group.workspace, cfg.announce_channel or group.channel, thread)
+    return announcement_place(group, cfg.announce_channel, thread)
 
 
 def presenter_text(member: Member | None) -> str:

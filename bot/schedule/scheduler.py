@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 SAFETY_TICK_SECONDS = 300
 
 
-class PassExecutor(BaseExecutor):  # type: ignore[misc]
+class PassExecutor(BaseExecutor):
     """Runs the runner's (coroutine) jobs as tasks on the event loop, like
     APScheduler's AsyncIOExecutor, but keeps them in :attr:`passes` and never
     cancels them itself: :meth:`ScheduleRunner.stop` waits for them (bounded)

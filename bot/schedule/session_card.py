@@ -26,6 +26,7 @@ from bot.chat.events import Place
 from bot.chat.markup import bold, esc, mention
 from bot.chat.messenger import DeliveryError
 from bot.chat.replies import Context, Reply
+from bot.groups.places import announcement_place
 from bot.papers import proposals as proposals_svc
 from bot.papers.cards import paper_card, title_of
 from bot.schedule.presenter_messages import when_text
@@ -64,7 +65,7 @@ def card_for(*, session: Session, session_id: int) -> tuple[Reply, Place, str] |
         note = f"{mention(presenter.user_id)} presents this on {when}."
     card = paper_card(e, note=note)
     blocks = (*card.blocks, Context(THREAD_HINT))
-    place = Place(group.platform, group.workspace, cfg.announce_channel or group.channel)
+    place = announcement_place(group, cfg.announce_channel)
     reply = Reply(blocks=blocks, tag=card.tag, fallback_text=card.fallback_text)
     return reply, place, title_of(e.paper)[:90]
 

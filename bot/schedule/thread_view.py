@@ -15,7 +15,7 @@ from bot.papers import proposals
 from bot.papers.cards import title_of
 from bot.schedule import discussion, meetings
 from bot.schedule.presenter_messages import when_text
-from storage.groups.place_queries import group_at
+from storage.groups.queries import group_at
 from storage.schedule.tables import MeetingSession
 from storage.schedule.thread_queries import latest_threaded_session
 
@@ -59,7 +59,7 @@ def load_thread(
     (``examples`` shows how to write one if it is not a date), or the latest
     session that has a thread."""
     group = group_at(
-        session=session, platform=place.platform, workspace=place.workspace, channel=place.channel
+        session, platform=place.platform, workspace=place.workspace, channel=place.channel
     )
     if group is None or group.id is None:
         return NO_THREAD

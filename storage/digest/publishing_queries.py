@@ -17,7 +17,7 @@ from storage.digest.tables import DigestDraft, DigestPostPart, DraftStatus
 
 
 def _changed_one(result: object) -> bool:
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]  # a DML result is a CursorResult
 
 
 def claim_open_draft(

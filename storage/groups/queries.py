@@ -57,3 +57,12 @@ def announce_channel(session: Session, group_id: int) -> str:
 def all_groups(session: Session) -> list[Group]:
     """Every group, oldest first (the CLI lists them for ``--group``)."""
     return list(session.exec(select(Group).order_by(col(Group.id))).all())
+
+
+def workspace_members(session: Session, *, platform: str, workspace: str) -> list[Member]:
+    """Every member the bot knows in one workspace (team or guild)."""
+    return list(
+        session.exec(
+            select(Member).where(Member.platform == platform, Member.workspace == workspace)
+        ).all()
+    )

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.expression import Subquery
 from sqlmodel import Session, col, func, select
 
 from storage.groups.tables import Group, Member
@@ -159,7 +160,7 @@ def reasons_with_members(
 # -- listings ------------------------------------------------------------------
 
 
-def _vote_counts(group_id: int):  # type: ignore[no-untyped-def]
+def _vote_counts(group_id: int) -> Subquery:
     """Votes per proposal, counted only within one group so the cost follows
     the group's size, not the whole table's."""
     return (
@@ -205,9 +206,7 @@ def history_page(
     (case-insensitive), as (proposal, paper, proposer, total) rows; ``total``
     counts every match, not the page."""
     query = (
-        select(  # type: ignore[call-overload]
-            Proposal, Paper, Member, func.count().over().label("total")
-        )
+        select(Proposal, Paper, Member, func.count().over().label("total"))
         .join(Paper, col(Paper.id) == Proposal.paper_id)
         .join(Member, col(Member.id) == Proposal.member_id)
         .where(Proposal.group_id == group_id, Proposal.status != ProposalStatus.WITHDRAWN)

@@ -22,6 +22,16 @@ from tests.fixtures import ROOT as FIXTURES_ROOT
 
 FIXTURES_DIR = FIXTURES_ROOT / "arxiv"
 
+#: The environment of a real ``readgroup`` process talking to this fake: arXiv's
+#: 3-second spacing and the back-offs cut to milliseconds (a test of a kill or
+#: an outage need not wait them out; the spacing and back-offs themselves are
+#: tested in-process, and their defaults in tests/bot/test_arxiv_client.py).
+FAST_ENV = {
+    "READGROUP_ARXIV_INTERVAL_SECONDS": "0.05",
+    "READGROUP_ARXIV_BACKOFF_SECONDS": "0.05",
+    "READGROUP_ARXIV_REFETCH_SECONDS": "0.2",
+}
+
 # What arXiv itself accepts as an id (looser than our parser: arXiv answers
 # 0000.0000 with an empty feed, not a 400).
 _WELL_FORMED = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Za-z-]+)?/\d{7}(?:v\d+)?")

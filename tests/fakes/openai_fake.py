@@ -11,6 +11,9 @@ and errors shaped like the spec's ``ErrorResponse`` schema. Programmable:
 * ``invalid(count)``: the next answers' content is not the JSON asked for;
 * ``reject_response_format``: a 400 naming ``response_format``, like servers
   that do not support it;
+* ``script``: a function of (system prompt, user prompt) returning the answer
+  (a dict, sent as JSON, or a string) or None for the default summary; tests
+  use it to replay written answers (tests/fixtures/quarter/llm_answers.yaml);
 * ``obedient``: follows instructions injected into the prompt (copies every
   URL and @mention it finds into its answer), to test that we neutralise them.
 
@@ -23,6 +26,7 @@ import asyncio
 import copy
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -47,6 +51,7 @@ class OpenAIFake:
         self.error_fields = tuple(schema["components.schemas.Error"]["required"])
         self.latency = 0.0
         self.obedient = False
+        self.script: Callable[[str, str], dict[str, Any] | str | None] | None = None
         self.reject_response_format = False
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -168,7 +173,11 @@ class OpenAIFake:
             self._invalid -= 1
             content = "Sure! Here is a summary: the paper is great."
         else:
-            content = json.dumps(self._summary(prompt))
+            scripted = self._scripted(body)
+            if scripted is not None:
+                content = scripted if isinstance(scripted, str) else json.dumps(scripted)
+            else:
+                content = json.dumps(self._summary(prompt))
         out = copy.deepcopy(self.base_body)
         out["model"] = body.get("model", out["model"])
         out["choices"][0]["message"]["content"] = content
@@ -179,13 +188,21 @@ class OpenAIFake:
         out["usage"]["total_tokens"] = prompt_tokens + completion_tokens
         return out
 
+    def _scripted(self, body: dict[str, Any]) -> dict[str, Any] | str | None:
+        if self.script is None:
+            return None
+        messages = body.get("messages", [])
+        system = next((str(m["content"]) for m in messages if m.get("role") == "system"), "")
+        user = "\n".join(str(m["content"]) for m in messages if m.get("role") == "user")
+        return self.script(system, user)
+
     def _summary(self, prompt: str) -> dict[str, Any]:
         user = prompt.split("Paper: ", 1)[-1]
         title_m = _TITLE.search("Paper: " + user)
         title = title_m.group(1).strip() if title_m else "this paper"
         takeaways_m = _TAKEAWAYS.search(prompt)
         takeaways = [
-            line.lstrip("- ").strip()
+            re.sub(r"^(?:-|\d+\.)\s*", "", line.strip())
             for line in (takeaways_m.group(1).splitlines() if takeaways_m else [])
             if line.strip()
         ]
@@ -200,7 +217,10 @@ class OpenAIFake:
             # A model that invents relevance: the caller must drop it when the
             # group recorded no takeaways.
             "why_it_matters": (
-                "The group noted: " + "; ".join(takeaways)
+                {
+                    "text": "The group noted: " + "; ".join(takeaways),
+                    "cites": list(range(1, len(takeaways) + 1)),
+                }
                 if takeaways
                 else "This will transform everything our team does."
             ),

@@ -349,3 +349,30 @@ async def test_aclose_fails_waiters_instead_of_hanging(
     await client.aclose()
     with pytest.raises(ArxivUnavailable):
         await task
+
+
+# -- production defaults -----------------------------------------------------
+
+
+def test_a_process_uses_arxivs_spacing_and_the_default_back_offs_unless_told(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tests of real processes cut these delays through the environment; the
+    defaults are arXiv's 3 s, 2 s for the first retry and 10 s for the first
+    background try."""
+    from bot.app import build_bot
+    from bot.infra.settings import Settings
+    from storage.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    for name in ("INTERVAL", "BACKOFF", "REFETCH"):
+        monkeypatch.delenv(f"READGROUP_ARXIV_{name}_SECONDS", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    bot = build_bot(settings, engine=engine, migrate=False)
+    assert (bot.arxiv._gate.interval, bot.arxiv._backoff) == (3.0, 2.0)
+    assert settings.arxiv_refetch_seconds == 10.0
+    monkeypatch.setenv("READGROUP_ARXIV_INTERVAL_SECONDS", "0.5")
+    monkeypatch.setenv("READGROUP_ARXIV_BACKOFF_SECONDS", "0.25")
+    bot = build_bot(Settings(_env_file=None), engine=engine, migrate=False)  # type: ignore[call-arg]
+    assert (bot.arxiv._gate.interval, bot.arxiv._backoff) == (0.5, 0.25)
+    engine.dispose()

@@ -212,7 +212,9 @@ def test_refetch_backs_off_and_becomes_due(engine: sa.Engine) -> None:
     with session_scope(engine) as session:
         t1 = svc.schedule_refetch(session=session, paper_id=first.paper.id, now=T0)
         t2 = svc.schedule_refetch(session=session, paper_id=first.paper.id, now=T0)
-    assert t2 - T0 > t1 - T0
+        t3 = svc.schedule_refetch(session=session, paper_id=first.paper.id, now=T0, first_delay=0.5)
+    assert (t1 - T0, t2 - T0) == (timedelta(seconds=10), timedelta(seconds=20))
+    assert t3 - T0 == timedelta(seconds=2)  # READGROUP_ARXIV_REFETCH_SECONDS, third try
     with session_scope(engine) as session:
         assert svc.due_pending_papers(session=session, now=T0) == []
         due = svc.due_pending_papers(session=session, now=T0 + timedelta(hours=1))

@@ -37,9 +37,13 @@ from storage.digest.tables import DigestDraft, DigestPostPart, DigestRevision, D
 from storage.engine import make_engine
 from storage.groups.tables import Group
 from tests.adapters.slack.conftest import SECRET, TEAM, command_body
-from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 from tests.fakes.slack_api import FakeSlack
-from tests.reliability.test_kill_slack import LiveSlackBot, _post
+from tests.reliability.test_kill_slack import (  # noqa: F401  (the fixture kills leftovers)
+    LiveSlackBot,
+    _no_process_outlives_its_test,
+    _post,
+)
 
 STARTED: list[LiveSlackBot] = []
 
@@ -299,6 +303,7 @@ async def test_sigkill_while_publishing_posts_each_part_exactly_once(
             ):
                 env = {
                     **os.environ,
+                    **FAST_ENV,
                     "DATABASE_URL": database_url,
                     "ARXIV_API_URL": arxiv.url,
                     "SLACK_API_URL": fake.url,

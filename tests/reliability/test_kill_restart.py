@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 
 READGROUP = Path(sys.executable).with_name("readgroup")
 TITLE = "Heat-bath random walks with Markov bases"
@@ -21,7 +21,7 @@ class LiveConsole:
     """A console process fed line by line, read until an expected text shows."""
 
     def __init__(self, database_url: str, arxiv_url: str, user: str) -> None:
-        env = {**os.environ, "DATABASE_URL": database_url, "ARXIV_API_URL": arxiv_url}
+        env = {**os.environ, **FAST_ENV, "DATABASE_URL": database_url, "ARXIV_API_URL": arxiv_url}
         self.proc = subprocess.Popen(
             [str(READGROUP), "console", "--user", user],
             stdin=subprocess.PIPE,
@@ -60,7 +60,7 @@ class LiveConsole:
 
 
 def run_once(database_url: str, arxiv_url: str, stdin: str, user: str = "carol") -> str:
-    env = {**os.environ, "DATABASE_URL": database_url, "ARXIV_API_URL": arxiv_url}
+    env = {**os.environ, **FAST_ENV, "DATABASE_URL": database_url, "ARXIV_API_URL": arxiv_url}
     done = subprocess.run(
         [str(READGROUP), "console", "--user", user],
         input=stdin,
@@ -100,7 +100,7 @@ def test_sigkill_while_arxiv_is_down_keeps_the_proposal_and_completes_it(
     bob.wait_for("Saved your proposal", timeout=60)
     bob.kill()
     fake_arxiv.reset()
-    time.sleep(11)  # the first retry's back-off
+    time.sleep(1)  # past the retry's back-off (READGROUP_ARXIV_REFETCH_SECONDS, doubled per try)
     out = run_once(database_url, fake_arxiv.url, "")
     assert "arXiv is back" in out and TITLE in out and "keep me" in out
     again = run_once(database_url, fake_arxiv.url, "/queue\n")

@@ -24,9 +24,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -39,7 +40,7 @@ from storage.infra.inbox_tables import InboxItem
 from storage.papers.tables import Paper, Proposal, Vote
 from tests.adapters.slack.conftest import SECRET, TEAM, command_body, sign
 from tests.adapters.slack.test_http_interactivity import press
-from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 from tests.fakes.slack_api import Call, FakeSlack
 
 pytestmark = pytest.mark.slow
@@ -69,6 +70,11 @@ class Ledger:
 
 
 class LiveSlackBot:
+    #: Processes started and not yet killed: the autouse fixture below kills
+    #: them when a test ends early (a failed assertion, a pytest timeout), so
+    #: no `readgroup serve` outlives its test.
+    alive: ClassVar[set[LiveSlackBot]] = set()
+
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -80,6 +86,7 @@ class LiveSlackBot:
             stdout=self._log,
             stderr=self._log,
         )
+        LiveSlackBot.alive.add(self)
 
     async def ready(self, http: aiohttp.ClientSession, within: float = 30.0) -> None:
         deadline = time.monotonic() + within
@@ -93,9 +100,18 @@ class LiveSlackBot:
         raise AssertionError("readgroup serve slack did not start")
 
     def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
+        LiveSlackBot.alive.discard(self)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
         self._log.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_process_outlives_its_test() -> Iterator[None]:
+    yield
+    for bot in list(LiveSlackBot.alive):
+        bot.kill()
 
 
 def _cards(calls: list[Call]) -> list[Call]:
@@ -200,6 +216,9 @@ async def test_sigkill_in_bursts_loses_no_acknowledged_request_and_posts_each_ca
         ):
             env = {
                 **os.environ,
+                **FAST_ENV,
+                # Spaced enough that kills still land while cards wait for arXiv.
+                "READGROUP_ARXIV_INTERVAL_SECONDS": "0.5",
                 "DATABASE_URL": database_url,
                 "ARXIV_API_URL": arxiv.url,
                 "SLACK_API_URL": fake.url,

@@ -21,6 +21,10 @@ from storage.papers.tables import Proposal, Vote
 from tests.conftest import IN_CI
 from tests.fakes.arxiv_server import FakeArxiv
 
+#: It restarts the server every PostgreSQL test uses: `make test` runs it alone,
+#: after the parallel part.
+pytestmark = pytest.mark.serial
+
 PLACE = Place("slack", "T1", "C1")
 IDS = ["1605.08386", "1707.08567", "2104.12255", "hep-ex/0406020", "quant-ph/0201082"]
 

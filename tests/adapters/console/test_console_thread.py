@@ -96,6 +96,10 @@ def test_help_lists_the_console_thread_syntax(database_url: str, fake_arxiv: Fak
     assert "/takeaways" in shared and "/reply" not in shared
     for line in ("/reply <text>", "> text", "/thread [date]", "/takeaway N", "/unmark N"):
         assert line in own, out.stdout
+    # how to get a thread, where a takeaway goes, how to be a second person
+    assert "opens when its paper is picked with /present" in own, own
+    assert "takeaways show in /takeaways and in the digest" in own, own
+    assert "readgroup console --user NAME" in own, own
 
 
 def test_a_date_picks_an_older_sessions_thread_across_runs(

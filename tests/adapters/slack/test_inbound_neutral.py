@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack.translate import command, neutral_command_text, neutral_emoji
+from adapters.slack.inbound import command, neutral_command_text, neutral_emoji
 
 
 @pytest.mark.parametrize(
