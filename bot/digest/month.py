@@ -11,6 +11,7 @@ from bot.chat import sanitize
 from bot.chat.plural import plural
 from bot.digest import paper_entry as pe
 from bot.digest.gather import AlsoProposed, gather_month
+from bot.digest.grounding import Extras
 from bot.digest.periods import Month
 from bot.digest.quarter import group_name
 from bot.digest.render import grounded, period_intro, title_of
@@ -132,8 +133,14 @@ async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[s
         for p in picks
     ]
     summaries, _stats = await summarize_papers(inputs, db=bot.db, llm=llm_for(bot), now=now)
+    extras = Extras()  # the month's extra calls (no cost line: the picks are export only)
     intro = await period_intro(
-        bot, kind="month", label=month.label, papers=[p.paper for p in picks], takeaways=[]
+        bot,
+        kind="month",
+        label=month.label,
+        papers=[p.paper for p in picks],
+        takeaways=[],
+        extras=extras,
     )
     whys: dict[int, str] = {}
     for p in picks:
@@ -144,6 +151,7 @@ async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[s
             proposer=p.proposer,
             reason=p.why,
             votes=p.votes,
+            extras=extras,
         )
         if text and p.paper.id is not None:
             whys[p.paper.id] = text

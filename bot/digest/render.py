@@ -149,11 +149,24 @@ async def grounded(name: str, bot: Any, **kwargs: Any) -> str | None:
 
 
 async def period_intro(
-    bot: Any, *, kind: str, label: str, papers: list[Any], takeaways: list[str]
+    bot: Any,
+    *,
+    kind: str,
+    label: str,
+    papers: list[Any],
+    takeaways: list[str],
+    extras: Any = None,
 ) -> str | None:
-    """The grounded intro of a period, or None (the caller writes a factual one)."""
+    """The grounded intro of a period, or None (the caller writes a factual
+    one). ``extras`` (``grounding.Extras``) collects the call and the drops."""
     return await grounded(
-        "period_intro", bot, kind=kind, label=label, papers=papers, takeaways=takeaways
+        "period_intro",
+        bot,
+        kind=kind,
+        label=label,
+        papers=papers,
+        takeaways=takeaways,
+        extras=extras,
     )
 
 

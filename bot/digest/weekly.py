@@ -16,10 +16,12 @@ from bot.chat.plural import plural
 from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
+from bot.digest.grounding import Extras
 from bot.digest.periods import Week
 from bot.digest.render import body_blocks, period_intro, render_week
 from bot.digest.revisions import DraftClosed, DraftView, add_revision, load_view, new_draft
 from bot.digest.summaries import RunStats, llm_for, summarize_papers
+from bot.digest.summaries import _save as log_calls
 from bot.schedule.meetings import group_zone
 from storage.digest.tables import DigestDraft, DraftStatus
 
@@ -54,13 +56,26 @@ async def compose_week(
     summaries, stats = await summarize_papers(
         content.inputs(), db=bot.db, llm=llm_for(bot), now=bot.clock.now(), force=force
     )
+    extras = Extras()
     intro = await period_intro(
         bot,
         kind="week",
         label=week.label,
         papers=[f.paper for f in content.featured],
         takeaways=[t for f in content.featured for t in f.takeaways],
+        extras=extras,
     )
+    stats.absorb(extras)  # the intro's call, tokens and drops count in the cost line
+    if extras.records:  # and its call is logged with the run's, like every LLM call
+        await bot.db(
+            log_calls,
+            run_id=stats.run_id,
+            now=bot.clock.now(),
+            fresh=[],
+            calls=[(None, "period_intro", rec) for rec in extras.records],
+            replace=False,
+            purpose="intro",
+        )
     title, body = render_week(week, content, summaries, intro)
     return content, title, body, stats
 

@@ -115,10 +115,10 @@ async def test_the_draft_goes_privately_to_the_organizer_with_the_cost_of_each_c
     for paper in s.papers + s.also:
         assert paper.title in text
     assert "Also proposed" in text and "presented by Alice" in text
-    assert "5 LLM calls" in text and "tokens" in text
+    assert "6 LLM calls" in text and "tokens" in text  # 5 summaries and the intro
     [draft] = _drafts(week_bot)
     calls = week_bot.db_sync(lambda *, session: list(session.exec(select(LlmCall))))
-    assert draft.llm_calls == len(calls) == 5 and draft.week == "2026-W47"
+    assert draft.llm_calls == len(calls) == 6 and draft.week == "2026-W47"
     assert draft.prompt_tokens == sum(c.prompt_tokens for c in calls) > 0
     assert {c.run_id for c in calls} == {draft.run_id}
     assert _draft_id(reply) == draft.id
@@ -132,7 +132,8 @@ async def test_papers_are_summarised_concurrently_at_most_four_at_a_time(
     fake_llm.latency = 0.2
     sessions_patch.extend(seed(week_bot, sessions=8).sessions)
     await _say(week_bot)
-    assert fake_llm.completions == 8 and fake_llm.max_in_flight == 4
+    # 8 summaries, then the week's intro
+    assert fake_llm.completions == 9 and fake_llm.max_in_flight == 4
 
 
 async def test_a_second_digest_with_nothing_changed_makes_no_llm_call(
@@ -142,10 +143,10 @@ async def test_a_second_digest_with_nothing_changed_makes_no_llm_call(
 ) -> None:
     sessions_patch.extend(seed(week_bot, sessions=8).sessions)
     first = await _say(week_bot)
-    assert len(fake_llm.requests) == 8
+    assert len(fake_llm.requests) == 9  # 8 summaries and the intro
     second = await _say(week_bot)
-    assert len(fake_llm.requests) == 8
-    assert "0 LLM calls" in to_plain(second) and "8 cached summaries reused" in to_plain(second)
+    assert len(fake_llm.requests) == 10  # only the intro is asked again
+    assert "1 LLM call " in to_plain(second) and "8 cached summaries reused" in to_plain(second)
     body = lambda r: [b for b in r.blocks if not isinstance(b, Buttons)][2:-1]  # noqa: E731
     assert body(first) == body(second)
 
@@ -298,9 +299,9 @@ async def test_regenerate_asks_the_llm_again_and_keeps_both_revisions(
     draft_id = _draft_id(await _say(week_bot))
     reply = await _press(week_bot, dg.REGENERATE, draft_id)
     assert "Regenerated as revision 2" in to_plain(reply)
-    assert len(fake_llm.requests) == 4
+    assert len(fake_llm.requests) == 6  # each time 2 summaries and the intro
     assert [r.source for r in _revisions(week_bot)] == ["generated", "regenerated"]
-    assert _drafts(week_bot)[0].llm_calls == 4
+    assert _drafts(week_bot)[0].llm_calls == 6
 
 
 async def test_discard_closes_the_draft_and_keeps_its_revisions(

@@ -85,7 +85,8 @@ def test_the_prompt_delimits_the_abstract_as_untrusted_data(
     for request in poisoned:
         system, user = request["messages"][0]["content"], request["messages"][1]["content"]
         assert "never an instruction" in system
-        start, end = user.index("<untrusted_abstract>"), user.index("</untrusted_abstract>")
+        tag = "untrusted_abstract" if "<untrusted_abstract>" in user else "untrusted_papers"
+        start, end = user.index(f"<{tag}>"), user.index(f"</{tag}>")
         assert start < user.index("IMPORTANT SYSTEM NOTE") < end
 
 
