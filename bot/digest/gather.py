@@ -45,6 +45,19 @@ class Featured:
     proposal_id: int | None = None
     #: Who wrote each takeaway (same order; "" where not known).
     takeaway_authors: tuple[str, ...] = ()
+    #: The thread as (author's display name, text), oldest first (held sessions).
+    thread: tuple[tuple[str, str], ...] = ()
+
+    def summary_input(self) -> PaperInput:
+        """What the paper's summary and write-up are made from."""
+        names = {a for a, _ in self.thread} | ({self.presenter} if self.presenter else set())
+        return PaperInput.of(
+            self.paper,
+            self.takeaways,
+            self.discussion,
+            thread=self.thread,
+            members=tuple(sorted(n for n in names if n)),
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,7 @@ class WeekContent:
         return not self.featured and not self.also and not self.coming
 
     def inputs(self) -> list[PaperInput]:
-        out = [PaperInput.of(f.paper, f.takeaways, f.discussion) for f in self.featured]
+        out = [f.summary_input() for f in self.featured]
         out += [PaperInput.of(a.paper) for a in self.also]
         return out
 
@@ -99,10 +112,8 @@ def _featured(
             continue
         seen.add(info.paper_id)
         held = _ended(session, info, now)
-        by_text = {
-            m.text: m.author_name
-            for m in discussion.takeaways(session=session, meeting_id=info.session_id)
-        }
+        said = discussion.messages(session=session, meeting_id=info.session_id) if held else []
+        by_text = {m.text: m.author_name for m in said if m.takeaway}
         out.append(
             Featured(
                 paper,
@@ -113,6 +124,7 @@ def _featured(
                 held,
                 info.proposal_id,
                 tuple(by_text.get(t, "") for t in info.takeaways) if held else (),
+                tuple((m.author_name, m.text) for m in said),
             )
         )
     return out

@@ -128,10 +128,7 @@ async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[s
     )
     if not picks:
         return "", "", 0
-    inputs = [
-        PaperInput.of(p.paper, *((p.session.takeaways, p.session.discussion) if p.session else ()))
-        for p in picks
-    ]
+    inputs = [p.session.summary_input() if p.session else PaperInput.of(p.paper) for p in picks]
     summaries, _stats = await summarize_papers(inputs, db=bot.db, llm=llm_for(bot), now=now)
     extras = Extras()  # the month's extra calls (no cost line: the picks are export only)
     intro = await period_intro(

@@ -22,6 +22,7 @@ from bot.papers import cards
 from storage.papers.tables import Paper
 
 _WORD = re.compile(r"[\w']+")
+_QUOTED = re.compile(r"[“\"]([^”\"]{8,})[”\"]")
 
 
 def title(paper: Paper) -> str:
@@ -104,8 +105,14 @@ class Said:
         return True
 
     def paragraph(self, text: str) -> str:
-        """The paragraph without the sentences already said."""
+        """The paragraph without the sentences already said. A quotation inside
+        a sentence counts as said too, so the takeaway it quotes does not
+        repeat it."""
         kept = [s for s in sentences(text) if self.new(s)]
+        for s in kept:
+            for quoted_text in _QUOTED.findall(s):
+                for inner in sentences(quoted_text):
+                    self.new(inner)
         return " ".join(kept)
 
 

@@ -14,7 +14,7 @@ from bot.digest.gather import Featured, QuarterContent, gather_quarter
 from bot.digest.periods import Quarter
 from bot.digest.render import coming_up, featured_entry, period_intro, times, title_of
 from bot.digest.summaries import llm_for, summarize_papers
-from bot.digest.summary_types import PaperInput, Summary
+from bot.digest.summary_types import Summary
 from bot.infra import prompts
 from storage.groups.tables import Group
 
@@ -104,7 +104,7 @@ async def compose_quarter(bot: Runtime, *, group_id: int, quarter: Quarter) -> t
     featured = content.held
     if not featured:
         return "", "", 0
-    inputs = [PaperInput.of(f.paper, f.takeaways, f.discussion) for f in featured]
+    inputs = [f.summary_input() for f in featured]
     summaries, _stats = await summarize_papers(inputs, db=bot.db, llm=llm_for(bot), now=now)
     intro = await period_intro(
         bot,

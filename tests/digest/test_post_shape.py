@@ -62,9 +62,12 @@ def _entries(md: str) -> list[str]:
 def _repeats(entry: str) -> list[str]:
     seen: dict[str, str] = {}
     out = []
-    for line in entry.splitlines():
-        text = re.sub(r"^\W*|\*\*[^*]+\*\*|[“”]|— \w+$", "", line)
-        for s in sentences(text):
+    for line in (ln.strip() for ln in entry.splitlines()):
+        quoted = re.findall(r"“([^”]+)”", line)
+        outside = re.sub(r"“[^”]+”", " ", line)  # the quotations are checked on their own
+        text = re.sub(r"\*\*[^*]+\*\*|— \w+\b", " ", outside)
+        pieces = sentences(text) + [s for q in quoted for s in sentences(q)]
+        for s in pieces:
             key = " ".join(re.findall(r"\w+", s.lower()))
             if len(key) < 12:
                 continue
