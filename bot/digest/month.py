@@ -115,6 +115,7 @@ def render_month(
         "month_label": month.label,
         "intro": intro or default,
         "papers": papers,
+        "offline_note": pe.offline_line(papers),
         "closing": f"Thanks to {pe.and_list(proposers)} for the proposals." if proposers else "",
     }
     return title_of(template, ctx), template.render(**ctx)

@@ -161,6 +161,19 @@ def quoted(items: Sequence[dict[str, Any]]) -> str:
     return "\n".join(f"“{t['text']}”" + (f" — {t['by']}" if t["by"] else "") for t in items)
 
 
+def offline_line(entries: list[dict[str, Any]]) -> str:
+    """One line per post naming the papers whose summary was extracted from
+    the abstract (no LLM), or "" when there are none."""
+    names = [str(e["title"]) for e in entries if e.get("offline")]
+    if not names:
+        return ""
+    if len(names) == len(entries):
+        if len(names) == 1:
+            return "The summary above is taken from the paper's abstract."
+        return "The summaries above are taken from the papers' abstracts."
+    return f"The summary of {and_list(names)} is taken from the abstract."
+
+
 def offline_note(s: Summary | None) -> bool:
     """Whether the entry's prose is the offline (extractive) summary."""
     return bool(s and s.offline and not getattr(s, "write_up", ()))

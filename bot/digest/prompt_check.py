@@ -87,6 +87,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "papers": [_PAPER],
         "also": [_PAPER],
         "coming": [{**_PAPER, "when": "Thu 3 Dec"}],
+        "offline_note": "The summary of Attention Is All You Need is taken from the abstract.",
         "closing": "That's all for this week.",
     },
     "quarterly_digest": {
@@ -97,6 +98,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "intro": "In Q4 2026 the group met once.",
         "papers": [_PAPER],
         "coming": [{**_PAPER, "when": "Thu 3 Dec"}],
+        "offline_note": "",
         "closing": "Thanks to everyone who presented.",
     },
     "monthly_picks": {
@@ -104,6 +106,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "month_label": "November 2026",
         "intro": "Our picks of the month.",
         "papers": [_PAPER],
+        "offline_note": "",
         "closing": "See you next month.",
     },
 }

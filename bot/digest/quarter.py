@@ -90,6 +90,7 @@ def render_quarter(
         "intro": intro or _intro(quarter, featured, coming or []),
         "papers": papers,
         "coming": coming_up(coming or [], quarter.tz),
+        "offline_note": pe.offline_line(papers),
         "closing": closing,
     }
     return title_of(template, ctx), template.render(**ctx)

@@ -5,7 +5,6 @@ messages) is sanitised and escaped on the way in."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from bot.chat import sanitize
 from bot.chat.plural import plural
 from bot.chat.replies import Block, Header, Reply, Text
+from bot.digest import grounding
 from bot.digest import paper_entry as pe
 from bot.digest.gather import Featured, WeekContent
 from bot.digest.paper_entry import and_list
@@ -128,6 +128,7 @@ def render_week(
         "papers": papers,
         "also": also,
         "coming": coming_up(content.coming, week.tz),
+        "offline_note": pe.offline_line(papers),
         "closing": _week_closing(content, week.tz),
     }
     return title_of(template, ctx), template.render(**ctx)
@@ -135,16 +136,12 @@ def render_week(
 
 async def grounded(name: str, bot: Any, **kwargs: Any) -> str | None:
     """``bot.digest.grounding.<name>(bot, **kwargs)`` (the checked LLM prose:
-    ``period_intro``, ``monthly_why``) when that module has it; None otherwise
-    or when it declines (offline, or the check dropped the text)."""
-    try:
-        grounding = importlib.import_module("bot.digest.grounding")
-    except ImportError:
-        return None
-    fn = getattr(grounding, name, None)
-    if fn is None:
-        return None
-    text = await fn(bot, **kwargs)
+    ``period_intro``, ``monthly_why``), one line; None when it declines
+    (offline, or the check dropped the text)."""
+    if name == "period_intro":
+        text = await grounding.period_intro(bot, **kwargs)
+    else:
+        text = await grounding.monthly_why(bot, **kwargs)
     return sanitize.one_line(text, limit=1500) if text else None
 
 

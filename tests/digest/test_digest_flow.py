@@ -160,7 +160,9 @@ async def test_with_the_llm_down_eight_papers_draft_with_labelled_offline_summar
     sessions_patch.extend(seed(week_bot, sessions=8).sessions)
     reply = await _say(week_bot)
     text = to_plain(reply)
-    assert text.count("(extractive summary (offline))") == 8
+    # one note for the post, not a label after every paragraph
+    assert "extractive summary (offline)" not in text
+    assert text.count("The summaries above are taken from the papers' abstracts.") == 1
     assert "8 summaries are extractive (offline)" in text
     assert len(fake_llm.requests) <= 4  # the breaker stopped the rest at once
     assert len(_drafts(week_bot)) == 1
@@ -174,7 +176,8 @@ async def test_without_a_key_the_digest_is_offline_and_makes_no_request(
     assert summaries.llm_for(bot) is None  # the test settings have no OPENAI_API_KEY
     sessions_patch.extend(seed(bot, sessions=2).sessions)
     text = to_plain(await _say(bot))
-    assert text.count("extractive summary (offline)") == 2 and "0 LLM calls" in text
+    assert "extractive summary (offline)" not in text and "0 LLM calls" in text
+    assert text.count("The summaries above are taken from the papers' abstracts.") == 1
 
 
 async def test_approval_publishes_to_the_groups_channel_and_records_who_and_when(

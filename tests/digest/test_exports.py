@@ -72,7 +72,7 @@ def test_a_seeded_quarter_exports_like_the_seed_digests(
         assert lines[1].startswith("**Authors:** ") and "unknown" not in lines[1]
         assert f"**Presenter:** {info.presenter_name}" in section
         assert "[pdf](https://arxiv.org/pdf/" in lines[0]
-        assert "extractive summary (offline)" in section and len(lines[3]) > 40
+        assert "extractive summary (offline)" not in section and len(lines[3]) > 40
         meaning = next(ln for ln in lines if ln.startswith("**What it means for the team:**"))
         assert len(meaning) > len("**What it means for the team:**") + 20
         assert "evaluation setup" in meaning  # from the group's own takeaways
@@ -216,7 +216,7 @@ def test_a_month_exports_its_most_voted_proposals_like_the_seed_picks(
         assert (
             "**Why →** Worth a read. Proposed by " in section
         )  # the proposer's reason, capitalised
-        assert "**Key insights →** " in section and "extractive summary (offline)" in section
+        assert "**Key insights →** " in section and "extractive summary (offline)" not in section
     assert "October" not in md and "\n\n\n" not in md
 
 

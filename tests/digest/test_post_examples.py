@@ -14,7 +14,8 @@ async def test_the_committed_examples_are_what_the_bot_makes_now() -> None:
         "docs/examples/ is out of date: run `python -m tests.digest.make_examples`"
     )
     llm, offline = built["weekly-2026-W36-llm.md"], built["weekly-2026-W36-offline.md"]
-    assert llm != offline and "extractive summary (offline)" in offline
+    assert llm != offline and "extractive summary (offline)" not in offline
+    assert offline.count("taken from the") == 1 and "taken from the" not in llm
     assert "extractive" not in llm
     for text in built.values():
         assert "@" not in text and "<!" not in text  # the draft pings nobody
