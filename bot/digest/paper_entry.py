@@ -161,6 +161,10 @@ def quoted(items: Sequence[dict[str, Any]]) -> str:
     return "\n".join(f"“{t['text']}”" + (f" — {t['by']}" if t["by"] else "") for t in items)
 
 
+#: The post's one note when every paper's summary came from its abstract.
+ALL_FROM_ABSTRACTS = "The summaries above are taken from the papers' abstracts."
+
+
 def offline_line(entries: list[dict[str, Any]]) -> str:
     """One line per post naming the papers whose summary was extracted from
     the abstract (no LLM), or "" when there are none."""
@@ -170,7 +174,7 @@ def offline_line(entries: list[dict[str, Any]]) -> str:
     if len(names) == len(entries):
         if len(names) == 1:
             return "The summary above is taken from the paper's abstract."
-        return "The summaries above are taken from the papers' abstracts."
+        return ALL_FROM_ABSTRACTS
     return f"The summary of {and_list(names)} is taken from the abstract."
 
 

@@ -18,7 +18,6 @@ from bot.chat import sanitize
 from storage.papers.tables import Paper
 
 OFFLINE_MODEL = "extractive"
-OFFLINE_LABEL = "extractive summary (offline)"
 TLDR_LIMIT = 400
 INSIGHT_LIMIT = 300
 WHY_LIMIT = 500

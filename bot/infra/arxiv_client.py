@@ -155,6 +155,9 @@ class _Session(requests.Session):
     * A strict XML check of 200 answers: the package's parser recovers from
       truncated XML and would silently give us half an abstract.
     * A one-request budget per fetch and a log of what was sent.
+    * Nothing sent once the client is closed: a request still waiting for the
+      gate in its worker thread would otherwise go out after the process (or
+      a test) has moved on, possibly to another server on the same port.
     """
 
     def __init__(self, gate: _Gate, timeout: float) -> None:
@@ -165,6 +168,11 @@ class _Session(requests.Session):
         self.retry_after: float | None = None
         self.requests_made = 0
         self.request_log: list[tuple[float, list[str]]] = []
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
 
     def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
         if self.budget <= 0:
@@ -175,6 +183,8 @@ class _Session(requests.Session):
         ids = [i for v in query.get("id_list", []) for i in v.split(",") if i]
         self.retry_after = None
         with self.gate.slot():
+            if self.closed:
+                raise ArxivUnavailable("the arXiv client was closed")
             self.requests_made += 1
             self.request_log.append((time.monotonic(), ids))
             resp = super().request(method, url, *args, **kwargs)

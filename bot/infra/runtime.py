@@ -151,10 +151,13 @@ class Runtime:
             await asyncio.wait(pending, timeout=seconds)
 
     async def aclose(self) -> None:
+        """Cancel background work and close the arXiv client (no request it
+        still holds goes out after this)."""
         for task in list(self.tasks):
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.arxiv.aclose()
 
 
 #: What a handler gets: the runtime, the event, and a way to reply again.

@@ -376,3 +376,15 @@ def test_a_process_uses_arxivs_spacing_and_the_default_back_offs_unless_told(
     bot = build_bot(Settings(_env_file=None), engine=engine, migrate=False)  # type: ignore[call-arg]
     assert (bot.arxiv._gate.interval, bot.arxiv._backoff) == (0.5, 0.25)
     engine.dispose()
+
+
+async def test_nothing_is_sent_once_the_client_is_closed(
+    fake: FakeArxiv, make_client: MakeClient
+) -> None:
+    """A request still in its worker thread when the client closes must not go
+    out later (a CI run saw one land on the next test's server, same port)."""
+    client = make_client()
+    await client.aclose()
+    with pytest.raises(ArxivUnavailable, match="closed"):
+        await asyncio.to_thread(client._fetch, ["1605.08386"])
+    assert fake.requests == []

@@ -15,7 +15,7 @@ from bot.chat.events import Command
 from bot.chat.replies import Buttons, Reply, to_plain
 from bot.digest import summaries
 from bot.digest import weekly as dg
-from bot.digest.summary_types import OFFLINE_LABEL
+from bot.digest.paper_entry import ALL_FROM_ABSTRACTS
 from bot.infra.clock import ManualClock
 from tests.digest import conftest as digest_fixtures
 from tests.digest.conftest import ORGANIZER, PLACE, WEEK, at, make_client, seed
@@ -61,7 +61,9 @@ async def test_the_digest_still_drafts_with_labelled_offline_summaries(
     [reply] = await faulty_bot.handle(Command("digest", "", ORGANIZER, PLACE), _no_followups)
     text = to_plain(reply)
     assert reply.private, "the draft is for the organizer's eyes only"
-    assert text.count(OFFLINE_LABEL) == PAPERS, f"{fault}: {text[:800]}"
+    # one note says the summaries come from the abstracts (not one per paper)
+    assert text.count(ALL_FROM_ABSTRACTS) == 1, f"{fault}: {text[:800]}"
+    assert f"{PAPERS} summaries are extractive (offline)" in text
     assert fake_llm.requests, "the LLM was never asked"
     actions = [b.action for blk in reply.blocks if isinstance(blk, Buttons) for b in blk.buttons]
     assert dg.APPROVE in actions, "an offline draft can still be approved"

@@ -45,6 +45,12 @@ def _read_until(fd: int, marker: bytes, timeout: float = 90) -> bytes:
     return seen
 
 
+def _as_at_a_terminal() -> None:
+    """Ctrl-C as a shell gives it: pytest-xdist's workers ignore SIGINT, and a
+    child inherits that, so without this the console would never see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)
@@ -65,6 +71,7 @@ def test_ctrl_c_quits_with_the_input_pipe_still_open(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         env=_env(tmp_path),
         cwd=tmp_path,
+        preexec_fn=_as_at_a_terminal,
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write(b"/help\n")
@@ -89,6 +96,7 @@ def test_ctrl_c_at_the_terminal_prompt_quits(tmp_path: Path) -> None:
             stderr=follower,
             env=_env(tmp_path),
             cwd=tmp_path,
+            preexec_fn=_as_at_a_terminal,
         )
         os.close(follower)
         follower = -1
