@@ -114,7 +114,7 @@ def render_span(span: Span) -> str:
             return _code(span.text)
         case "link":
             label = escape_plain(span.text).replace("]", "\\]").replace("[", "\\[")
-            return f"[{label}]({span.url})"
+            return f"**[{label}]({span.url})**" if span.strong else f"[{label}]({span.url})"
         case "mention":
             if _SNOWFLAKE.fullmatch(span.text):
                 return f"<@{span.text}>"
@@ -148,7 +148,7 @@ def paragraphs(markup: str) -> list[str]:
             if i:
                 out.append([])
             if piece:
-                out[-1].append(Span(span.kind, piece, span.url))
+                out[-1].append(Span(span.kind, piece, span.url, span.strong))
     return [r for r in (render_spans(p).strip("\n") for p in out) if r.strip()]
 
 

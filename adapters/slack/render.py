@@ -110,7 +110,8 @@ def _span(span: Span) -> str:
         case "link":
             label = literal(span.text)
             url = _safe_url(span.url)
-            return f"<{url}>" if span.text == span.url else f"<{url}|{label}>"
+            shown = f"<{url}>" if span.text == span.url else f"<{url}|{label}>"
+            return f"*{shown}*" if span.strong else shown
         case "mention":
             return f"<@{span.text}>"
         case _:

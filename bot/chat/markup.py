@@ -33,6 +33,9 @@ class Span:
     kind: str
     text: str
     url: str = ""
+    #: A link inside bold (a paper's heading): adapters show it bold, the
+    #: Markdown export as a heading when it opens a paragraph.
+    strong: bool = False
 
 
 def esc(text: object) -> str:
@@ -139,8 +142,16 @@ def parse(markup: str) -> list[Span]:
 
 def _styled(style: str, inner: str) -> list[Span]:
     """Bold or italic text may hold links, mentions or code: those keep their
-    own kind (a link stays a link); the plain parts take the style."""
-    return [Span(style, s.text) if s.kind == "text" else s for s in parse(inner)]
+    own kind (a link stays a link, strong inside bold); the plain parts take
+    the style."""
+    out = []
+    for s in parse(inner):
+        if s.kind == "text":
+            s = Span(style, s.text)
+        elif s.kind == "link" and style == "bold":
+            s = Span("link", s.text, s.url, strong=True)
+        out.append(s)
+    return out
 
 
 def plain(markup: str) -> str:

@@ -42,8 +42,12 @@ def _md_text(text: str) -> str:
 
 
 def _md_line(markup: str) -> str:
-    parts: list[str] = []
-    for span in parse(markup):
+    """One line of markup as Markdown; a line that opens with a bold link (a
+    paper's title) becomes a second-level heading, so the post can be skimmed."""
+    spans = parse(markup)
+    heading = bool(spans) and spans[0].kind == "link" and spans[0].strong
+    parts: list[str] = ["## "] if heading else []
+    for i, span in enumerate(spans):
         if span.kind == "bold":
             parts.append(f"**{_md_text(span.text)}**")
         elif span.kind == "italic":
@@ -51,7 +55,8 @@ def _md_line(markup: str) -> str:
         elif span.kind == "code":
             parts.append(f"`{span.text.replace('`', '')}`")
         elif span.kind == "link":
-            parts.append(f"[{_md_text(span.text)}]({span.url})")
+            shown = f"[{_md_text(span.text)}]({span.url})"
+            parts.append(f"**{shown}**" if span.strong and not (heading and i == 0) else shown)
         elif span.kind == "mention":
             parts.append(f"@{_md_text(span.text)}")
         else:
@@ -75,7 +80,7 @@ def to_markdown(title: str, body: str) -> str:
         for i, r in enumerate(rendered):
             if i:
                 # a hard break between prose lines; a list may follow a line directly
-                text += "\n" if r.startswith("- ") else "  \n"
+                text += "\n" if r.startswith("- ") or rendered[i - 1].startswith("## ") else "  \n"
             text += r
         out.append(text)
         out.append("")

@@ -8,7 +8,7 @@ A session counts as held (its paper as read) only once it has ended
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -16,10 +16,11 @@ from sqlmodel import Session
 from bot.digest.summaries import PaperInput
 from bot.infra.clock import as_utc
 from bot.schedule import discussion, week_sessions
+from bot.schedule.meetings import MeetingRule, rule_of
 from storage.digest import queries
 from storage.groups.tables import Group
 from storage.papers.tables import Paper
-from storage.schedule.tables import MeetingSession
+from storage.schedule.tables import GroupSettings, MeetingSession
 
 #: How many other proposed papers the weekly post lists.
 MAX_ALSO = 10
@@ -77,6 +78,7 @@ class WeekContent:
     featured: tuple[Featured, ...]  # held: the session has ended
     also: tuple[AlsoProposed, ...]
     coming: tuple[Featured, ...] = ()  # sessions of the period still to come
+    cancelled: tuple[datetime, ...] = ()  # when its cancelled sessions would have started
 
     @property
     def empty(self) -> bool:
@@ -161,6 +163,11 @@ def gather_week(
         tuple(f for f in sessions if f.held),
         also[:MAX_ALSO],
         tuple(f for f in sessions if not f.held),
+        tuple(
+            week_sessions.cancelled_between(
+                session=session, group_id=group_id, start=start, end=end
+            )
+        ),
     )
 
 
@@ -169,6 +176,9 @@ class QuarterContent:
     group: Group
     held: list[Featured]
     coming: list[Featured]
+    cancelled: list[datetime] = field(default_factory=list)
+    #: The group's meeting rule, for the closing ("meets every Thursday at 16:00").
+    rule: MeetingRule | None = None
 
 
 def gather_quarter(
@@ -192,7 +202,14 @@ def gather_quarter(
         taken.add(paper.id)
         held.append(Featured(paper, "", (), (), proposal.presented_at, True, proposal.id))
     held.sort(key=lambda f: as_utc(f.starts_at) if f.starts_at else start)
-    return QuarterContent(group, held, [f for f in sessions if not f.held])
+    cfg = session.get(GroupSettings, group_id)
+    return QuarterContent(
+        group,
+        held,
+        [f for f in sessions if not f.held],
+        week_sessions.cancelled_between(session=session, group_id=group_id, start=start, end=end),
+        rule_of(cfg) if cfg is not None else None,
+    )
 
 
 def gather_month(

@@ -5,18 +5,19 @@ the picks already read who presented them and what the group took away
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import sanitize
 from bot.chat.plural import plural
 from bot.digest import paper_entry as pe
-from bot.digest.gather import AlsoProposed, gather_month
+from bot.digest.gather import AlsoProposed, Featured, gather_month
 from bot.digest.grounding import Extras
 from bot.digest.periods import Month
 from bot.digest.quarter import group_name
 from bot.digest.render import grounded, period_intro, title_of
 from bot.digest.summaries import llm_for, summarize_papers
-from bot.digest.summary_types import PaperInput, Summary
+from bot.digest.summary_types import PaperInput, Summary, sentences
 from bot.infra import prompts
 from storage.groups.tables import Group
 
@@ -38,6 +39,51 @@ def _why(pick: AlsoProposed, rewritten: str | None = None) -> str:
         said = said if said.endswith((".", "!", "?")) else said + "."
         return f"{said} {tail}"
     return tail
+
+
+_QUOTE_START = re.compile(r"(?<=[.!?])\s+(?=[“\"])")
+_GROUP = re.compile(r"\b(?:the group|the team|the thread|the discussion|the presenter)\b", re.I)
+
+
+def split_discussion(paragraphs: list[str], names: set[str]) -> tuple[list[str], list[str]]:
+    """A read pick's write-up as (what the paper says, what the group made of
+    it): a sentence that quotes the thread or names the group or one of its
+    people goes under "Read →", the rest stays under "Key insights →", each in
+    its order. Nothing is dropped or reworded."""
+    people = [n for n in names if n]
+    insights: list[str] = []
+    talk: list[str] = []
+    for para in paragraphs:
+        paper_side: list[str] = []
+        group_side: list[str] = []
+        for sentence in (q for s in sentences(para) for q in _QUOTE_START.split(s)):
+            about_group = (
+                _GROUP.search(sentence) is not None
+                or "“" in sentence
+                or " — " in sentence
+                or any(re.search(rf"\b{re.escape(n)}\b", sentence) for n in people)
+            )
+            (group_side if about_group else paper_side).append(sentence)
+        if paper_side:
+            insights.append(_joined(paper_side))
+        if group_side:
+            talk.append(_joined(group_side))
+    return insights, talk
+
+
+def _joined(pieces: list[str]) -> str:
+    """Sentences back into a paragraph; one that ends on an attribution
+    (``… ” — Marco``) gets its full stop before the next one."""
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out += ("" if out.endswith((".", "!", "?", "”", '"')) else ".") + " " + piece
+    return out
+
+
+def _names(f: Featured) -> set[str]:
+    return {sanitize.one_line(n, limit=80) for n in (f.presenter, *f.takeaway_authors)} | {
+        sanitize.one_line(a, limit=80) for a, _ in f.thread
+    }
 
 
 def _read(pick: AlsoProposed, month: Month, said: pe.Said) -> dict[str, Any] | None:
@@ -82,6 +128,9 @@ def render_month(
         why = _why(pick, (whys or {}).get(paper.id or -1))
         said.paragraph(why)
         paragraphs = pe.write_up(s, paper, said)
+        talk: list[str] = []
+        if pick.session is not None and pick.session.held:
+            paragraphs, talk = split_discussion(paragraphs, _names(pick.session))
         papers.append(
             {
                 "title": pe.title(paper),
@@ -90,6 +139,7 @@ def render_month(
                 "authors": pe.short_authors(paper),
                 "why": why,
                 "paragraphs": paragraphs,
+                "talk": talk,
                 "offline": pe.offline_note(s) and bool(paragraphs),
                 "read": _read(pick, month, said),
                 "source": pe.pdf_url(paper),

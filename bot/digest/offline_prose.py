@@ -178,19 +178,200 @@ def standalone(sentence: str) -> str | None:
 
 _FIRST_PERSON = re.compile(r"\b(We|we|Our|our|Ours|ours|Us|us|Ourselves|ourselves)\b")
 _FIRST = {"we": "the authors", "us": "the authors", "our": "the authors'", "ours": "the authors'"}
+_FIRST_SINGULAR = {"us": "the author", "our": "the author's", "ours": "the author's"}
 _LATER = {"we": "they", "us": "them", "our": "their", "ours": "theirs", "ourselves": "themselves"}
 
 
-def third_person(sentence: str) -> str:
-    """``sentence`` with "we", "our" and "us" rewritten as the authors."""
-    named = False
+#: After "we" in a single author's abstract: the verbs that take an -s with
+#: "the author", and the auxiliaries that change form.
+_SINGULAR_AUX = {"are": "is", "were": "was", "have": "has", "do": "does"}
+_MODALS = frozenset(["can", "could", "will", "would", "may", "might", "must", "should", "shall"])
+_ADVERBS = frozenset(
+    [
+        "also",
+        "further",
+        "then",
+        "first",
+        "here",
+        "now",
+        "finally",
+        "additionally",
+        "thus",
+        "therefore",
+    ]
+)
+_PAST = frozenset(
+    [
+        "found",
+        "made",
+        "built",
+        "gave",
+        "took",
+        "saw",
+        "wrote",
+        "ran",
+        "chose",
+        "got",
+        "began",
+        "drew",
+    ]
+)
+_VERBS = frozenset(
+    [
+        "address",
+        "adapt",
+        "aim",
+        "analyse",
+        "analyze",
+        "apply",
+        "argue",
+        "assess",
+        "believe",
+        "benchmark",
+        "build",
+        "calculate",
+        "call",
+        "characterise",
+        "characterize",
+        "claim",
+        "collect",
+        "combine",
+        "compare",
+        "compute",
+        "conduct",
+        "consider",
+        "construct",
+        "contribute",
+        "define",
+        "demonstrate",
+        "derive",
+        "describe",
+        "design",
+        "detect",
+        "determine",
+        "develop",
+        "discover",
+        "discuss",
+        "employ",
+        "establish",
+        "estimate",
+        "evaluate",
+        "examine",
+        "expect",
+        "explain",
+        "explore",
+        "extend",
+        "find",
+        "focus",
+        "formulate",
+        "generalise",
+        "generalize",
+        "give",
+        "highlight",
+        "hope",
+        "identify",
+        "illustrate",
+        "implement",
+        "improve",
+        "infer",
+        "introduce",
+        "investigate",
+        "learn",
+        "leverage",
+        "make",
+        "measure",
+        "model",
+        "note",
+        "observe",
+        "obtain",
+        "offer",
+        "outline",
+        "perform",
+        "predict",
+        "present",
+        "propose",
+        "prove",
+        "provide",
+        "quantify",
+        "reduce",
+        "release",
+        "report",
+        "reveal",
+        "seek",
+        "show",
+        "solve",
+        "study",
+        "suggest",
+        "summarise",
+        "summarize",
+        "survey",
+        "take",
+        "test",
+        "train",
+        "use",
+    ]
+)
+
+
+def _third_singular(verb: str) -> str:
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    return verb + "s"
+
+
+def _as_the_author(rest: str) -> str | None:
+    """The words after a single author's first "we", agreeing with "the
+    author"; None when the verb's form cannot be told (the sentence is then
+    left out rather than left ungrammatical)."""
+    m = re.match(r"(\s+)([A-Za-z]+)", rest)
+    if m is None:
+        return None
+    word = m.group(2)
+    low = word.lower()
+    if low in _SINGULAR_AUX:
+        return m.group(1) + _SINGULAR_AUX[low] + rest[m.end() :]
+    if low in _VERBS:
+        return m.group(1) + _third_singular(low) + rest[m.end() :]
+    if low in _MODALS or low in _PAST or low.endswith("ed"):
+        return rest
+    if low in _ADVERBS:  # "we also show" → "the author also shows"
+        tail = _as_the_author(rest[m.end() :])
+        return None if tail is None else m.group(1) + word + tail
+    return None
+
+
+def third_person(sentence: str, *, single_author: bool = False) -> str:
+    """``sentence`` with "we", "our" and "us" rewritten as the authors (as
+    "the author" for a paper by one person, with the verb agreeing: "We show"
+    → "The author shows"). "" when a single author's verb cannot be made to
+    agree: the caller leaves the sentence out."""
+    if single_author:
+        m = re.search(r"\b(We|we)\b", sentence)
+        first = _FIRST_PERSON.search(sentence)
+        if m is not None and first is not None and first.start() == m.start():
+            rest = _as_the_author(sentence[m.end() :])
+            if rest is None:
+                return ""
+            at_start = not sentence[: m.start()].strip(" \"'“(")
+            head = "The author" if at_start else "the author"
+            sentence = sentence[: m.start()] + "\x00" + rest
+            out = _rewrite(sentence, named=True, singular=True)
+            return out.replace("\x00", head)
+        return _rewrite(sentence, named=False, singular=True)
+    return _rewrite(sentence, named=False, singular=False)
+
+
+def _rewrite(sentence: str, *, named: bool, singular: bool) -> str:
+    first = _FIRST_SINGULAR if singular else _FIRST
 
     def repl(m: re.Match[str]) -> str:
         nonlocal named
         word = m.group(1).lower()
-        out = _LATER[word] if named or word not in _FIRST else _FIRST[word]
+        out = _LATER[word] if named or word not in first else first[word]
         named = True
-        at_start = not sentence[: m.start()].strip(" \"'“(")
+        at_start = not sentence[: m.start()].strip(" \"'“(\x00")
         return out[0].upper() + out[1:] if at_start else out
 
     return _FIRST_PERSON.sub(repl, sentence)

@@ -112,11 +112,14 @@ def extractive(p: PaperInput, *, prompt_version: str = "") -> Summary:
     top = max(freq.values()) if freq else 1
     title = set(_content(readable(p.title)))
     allowed = p.allowed_urls
+    single = len(p.authors) == 1  # "the author", with the verb agreeing
     usable: dict[int, str] = {}
     for i, s in enumerate(raw):
         fixed = standalone(s)
         if fixed and not _POINTER.search(fixed):
-            usable[i] = sanitize.one_line(third_person(fixed), allowed_urls=allowed, limit=10**6)
+            usable[i] = sanitize.one_line(
+                third_person(fixed, single_author=single), allowed_urls=allowed, limit=10**6
+            )
 
     def centrality(s: str) -> float:
         content = _content(s)
@@ -135,7 +138,9 @@ def extractive(p: PaperInput, *, prompt_version: str = "") -> Summary:
     fits = [i for i in usable if usable[i] and len(usable[i]) <= TLDR_LIMIT]
     if not fits:
         # The abstract's first sentence has no sentence before it to lean on.
-        first = sanitize.one_line(third_person(raw[0]), allowed_urls=allowed, limit=10**6)
+        first = sanitize.one_line(
+            third_person(raw[0], single_author=single), allowed_urls=allowed, limit=10**6
+        )
         if not first or len(first) > TLDR_LIMIT:
             return Summary("", (), None, "extractive", OFFLINE_MODEL, prompt_version)
         usable[0] = first

@@ -49,7 +49,10 @@ def links(paper: Paper) -> prompts.Markup:
 
 
 def short_authors(paper: Paper) -> str:
-    """All the authors when three or fewer, else the first two and "et al."."""
+    """All the authors when three or fewer ("A, B and C", as in prose), else
+    the first two and "et al."."""
+    if 0 < len(paper.authors or []) <= 3:
+        return every_author(paper)
     return sanitize.one_line(cards.short_authors(paper.authors or []), limit=300)
 
 

@@ -27,6 +27,7 @@ _PAPER: dict[str, Any] = {
         "date": "18 November",
         "takeaways": "“It scales.” — Bob",
     },
+    "talk": ["Bob doubted it scales."],
     "source": "https://arxiv.org/pdf/1706.03762",
     "code_links": ["https://github.com/tensorflow/tensor2tensor"],
     "authors": "Ashish Vaswani, Noam Shazeer, Niki Parmar et al.",
@@ -82,7 +83,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "voters": ["Alice", "Carol"],
     },
     "weekly_post": {
-        "week": {"label": "2026-W47", "date_label": "16–22 November 2026"},
+        "week": {
+            "label": "2026-W47",
+            "date_label": "16–22 November 2026",
+            "title_date": "19 November 2026",
+        },
         "intro": "This week the group read one paper.",
         "papers": [_PAPER],
         "also": [_PAPER],
@@ -99,6 +104,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "papers": [_PAPER],
         "coming": [{**_PAPER, "when": "Thu 3 Dec"}],
         "offline_note": "",
+        "cancelled": "The session on 10 December was cancelled.",
         "closing": "Thanks to everyone who presented.",
     },
     "monthly_picks": {

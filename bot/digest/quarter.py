@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import sanitize
+from bot.chat.dates import WEEKDAY_NAMES
 from bot.chat.plural import plural
 from bot.digest import paper_entry as pe
 from bot.digest.gather import Featured, QuarterContent, gather_quarter
@@ -19,9 +20,10 @@ from bot.infra import prompts
 from storage.groups.tables import Group
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, tzinfo
 
     from bot.infra.runtime import Runtime
+    from bot.schedule.meetings import MeetingRule
 
 DEFAULT_NAME = "Reading Group"
 
@@ -61,6 +63,32 @@ def _are(n: int) -> str:
     return "is" if n == 1 else "are"
 
 
+def cancelled_line(cancelled: list[datetime], tz: tzinfo) -> str:
+    """``The session on 6 August was cancelled.`` / ``No session on 6 August
+    or 10 September: both were cancelled.``"""
+    if not cancelled:
+        return ""
+    days = [pe.day_month(t, tz) for t in cancelled]
+    if len(days) == 1:
+        return f"The session on {days[0]} was cancelled."
+    listed = ", ".join(days[:-1]) + f" or {days[-1]}"
+    both = "both were" if len(days) == 2 else f"all {len(days)} were"
+    return f"No session on {listed}: {both} cancelled."
+
+
+def closing_line(name: str, presenters: list[str], rule: MeetingRule | None) -> str:
+    """Thanks to the presenters, then when the group meets and how to join
+    (from the group's meeting setting; nothing about it when unset)."""
+    parts = []
+    if presenters:
+        parts.append(f"Thanks to everyone who presented this quarter: {pe.and_list(presenters)}.")
+    if rule is not None:
+        when = f"{WEEKDAY_NAMES[rule.weekday]} at {rule.at:%H:%M} ({rule.tz.key} time)"
+        join = "; to read along, talk to any of the presenters above." if presenters else "."
+        parts.append(f"{name} meets every {when}{join}")
+    return " ".join(parts)
+
+
 def render_quarter(
     quarter: Quarter,
     group: Group,
@@ -70,6 +98,8 @@ def render_quarter(
     *,
     intro: str | None = None,
     now: datetime | None = None,
+    cancelled: list[datetime] | None = None,
+    rule: MeetingRule | None = None,
 ) -> tuple[str, str]:
     """(title, body markup) of the quarterly digest."""
     template = prompts.load("quarterly_digest")
@@ -77,11 +107,6 @@ def render_quarter(
         featured_entry(f, summaries.get(f.paper.id or -1), quarter.tz) for f in featured
     ]
     presenters = sorted({p["presenter"] for p in papers if p["presenter"]})
-    closing = (
-        f"Thanks to everyone who presented this quarter: {pe.and_list(presenters)}."
-        if presenters
-        else ""
-    )
     ctx: dict[str, Any] = {
         "group_name": group_name(group),
         "about": group_about(group),
@@ -91,7 +116,8 @@ def render_quarter(
         "papers": papers,
         "coming": coming_up(coming or [], quarter.tz),
         "offline_note": pe.offline_line(papers),
-        "closing": closing,
+        "cancelled": cancelled_line(cancelled or [], quarter.tz),
+        "closing": closing_line(group_name(group), presenters, rule),
     }
     return title_of(template, ctx), template.render(**ctx)
 
@@ -115,6 +141,14 @@ async def compose_quarter(bot: Runtime, *, group_id: int, quarter: Quarter) -> t
         takeaways=[t for f in featured for t in f.takeaways],
     )
     title, body = render_quarter(
-        quarter, content.group, featured, summaries, content.coming, intro=intro, now=now
+        quarter,
+        content.group,
+        featured,
+        summaries,
+        content.coming,
+        intro=intro,
+        now=now,
+        cancelled=content.cancelled,
+        rule=content.rule,
     )
     return title, body, len(featured)

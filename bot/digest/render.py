@@ -49,6 +49,9 @@ def _intro(content: WeekContent, tz: tzinfo) -> str:
         what = f"{who} presents {pe.title(c.paper)}" if who else pe.title(c.paper)
         lead = "Still to come" if held else "This week's session"
         parts.append(f"{lead}: {when}, when {what}." if who else f"{lead}: {when}, {what}.")
+    if not held and not content.coming and content.cancelled:
+        days = and_list([pe.day_label(t, tz) for t in content.cancelled])
+        parts.append(f"There was no session this week: {days} was cancelled.")
     if content.also:
         a = len(content.also)
         verb = "was" if a == 1 else "were"
@@ -104,6 +107,13 @@ def _week_closing(content: WeekContent, tz: tzinfo) -> str:
     return "Vote for the paper you want to read next."
 
 
+def _title_date(week: Week, content: WeekContent) -> str:
+    """The post's date, as the seeds date theirs: the day of the week's last
+    held session (``3 September 2026``); the week's dates when none was held."""
+    held = [f.starts_at for f in content.featured if f.starts_at is not None]
+    return pe.long_date(max(held), week.tz) if held else week.date_label
+
+
 def render_week(
     week: Week, content: WeekContent, summaries: dict[int, Summary], intro: str | None = None
 ) -> tuple[str, str]:
@@ -123,7 +133,11 @@ def render_week(
             }
         )
     ctx: dict[str, Any] = {
-        "week": {"label": week.label, "date_label": week.date_label},
+        "week": {
+            "label": week.label,
+            "date_label": week.date_label,
+            "title_date": _title_date(week, content),
+        },
         "intro": intro or _intro(content, week.tz),
         "papers": papers,
         "also": also,
@@ -153,6 +167,7 @@ async def period_intro(
     papers: list[Any],
     takeaways: list[str],
     extras: Any = None,
+    force: bool = False,
 ) -> str | None:
     """The grounded intro of a period, or None (the caller writes a factual
     one). ``extras`` (``grounding.Extras``) collects the call and the drops."""
@@ -164,6 +179,7 @@ async def period_intro(
         papers=papers,
         takeaways=takeaways,
         extras=extras,
+        force=force,
     )
 
 

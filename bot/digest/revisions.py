@@ -47,6 +47,8 @@ def new_draft(
         prompt_tokens=stats.prompt_tokens,
         completion_tokens=stats.completion_tokens,
         summaries_reused=stats.reused,
+        quotes_dropped=stats.drops.quotes_dropped,
+        sentences_dropped=stats.drops.sentences_dropped,
     )
     session.add(draft)
     session.flush()
@@ -124,6 +126,8 @@ def add_revision(
         draft.prompt_tokens += stats.prompt_tokens
         draft.completion_tokens += stats.completion_tokens
         draft.summaries_reused = stats.reused
+        draft.quotes_dropped = stats.drops.quotes_dropped
+        draft.sentences_dropped = stats.drops.sentences_dropped
     session.add(draft)
     session.flush()
     group = session.get(Group, draft.group_id)

@@ -16,7 +16,7 @@ from bot.chat.plural import plural
 from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
-from bot.digest.grounding import Extras
+from bot.digest.grounding import Drops, Extras
 from bot.digest.periods import Week
 from bot.digest.render import body_blocks, period_intro, render_week
 from bot.digest.revisions import DraftClosed, DraftView, add_revision, load_view, new_draft
@@ -64,6 +64,7 @@ async def compose_week(
         papers=[f.paper for f in content.featured],
         takeaways=[t for f in content.featured for t in f.takeaways],
         extras=extras,
+        force=force,
     )
     stats.absorb(extras)  # the intro's call, tokens and drops count in the cost line
     if extras.records:  # and its call is logged with the run's, like every LLM call
@@ -124,26 +125,22 @@ async def regenerate(bot: Runtime, *, draft_id: int, actor_id: str) -> DraftView
     )
 
 
-def cost_line(draft: DigestDraft, drops: object | None = None) -> str:
-    """Revision, calls, tokens, cached summaries reused; and what the grounding
-    check dropped (``grounding.Drops``: quotes_dropped, sentences_dropped) when
-    given or stored on the draft."""
+def cost_line(draft: DigestDraft) -> str:
+    """Revision, calls, tokens, cached summaries reused, and what the grounding
+    check dropped from the newest run's answers (stored on the draft)."""
     tokens = draft.prompt_tokens + draft.completion_tokens
     parts = [
         f"Revision {draft.revision}",
-        f"{draft.llm_calls} LLM call{'s' if draft.llm_calls != 1 else ''}",
+        plural(draft.llm_calls, "LLM call"),
         f"{tokens:,} tokens ({draft.prompt_tokens:,} in, {draft.completion_tokens:,} out)",
     ]
     if draft.summaries_reused:
-        n = draft.summaries_reused
-        parts.append(f"{n} cached summar{'ies' if n != 1 else 'y'} reused")
-    source = drops if drops is not None else draft
-    quotes = int(getattr(source, "quotes_dropped", 0) or 0)
-    said = int(getattr(source, "sentences_dropped", 0) or 0)
-    if quotes or said:
-        dropped = [plural(quotes, "quote")] if quotes else []
-        dropped += [plural(said, "sentence")] if said else []
-        parts.append(" and ".join(dropped) + " dropped by the grounding check")
+        parts.append(
+            plural(draft.summaries_reused, "cached summary", "cached summaries") + " reused"
+        )
+    drops = Drops(draft.quotes_dropped, draft.sentences_dropped)
+    if drops:
+        parts.append(drops.note())
     return " · ".join(parts)
 
 

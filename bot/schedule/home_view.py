@@ -77,7 +77,7 @@ def load_home(
 
 
 def _when(t: datetime) -> str:
-    return t.strftime("%a %d %b %Y, %H:%M UTC")
+    return f"{t:%a} {t.day} {t:%b %Y, %H:%M} UTC"  # no leading zero
 
 
 def home_blocks(data: HomeData) -> list[Block]:

@@ -29,7 +29,7 @@ PRESENT_PICK = "present_pick"
 def when_text(meeting: MeetingSession, cfg: GroupSettings) -> str:
     tz = schedule.zone(cfg.timezone or "UTC")
     local = as_utc(meeting.starts_at).astimezone(tz)
-    return f"{local:%a %d %b %Y, %H:%M} {tz.key}"
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {tz.key}"  # no leading zero
 
 
 def paper_line(session: Session, meeting: MeetingSession) -> str:

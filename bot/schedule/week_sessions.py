@@ -61,3 +61,11 @@ def sessions_between(
             )
         )
     return out
+
+
+def cancelled_between(
+    *, session: Session, group_id: int, start: datetime, end: datetime
+) -> list[datetime]:
+    """When the group's sessions in [start, end) that were cancelled would have started (UTC)."""
+    rows = q.cancelled_sessions_between(session, group_id=group_id, start=start, end=end)
+    return [as_utc(t) for t in rows]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from storage.digest.tables import (
@@ -17,6 +18,7 @@ from storage.digest.tables import (
     DigestPostPart,
     DigestRevision,
     DraftStatus,
+    LlmAnswer,
     PaperSummary,
 )
 from storage.groups.tables import Member
@@ -142,3 +144,26 @@ def summaries_by_key(session: Session, *, keys: Sequence[str]) -> dict[str, Pape
 
 def summary_of_key(session: Session, *, key: str) -> PaperSummary | None:
     return session.exec(select(PaperSummary).where(PaperSummary.cache_key == key)).first()
+
+
+# -- the cache of period answers ---------------------------------------------------
+
+
+def cached_answer(session: Session, *, key: str) -> str | None:
+    """The stored answer under ``key`` (see ``LlmAnswer``), or None."""
+    return session.exec(select(LlmAnswer.answer).where(LlmAnswer.cache_key == key)).first()
+
+
+def store_answer(
+    session: Session, *, key: str, purpose: str, model: str, answer: str, now: datetime
+) -> None:
+    """Keep an answer; a second run that asked at the same time keeps the first."""
+    try:
+        with session.begin_nested():
+            session.add(
+                LlmAnswer(
+                    cache_key=key, purpose=purpose, model=model, answer=answer, created_at=now
+                )
+            )
+    except IntegrityError:
+        pass

@@ -107,6 +107,10 @@ class DigestDraft(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     summaries_reused: int = 0
+    #: What the grounding check removed from the newest run's model answers
+    #: (quotes not found verbatim; sentences adding a name, number or link).
+    quotes_dropped: int = 0
+    sentences_dropped: int = 0
     approved_by: str | None = Field(default=None, max_length=64)
     approved_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -151,3 +155,19 @@ class DigestPostPart(SQLModel, table=True):
     channel: str = Field(max_length=64)
     message_id: str | None = Field(default=None, max_length=64)
     posted_at: datetime = Field(sa_column=_ts())
+
+
+class LlmAnswer(SQLModel, table=True):
+    """The cache of the model's answers to the period prompts (the intro of a
+    week, month or quarter; a monthly "Why →"). The key hashes the model and
+    the whole rendered prompt, so any change to its inputs or to the prompt
+    file asks anew, as the tl;dr cache does; Regenerate bypasses it."""
+
+    __tablename__ = "llm_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cache_key: str = Field(max_length=64, unique=True)
+    purpose: str = Field(max_length=40)
+    model: str = Field(max_length=200)
+    answer: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())

@@ -224,3 +224,21 @@ def session_for_thread(
         )
         .order_by(col(MeetingSession.starts_at).desc())
     ).first()
+
+
+def cancelled_sessions_between(
+    session: Session, *, group_id: int, start: datetime, end: datetime
+) -> list[datetime]:
+    """Start times of the group's cancelled sessions with start <= starts_at < end."""
+    return list(
+        session.exec(
+            select(MeetingSession.starts_at)
+            .where(
+                MeetingSession.group_id == group_id,
+                MeetingSession.status == SessionStatus.CANCELLED,
+                col(MeetingSession.starts_at) >= start,
+                col(MeetingSession.starts_at) < end,
+            )
+            .order_by(col(MeetingSession.starts_at))
+        ).all()
+    )

@@ -53,4 +53,7 @@ def test_parse_never_fails(text: str) -> None:
 
 def test_links_inside_bold_stay_links() -> None:
     spans = parse(bold(f"see {link('paper', 'https://arxiv.org/abs/1')}"))
-    assert spans == [Span("bold", "see "), Span("link", "paper", "https://arxiv.org/abs/1")]
+    assert spans == [
+        Span("bold", "see "),
+        Span("link", "paper", "https://arxiv.org/abs/1", strong=True),
+    ]

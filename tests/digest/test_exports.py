@@ -64,11 +64,11 @@ def test_a_seeded_quarter_exports_like_the_seed_digests(
     md = capsys.readouterr().out
     assert md.startswith("# Reading Group – Q4 2026 digest\n")
     assert "met 13 times and read 13 papers" in md
-    sections = re.split(r"\n(?=\[)", md)[1:]
+    sections = re.split(r"\n(?=## \[)", md)[1:]  # each paper under its own heading
     assert len(sections) == 13
     for section, info in zip(sections, infos, strict=True):
         lines = [ln for ln in section.splitlines() if ln.strip()]
-        assert re.match(r"\[.+\]\(https://arxiv\.org/abs/[\w.\-/]+\) ", lines[0])
+        assert re.match(r"## \[.+\]\(https://arxiv\.org/abs/[\w.\-/]+\) ", lines[0])
         assert lines[1].startswith("**Authors:** ") and "unknown" not in lines[1]
         assert f"**Presenter:** {info.presenter_name}" in section
         assert "[pdf](https://arxiv.org/pdf/" in lines[0]
@@ -111,7 +111,7 @@ def test_export_digest_renders_the_week_as_markdown(
     sessions_patch.extend(s.sessions)
     assert cli.main(["export", "digest", "--week", "2026-W47", "--format", "md"]) == 0
     md = capsys.readouterr().out
-    assert md.startswith("# This Week in ML – 16–22 November 2026\n")
+    assert md.startswith("# This Week in ML – 18 November 2026\n")  # the last session's day
     assert f"[{s.papers[0].title}](https://arxiv.org/abs/{s.papers[0].arxiv_id})" in md
     assert "**Also proposed**\n- " in md and "[paper](https://arxiv.org/abs/" in md
     assert "Key insights" not in md and "tl;dr" not in md  # prose, not bullets
@@ -163,7 +163,7 @@ def test_markdown_escapes_untrusted_text_and_keeps_links() -> None:
         "A *title*", "**[x\\_y](https://arxiv.org/abs/1)**\n# not a heading <b>\n\n• one\n• two"
     )
     assert md == (
-        "# A \\*title\\*\n\n[x\\_y](https://arxiv.org/abs/1)  \n\\# not a heading \\<b\\>\n\n"
+        "# A \\*title\\*\n\n## [x\\_y](https://arxiv.org/abs/1)\n\\# not a heading \\<b\\>\n\n"
         "- one\n- two\n"
     )
 
@@ -208,7 +208,7 @@ def test_a_month_exports_its_most_voted_proposals_like_the_seed_picks(
     assert cli.main(["export", "month", "2026-11"]) == 0
     md = capsys.readouterr().out
     assert md.startswith("# Reading Group Picks – November 2026\n")
-    sections = re.split(r"\n(?=\[)", md)[1:]
+    sections = re.split(r"\n(?=## \[)", md)[1:]
     assert len(sections) == gather.MAX_PICKS  # 12 proposed in November, the top 10 shown
     assert f"[{favourite.title}]" in sections[0]  # most votes first
     assert "Proposed by Bob, 3 votes." in sections[0]  # seed() has Bob propose every second paper

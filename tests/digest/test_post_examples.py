@@ -19,3 +19,30 @@ async def test_the_committed_examples_are_what_the_bot_makes_now() -> None:
     assert "extractive" not in llm
     for text in built.values():
         assert "@" not in text and "<!" not in text  # the draft pings nobody
+
+
+async def test_the_examples_read_like_the_seeds_in_shape() -> None:
+    import re
+
+    built = await make_examples.build()
+    for name, text in built.items():
+        papers = re.split(r"\n(?=## \[)", text)[1:]
+        assert papers, name  # every paper opens under its own heading, linked to arXiv
+        assert all(p.startswith("## [") and "](https://arxiv.org/abs/" in p for p in papers)
+    for mode in ("llm", "offline"):
+        week = built[f"weekly-2026-W36-{mode}.md"]
+        assert week.startswith("# This Week in ML – 3 September 2026\n")  # dated like seed 002
+        quarter = built[f"quarterly-2026-Q3-{mode}.md"]
+        # the two cancelled sessions are said, and the closing says when the group meets
+        assert "No session on 6 August or 20 August: both were cancelled." in quarter
+        assert "meets every Thursday at 16:00 (Europe/Berlin time)" in quarter
+        # a single author is "the author", never "the authors"
+        [pools] = [p for p in re.split(r"\n(?=## \[)", quarter) if "Itsik Bergel" in p]
+        assert "the authors" not in pools.lower()
+    month = built["monthly-2026-07-llm.md"]
+    for pick in re.split(r"\n(?=## \[)", month)[1:]:
+        if "**Read →**" not in pick:
+            continue
+        insights = pick.split("**Key insights →**", 1)[1].split("**Read →**", 1)[0]
+        # what the group said is under "Read →", not retold in the paper's insights
+        assert "“" not in insights and "the group" not in insights.lower(), pick

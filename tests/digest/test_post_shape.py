@@ -116,7 +116,7 @@ async def test_early_in_the_quarter_it_met_once_and_one_session_is_to_come(bot: 
 async def test_a_pick_still_to_come_is_not_reported_as_read(bot: Bot) -> None:
     load_quarter(bot, now=datetime(2026, 9, 22, 9, tzinfo=UTC))
     md = await export_month(bot, month=periods.Month(2026, 9, BERLIN))
-    opencat = next(e for e in re.split(r"\n(?=\[)", md) if e.startswith("[OpenCat"))
+    opencat = next(e for e in re.split(r"\n(?=## \[)", md) if e.startswith("## [OpenCat"))
     assert "**Coming up →** Aiko presents it on Thu 24 Sep." in opencat
     assert "Read →" not in opencat and "/propose" not in md and "/queue" not in md
 
@@ -157,15 +157,49 @@ def test_no_sentence_is_said_twice_in_a_papers_entry() -> None:
 
 
 def test_the_cost_line_counts_what_the_grounding_check_dropped() -> None:
-    from types import SimpleNamespace
-
     from bot.digest.weekly import cost_line
     from storage.digest.tables import DigestDraft
 
     draft = DigestDraft(revision=1, llm_calls=1, prompt_tokens=10, completion_tokens=5)
     assert "dropped" not in cost_line(draft)
-    drops = SimpleNamespace(quotes_dropped=1, sentences_dropped=2)
-    line = cost_line(draft, drops)
+    draft.quotes_dropped, draft.sentences_dropped = 1, 2
+    line = cost_line(draft)
     assert "1 LLM call ·" in line and line.endswith(
         "1 quote and 2 sentences dropped by the grounding check"
     )
+
+
+def test_a_read_picks_discussion_moves_under_read_and_nothing_is_lost() -> None:
+    from bot.digest.month import split_discussion
+
+    paragraphs = [
+        "The paper pools samples. It needs no prior guess.",
+        "On a testbed it finds attacks. “Basically fuzzing.” — Marco",
+        "Priya doubted one testbed generalises. The group agreed to wait.",
+    ]
+    insights, talk = split_discussion(paragraphs, {"Marco", "Priya"})
+    assert insights == [
+        "The paper pools samples. It needs no prior guess.",
+        "On a testbed it finds attacks.",
+    ]
+    assert talk == [
+        "“Basically fuzzing.” — Marco",
+        "Priya doubted one testbed generalises. The group agreed to wait.",
+    ]
+
+
+def test_a_cancelled_week_says_so_instead_of_an_empty_opening() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from bot.digest.gather import WeekContent
+    from bot.digest.render import _intro
+
+    content = WeekContent(
+        SimpleNamespace(name="ML"),  # type: ignore[arg-type]
+        (),
+        (),
+        (),
+        (datetime(2026, 8, 6, 14, tzinfo=UTC),),
+    )
+    assert _intro(content, BERLIN) == "There was no session this week: Thu 6 Aug was cancelled."

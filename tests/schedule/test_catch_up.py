@@ -92,7 +92,7 @@ async def test_a_reminder_never_says_nobody_yet_once_the_rotation_has_people(
     assert text.splitlines()[0] == "Reading group in 18 minutes"
     # Alice is told she presents (the deadline notice: the nudge is superseded).
     [(user, dm)] = _rec(sbot).directs
-    assert user == "alice" and "You present on Tue 01 Dec 2026, 18:25 UTC" in to_plain(dm)
+    assert user == "alice" and "You present on Tue 1 Dec 2026, 18:25 UTC" in to_plain(dm)
 
 
 async def test_with_nobody_in_the_rotation_the_reminder_waits_then_says_how_to_volunteer(

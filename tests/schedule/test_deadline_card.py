@@ -24,7 +24,7 @@ from tests.schedule.conftest import Recorder, cmd, org, plain, run_until, seed_p
 #: The first Thursday 16:00 Berlin session after the conftest's START.
 STARTS = datetime(2026, 1, 8, 15, 0, tzinfo=UTC)
 DEADLINE = STARTS - timedelta(hours=48)
-WHEN = "Thu 08 Jan 2026, 16:00 Europe/Berlin"
+WHEN = "Thu 8 Jan 2026, 16:00 Europe/Berlin"
 
 
 def _clock(bot: Bot) -> ManualClock:

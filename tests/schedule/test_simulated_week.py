@@ -31,7 +31,7 @@ async def test_a_simulated_fortnight_sends_each_reminder_once_on_time_and_true(
         (_at(1, 18, 6), "channel", "#general", "Reading group in 19 minutes"),
         (_at(1, 19, 25), "takeaways", "#general", got[2][3]),
     ]
-    assert got[0][3].startswith("You present on Tue 01 Dec 2026, 18:25 UTC")
+    assert got[0][3].startswith("You present on Tue 1 Dec 2026, 18:25 UTC")
     week2 = got[3:]
     assert [(at, kind, to) for at, kind, to, _ in week2] == [
         (_at(5, 18, 25), "nudge", "@bob"),

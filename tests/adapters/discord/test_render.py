@@ -213,3 +213,12 @@ def test_random_replies_always_fit() -> None:
             else:
                 blocks.append(Divider())
         check_limits(render_reply(Reply(blocks=tuple(blocks), long_form=rng.random() < 0.5)))  # type: ignore[arg-type]
+
+
+def test_a_papers_bold_title_link_stays_bold() -> None:
+    title = bold(link("A title", "https://arxiv.org/abs/2401.00001"))
+    assert render_markup(title) == "**[A title](https://arxiv.org/abs/2401.00001)**"
+    assert (
+        render_markup(link("plain", "https://arxiv.org/abs/1"))
+        == "[plain](https://arxiv.org/abs/1)"
+    )

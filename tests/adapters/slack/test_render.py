@@ -183,3 +183,9 @@ def test_a_form_becomes_a_modal_within_limits() -> None:
     element = view["blocks"][0]["element"]
     assert element["max_length"] == 3000 and len(element["initial_value"]) == 3000
     assert json.loads(view["private_metadata"]) == {"value": "12", "channel": "C1"}
+
+
+def test_a_papers_bold_title_link_stays_bold() -> None:
+    title = bold(link("A *title*", "https://arxiv.org/abs/2401.00001"))
+    assert mrkdwn(title) == "*<https://arxiv.org/abs/2401.00001|A ∗title∗>*"
+    assert mrkdwn(link("plain", "https://arxiv.org/abs/1")) == "<https://arxiv.org/abs/1|plain>"
