@@ -9,6 +9,7 @@ import re
 from collections import Counter
 
 from bot.chat import sanitize
+from bot.digest.offline_acronyms import explain_on_first_use
 from bot.digest.offline_latex import readable
 from bot.digest.offline_prose import standalone, third_person
 from bot.digest.summary_types import (
@@ -92,6 +93,10 @@ def _unlabelled(raw: list[str]) -> tuple[list[str], set[int]]:
     return out, aims
 
 
+#: Inside a sentence, words that point back at an earlier one ("these methods").
+_POINTS_BACK = re.compile(r"\b(?:these|those|such)\s+[a-z]", re.I)
+
+
 def _content(s: str) -> list[str]:
     return [w for w in _WORD.findall(s.lower()) if w not in STOP_WORDS]
 
@@ -133,6 +138,8 @@ def extractive(p: PaperInput, *, prompt_version: str = "") -> Summary:
     def tldr_score(i: int) -> tuple[int, float]:
         s = usable[i]
         tier = 2 if i in aims or _CONTRIBUTION.search(s) else 1 if _STUDIES.search(s) else 0
+        if i > 0 and _POINTS_BACK.search(s):
+            tier -= 1  # "these methods": shown first, it would point at nothing
         return tier, centrality(s) + title_overlap(s) - 0.05 * i
 
     fits = [i for i in usable if usable[i] and len(usable[i]) <= TLDR_LIMIT]
@@ -164,9 +171,12 @@ def extractive(p: PaperInput, *, prompt_version: str = "") -> Summary:
             continue  # says again what is already there
         picked.append(i)
         seen |= words
+    tldr, *insights = explain_on_first_use(
+        [usable[best], *(usable[i] for i in sorted(picked))], readable(p.abstract)
+    )
     return Summary(
-        tldr=usable[best],
-        key_insights=tuple(usable[i] for i in sorted(picked)),
+        tldr=tldr,
+        key_insights=tuple(insights),
         why_it_matters=None,
         source="extractive",
         model=OFFLINE_MODEL,

@@ -88,7 +88,7 @@ def test_the_test_data_is_the_real_abstracts() -> None:
         ("2301.13615", "The authors introduce property-based mutation testing, a method for"),
         ("2502.07719", "The authors introduce OpenCat, a converter that transforms"),
         ("1912.04900", "The authors propose a new method called datamorphic testing"),
-        ("2301.05651", "This paper builds on the existing approach of MT in order to propose"),
+        ("2301.05651", "This paper builds on the existing approach of Mutation Testing (MT)"),
         ("2004.03322", "The author presents a method for efficient estimation"),
         ("2005.14124", "In this work, the authors propose active fuzzing"),
     ],
@@ -391,3 +391,39 @@ def test_the_offline_summary_is_deterministic() -> None:
     for p in papers():
         assert extractive(p) == extractive(p)
         assert extractive(p).offline and extractive(p).why_it_matters is None
+
+
+def test_an_acronym_is_written_out_where_the_summary_first_uses_it() -> None:
+    from bot.digest.offline_acronyms import definitions, explain_on_first_use
+
+    source = (
+        "Test case prioritisation (TCP) is hard. Testing techniques such as Mutation "
+        "Testing (MT) help. We use Rao score (RS) tests on vision-based systems (VBS)."
+    )
+    assert definitions(source) == {
+        "TCP": "test case prioritisation",  # capitalised only as a sentence start
+        "MT": "Mutation Testing",
+        "RS": "Rao score",
+        "VBS": "vision-based systems",
+    }
+    out = explain_on_first_use(
+        ["The authors extend MT to VBS.", "MT is cheap. Mutation Testing (MT) helps."], source
+    )
+    assert out == [
+        "The authors extend Mutation Testing (MT) to vision-based systems (VBS).",
+        "MT is cheap. Mutation Testing helps.",  # explained once, where first met
+    ]
+
+
+@pytest.mark.parametrize("p", papers(), ids=lambda p: p.arxiv_id)
+def test_every_acronym_in_an_offline_summary_is_explained_once(p: PaperInput) -> None:
+    from bot.digest.offline_acronyms import definitions
+
+    s = extractive(p)
+    text = " ".join((s.tldr, *s.key_insights))
+    for acronym in definitions(readable(p.abstract)):
+        uses = [m.start() for m in re.finditer(rf"(?<![\w(]){re.escape(acronym)}(?![\w)])", text)]
+        explained = text.count(f"({acronym})")
+        if uses or explained:
+            assert explained == 1, (acronym, text)
+            assert not uses or text.index(f"({acronym})") < uses[0], (acronym, text)
