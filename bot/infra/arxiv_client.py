@@ -282,7 +282,7 @@ class ArxivClient:
         timeout: float = 15.0,
         attempts: int = 4,
         backoff: float = 2.0,
-        batch_window: float = 0.05,
+        batch_window: float = 0.02,
         timer: Timer | None = None,
     ) -> None:
         self._host = urlsplit(api_url).hostname or api_url
