@@ -162,11 +162,13 @@ def _state_at(t: float, answered: list[tuple[float, float]], interval: float) ->
 
 
 async def _wait_quiet(arxiv: FakeArxiv, interval: float) -> None:
-    """Until nothing is in flight and the last request started over `interval` ago."""
+    """Until nothing is in flight and the last answer came over `interval` ago:
+    idle under either rule (the interval counted from the last start or, as the
+    old gate did, from the last end)."""
     while True:
         answered, asked = arxiv.answered, arxiv.requests
         if len(answered) == len(asked):
-            last = max((a for a, _ in answered), default=-math.inf)
+            last = max((e for _, e in answered), default=-math.inf)
             if time.monotonic() >= last + interval + 0.2:
                 return
         await asyncio.sleep(0.05)
