@@ -124,8 +124,11 @@ class _Gate:
 
     That is, the next starts at ``max(previous start + interval, previous end)``.
     With nothing in flight and the interval already past, a request starts at
-    once. (The gate used to count the interval from the previous *end*, as the
-    arxiv package does; with a 2-s answer that made every request wait 5 s,
+    once. An answer slower than the interval is not overlapped by the next
+    request, although 3 s have passed since it started: arXiv asks for a single
+    connection, and a second request would only queue behind a struggling
+    server. (The gate used to count the interval from the previous *end*, as
+    the arxiv package does; with a 2-s answer that made every request wait 5 s,
     although arXiv's rule was met after 3.)
 
     `slot` is the blocking backstop around every HTTP request, whoever sends it
