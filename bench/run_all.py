@@ -92,11 +92,27 @@ def _load_rows(r: dict[str, Any]) -> list[list[object]]:
             _ok(r["commands_answered"] >= r["commands"]),
         ],
         [
-            "Load: arXiv requests / min gap",
-            f"{r['arxiv_requests']} / {r['arxiv_min_gap_s']} s",
+            "Load: arXiv requests / min start-to-start gap (client)",
+            f"{r['arxiv_requests']} / {r['arxiv_min_start_gap_s']} s",
             f"<= {n} / >= 3 s",
-            _ok(r["arxiv_requests"] <= n and (r["arxiv_min_gap_s"] or 3) >= 3),
+            _ok(r["arxiv_requests"] <= n and (r["arxiv_min_start_gap_s"] or 3) >= 3),
         ],
+        *(
+            [
+                f"Load: card wait, {label} (from the ack; baseline arXiv's answer "
+                f"time, median {r['arxiv_answer_s']['median']} s)",
+                f"{g['n']} cards: median {g['median_s']} s, max {g['max_s']} s, "
+                f"max {g['max_ratio']}x goal, {g['within_goal']} within",
+                goal,
+                _ok(g["within_goal"] == g["n"]),
+            ]
+            for label, key, goal in (
+                ("idle", "idle", "<= answer + 0.1 s"),
+                ("request in flight", "in_flight", "<= 3 s + answer"),
+                ("none in flight, last start < 3 s ago", "gate_closed", "<= 3 s + answer"),
+            )
+            if (g := r["card_wait"][key])["n"]
+        ),
     ]
 
 

@@ -17,7 +17,10 @@ import argparse
 import asyncio
 import hashlib
 import hmac
+import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,6 +58,16 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
     adapter = build_slack_app(bot, make_web_client(settings), signing_secret=SECRET)
     bot.start()  # the arXiv retry loop, as in production
     _runner, port = await start_http(adapter, host="127.0.0.1", port=0)
+    dump = os.environ.get("READGROUP_BENCH_ARXIV_LOG")
+    if dump:
+        # On SIGTERM, leave the arXiv client's own record of when each request
+        # started (its gate's times, free of loopback jitter) for the benchmark.
+        def leave_log() -> None:
+            log = [[t, ids] for t, ids in bot.arxiv.request_log]
+            Path(dump).write_text(json.dumps(log))
+            os._exit(0)
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, leave_log)
     print(f"PORT {port}", flush=True)
     await asyncio.Event().wait()
 
@@ -85,12 +98,13 @@ async def _serve_bare(api: str) -> None:
     await asyncio.Event().wait()
 
 
-def _spawn(*args: str) -> tuple[subprocess.Popen[str], int]:
+def _spawn(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve", *args],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, **(env or {})},
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()

@@ -1,8 +1,10 @@
 """arXiv metadata client: one per process, polite, batched and resilient.
 
-arXiv asks for at most one request every 3 seconds. Lookups that arrive close
-together are therefore put on a pending set and fetched by a single worker task
-in one ``id_list`` request (up to 100 ids), so a burst of proposals costs one
+arXiv asks for at most one request every 3 seconds, on one connection. Requests
+start at least 3 s apart, counted start to start, one at a time (`_Gate`).
+Lookups are put on a pending set and fetched by a single worker task in one
+``id_list`` request (up to 100 ids): those that arrive together, or while a
+request is in flight, share the next request, so a burst of proposals costs one
 request rather than one each. The `arxiv` package is synchronous; each request
 runs in a thread so the event loop never blocks.
 
@@ -22,8 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ from lxml import etree
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from bot.infra.arxiv_ref import ArxivId, InvalidReference, parse_ref
+from bot.infra.clock import SystemTimer, Timer
 
 __all__ = ["ArxivClient", "ArxivUnavailable", "ArxivUnreachable", "PaperMeta"]
 
@@ -111,38 +114,70 @@ def _squash(text: str | None) -> str:
 
 
 class _Gate:
-    """Spaces requests: the next may start `interval` after the previous one ended.
+    """Spaces requests start-to-start, with at most one in flight.
 
-    Measured from the end (as the arxiv package does) so the spacing also holds
-    at arXiv's side when answers are slow. Thread-safe, because the request
-    itself runs in a worker thread.
+    arXiv asks for no more than one request every 3 seconds, over a single
+    connection. So a request may start only when both hold:
+
+    * `interval` has passed since the previous request *started*, and
+    * the previous request has ended (one in flight at a time).
+
+    That is, the next starts at ``max(previous start + interval, previous end)``.
+    With nothing in flight and the interval already past, a request starts at
+    once. An answer slower than the interval is not overlapped by the next
+    request, although 3 s have passed since it started: arXiv asks for a single
+    connection, and a second request would only queue behind a struggling
+    server. (The gate used to count the interval from the previous *end*, as
+    the arxiv package does; with a 2-s answer that made every request wait 5 s,
+    although arXiv's rule was met after 3.)
+
+    `slot` is the blocking backstop around every HTTP request, whoever sends it
+    (the lock keeps one in flight, even for a request the arxiv package made on
+    its own); `wait` is the client's worker waiting its turn on the event loop,
+    so ids that arrive meanwhile join the next batch. Time comes from a `Timer`
+    so tests check the rule on a manual timer, not by measuring real sleeps.
     """
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, timer: Timer | None = None) -> None:
         self.interval = interval
+        self.timer = timer or SystemTimer()
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._in_flight = False
+        self._next = -math.inf  # earliest start of the next request
+        #: When the last request started (on `timer`), or None before the first.
+        self.last_start: float | None = None
 
     def wait_time(self) -> float:
-        return max(0.0, self._next - time.monotonic())
+        """Seconds until the interval since the last start has passed (0 if it has).
+
+        Says nothing about a request in flight: `slot` waits for that one to end.
+        """
+        return max(0.0, self._next - self.timer.monotonic())
 
     async def wait(self) -> None:
-        # Waiting here (not in the thread) lets more ids join the next batch;
-        # the blocking `slot` below catches any sub-millisecond early wake-up.
+        # The blocking `slot` below catches any sub-millisecond early wake-up.
         delay = self.wait_time()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.timer.asleep(delay)
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """Blocking backstop used around every HTTP request, whoever sends it."""
+    def slot(self) -> Iterator[float]:
+        """Hold the only request slot; yields the request's start time."""
         with self._lock:
             while (delay := self.wait_time()) > 0:
-                time.sleep(delay)
+                self.timer.sleep(delay)
+            start = self.timer.monotonic()
+            self.last_start = start
+            self._next = start + self.interval
+            self._in_flight = True
             try:
-                yield
+                yield start
             finally:
-                self._next = time.monotonic() + self.interval
+                self._in_flight = False
+
+    @property
+    def in_flight(self) -> bool:
+        return self._in_flight
 
 
 class _Session(requests.Session):
@@ -182,11 +217,11 @@ class _Session(requests.Session):
         query = parse_qs(urlsplit(str(url)).query)
         ids = [i for v in query.get("id_list", []) for i in v.split(",") if i]
         self.retry_after = None
-        with self.gate.slot():
+        with self.gate.slot() as started:
             if self.closed:
                 raise ArxivUnavailable("the arXiv client was closed")
             self.requests_made += 1
-            self.request_log.append((time.monotonic(), ids))
+            self.request_log.append((started, ids))
             resp = super().request(method, url, *args, **kwargs)
         self.retry_after = _retry_after(resp.headers.get("Retry-After"))
         if resp.status_code == 200:
@@ -250,13 +285,15 @@ class ArxivClient:
         timeout: float = 15.0,
         attempts: int = 4,
         backoff: float = 2.0,
-        batch_window: float = 0.05,
+        batch_window: float = 0.02,
+        timer: Timer | None = None,
     ) -> None:
         self._host = urlsplit(api_url).hostname or api_url
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._batch_window = batch_window
-        self._gate = _Gate(min_interval)
+        self._timer = timer or SystemTimer()
+        self._gate = _Gate(min_interval, self._timer)
         self._session = _Session(self._gate, timeout)
         # Rate limiting and retries are ours (they must span the whole client
         # and all callers), so the package's own are switched off.
@@ -275,7 +312,9 @@ class ArxivClient:
 
     @property
     def request_log(self) -> list[tuple[float, list[str]]]:
-        """(monotonic send time, ids) of every request, for tests and benchmarks."""
+        """(start time on the client's timer, ids) of every request, in order:
+        when the gate let it go, before a byte was sent, so the spacing seen
+        here is the gate's own, free of network and server jitter."""
         return self._session.request_log
 
     async def lookup(self, arxiv_id: str) -> PaperMeta | None:
@@ -337,10 +376,12 @@ class ArxivClient:
 
     async def _run(self) -> None:
         try:
+            # From idle, let callers of the same moment join (the batch window,
+            # or longer if the gate is still closed); later rounds take what
+            # arrived while the previous request was in flight, once the gate
+            # opens, with no extra window.
+            await self._timer.asleep(max(self._batch_window, self._gate.wait_time()))
             while self._pending:
-                # Let callers of the same moment join, then wait for our turn;
-                # ids arriving meanwhile ride along in the same request.
-                await asyncio.sleep(self._batch_window)
                 await self._gate.wait()
                 batch = list(self._pending)[:MAX_BATCH]
                 for key in batch:
@@ -423,7 +464,7 @@ class ArxivClient:
         delay = self._backoff * 2 ** (attempt - 1)
         if retry_after is not None:
             delay = max(delay, retry_after)
-        await asyncio.sleep(delay)
+        await self._timer.asleep(delay)
 
     def _fetch(self, batch: list[str]) -> list[arxiv.Result]:
         """One HTTP request (runs in a thread); never follows to a second page."""

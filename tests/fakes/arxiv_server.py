@@ -32,6 +32,15 @@ FAST_ENV = {
     "READGROUP_ARXIV_REFETCH_SECONDS": "0.2",
 }
 
+#: What the fake sees is the client's spacing plus the difference between two
+#: requests' trips to it: the first opens the connection, the next reuses it, and
+#: on a busy machine a worker thread may be scheduled late between taking its
+#: slot and sending. The gate counts start to start, so arrivals can be that much
+#: closer than the interval. Spacing tests check the rule exactly on the client's
+#: recorded start times (ArxivClient.request_log; tests/infra/test_arxiv_gate.py
+#: on a manual timer) and what the fake saw only to within this.
+LOOPBACK_JITTER = 0.1
+
 # What arXiv itself accepts as an id (looser than our parser: arXiv answers
 # 0000.0000 with an empty feed, not a 400).
 _WELL_FORMED = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Za-z-]+)?/\d{7}(?:v\d+)?")
@@ -125,6 +134,9 @@ class FakeArxiv:
         self._requests: list[RequestRecord] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._open = threading.Event()
+        self._open.set()
+        self._answered: list[tuple[float, float]] = []
         self.reset()
 
     # -- lifecycle ----------------------------------------------------------
@@ -184,6 +196,7 @@ class FakeArxiv:
 
     def reset(self) -> None:
         """Back to a healthy arXiv; the request log is kept."""
+        self._open.set()
         with self._lock:
             self._fail: _Rule | None = None
             self._delay = 0.0
@@ -209,6 +222,14 @@ class FakeArxiv:
         with self._lock:
             self._delay = seconds
 
+    def hold(self) -> None:
+        """Keep every answer back until `release` (a request stays in flight for
+        as long as a test needs, without a timed delay)."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
     def malformed(self, count: int = 1) -> None:
         """The next `count` answers are cut off mid-entry (truncated XML)."""
         with self._lock:
@@ -230,6 +251,13 @@ class FakeArxiv:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def answered(self) -> list[tuple[float, float]]:
+        """(arrival, answer sent) of every request answered so far, on
+        time.monotonic(), in the order the answers went out."""
+        with self._lock:
+            return list(self._answered)
+
     def known_ids(self) -> list[str]:
         """Versioned ids of every recorded entry the fake can serve."""
         return sorted(self._entries)
@@ -237,11 +265,19 @@ class FakeArxiv:
     # -- serving ------------------------------------------------------------
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        arrived = time.monotonic()
+        try:
+            self._answer(handler, arrived)
+        finally:
+            with self._lock:
+                self._answered.append((arrived, time.monotonic()))
+
+    def _answer(self, handler: BaseHTTPRequestHandler, arrived: float) -> None:
         parts = urlsplit(handler.path)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         ids = tuple(i for i in query.get("id_list", "").split(",") if i)
         with self._lock:
-            self._requests.append(RequestRecord(time.monotonic(), parts.path, ids, query))
+            self._requests.append(RequestRecord(arrived, parts.path, ids, query))
             delay = self._delay
             rule = self._fail if self._fail is not None and self._fail.live() else None
             if rule is not None:
@@ -254,6 +290,7 @@ class FakeArxiv:
                 self._empty -= 1
                 empty = True
             rejected = set(ids) & self._rejected
+        self._open.wait()
         if delay:
             time.sleep(delay)
         if parts.path != "/api/query":

@@ -1,0 +1,192 @@
+"""The arXiv gate's rule, on a manual timer: no real waiting, exact times.
+
+The rule (bot.infra.arxiv_client._Gate): a request starts at
+max(previous start + interval, previous end): start-to-start spacing, at most
+one in flight, and at once when nothing is in flight and the interval is past.
+Concurrent look-ups while one is in flight share the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from bot.infra.arxiv_client import ArxivClient, _Gate
+from bot.infra.clock import ManualTimer
+from tests.fakes.arxiv_server import FakeArxiv
+
+T0 = 1000.0
+WINDOW = 0.05
+
+
+def test_the_next_request_starts_the_interval_after_the_previous_start() -> None:
+    timer = ManualTimer(T0)
+    gate = _Gate(3.0, timer)
+    with gate.slot() as first:
+        timer.advance(0.3)  # arXiv answers in 0.3 s
+    timer.advance(1.0)  # a second proposal 1 s later
+    with gate.slot() as second:
+        pass
+    assert first == T0
+    assert second == pytest.approx(T0 + 3.0)  # not T0 + 0.3 + 1.0 + 3.0 (counted from the end)
+    assert timer.sleeps == [pytest.approx(1.7)]
+
+
+def test_a_slow_answer_lets_the_next_start_as_soon_as_it_ends() -> None:
+    timer = ManualTimer(T0)
+    gate = _Gate(3.0, timer)
+    with gate.slot():
+        timer.advance(5.0)  # longer than the interval
+    with gate.slot() as second:
+        pass
+    assert second == T0 + 5.0
+    assert timer.sleeps == []
+
+
+def test_with_nothing_in_flight_and_the_interval_past_a_request_starts_at_once() -> None:
+    timer = ManualTimer(T0)
+    gate = _Gate(3.0, timer)
+    with gate.slot():
+        pass
+    timer.advance(3.0)
+    with gate.slot() as second:
+        pass
+    timer.advance(60.0)
+    with gate.slot() as third:
+        pass
+    assert (second, third) == (T0 + 3.0, T0 + 63.0)
+    assert timer.sleeps == []
+    assert gate.wait_time() == 3.0
+
+
+def test_at_most_one_request_is_in_flight() -> None:
+    """A second sender (another thread) waits for the first to end, even with
+    no interval at all."""
+    gate = _Gate(0.0, ManualTimer(T0))
+    events: list[str] = []
+    inside = threading.Event()
+    finish = threading.Event()
+
+    def first() -> None:
+        with gate.slot():
+            events.append("first in")
+            inside.set()
+            finish.wait(5)
+            events.append("first out")
+
+    def second() -> None:
+        with gate.slot():
+            events.append("second in")
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert inside.wait(5)
+    assert gate.in_flight
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.2)  # had it not waited, it would be in by now
+    finish.set()
+    a.join(5)
+    b.join(5)
+    assert events == ["first in", "first out", "second in"]
+    assert not gate.in_flight
+
+
+# -- the client on a manual timer, against the fake arXiv ---------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeArxiv]:
+    with FakeArxiv() as server:
+        yield server
+
+
+@pytest.fixture
+async def timed(fake: FakeArxiv) -> AsyncIterator[tuple[ArxivClient, ManualTimer]]:
+    timer = ManualTimer(T0)
+    client = ArxivClient(
+        api_url=fake.url, min_interval=3.0, backoff=2.0, batch_window=WINDOW, timer=timer
+    )
+    yield client, timer
+    fake.release()
+    await client.aclose()
+
+
+async def _until_requests(fake: FakeArxiv, n: int) -> None:
+    """Until the fake has seen n requests (real time passes; the timer does not)."""
+    for _ in range(2000):
+        if len(fake.requests) >= n:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"the fake saw {len(fake.requests)} requests, not {n}")
+
+
+async def test_lookups_during_a_request_share_the_next_one_interval_after_its_start(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
+) -> None:
+    client, timer = timed
+    fake.hold()
+    first = asyncio.create_task(client.lookup("1605.08386"))
+    await _until_requests(fake, 1)  # in flight, held by the fake
+    later = [asyncio.create_task(client.lookup(i)) for i in ("1707.08567", "astro-ph/0601001")]
+    await asyncio.sleep(0.05)  # let them reach the pending set
+    timer.advance(1.0)  # arXiv takes 1 s to answer
+    fake.release()
+    assert await first is not None
+    assert all(r is not None for r in await asyncio.gather(*later))
+    starts = [t for t, _ in client.request_log]
+    assert [sorted(ids) for _, ids in client.request_log] == [
+        ["1605.08386"],
+        ["1707.08567", "astro-ph/0601001"],
+    ]
+    # From idle: the batch window only. Then start + 3 s, not end + 3 s.
+    assert starts == pytest.approx([T0 + WINDOW, T0 + WINDOW + 3.0])
+
+
+async def test_an_idle_client_sends_after_the_batch_window_only(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
+) -> None:
+    client, timer = timed
+    assert await client.lookup("1605.08386") is not None
+    timer.advance(10.0)
+    asked = timer.monotonic()
+    assert await client.lookup("1707.08567") is not None
+    assert client.request_log[1][0] == pytest.approx(asked + WINDOW)
+
+
+async def test_a_lookup_soon_after_a_request_waits_for_the_interval_not_longer(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
+) -> None:
+    client, timer = timed
+    assert await client.lookup("1605.08386") is not None
+    timer.advance(1.0)
+    assert await client.lookup("1707.08567") is not None
+    first, second = (t for t, _ in client.request_log)
+    assert second == pytest.approx(first + 3.0)
+
+
+async def test_retry_after_is_honoured_from_the_end_of_the_refused_request(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
+) -> None:
+    client, _timer = timed
+    fake.fail(429, count=1, retry_after=5)
+    assert await client.lookup("1605.08386") is not None
+    first, second = (t for t, _ in client.request_log)
+    # Retry-After (5) beats both the back-off (2) and the interval (3).
+    assert second == pytest.approx(first + 5.0)
+
+
+async def test_a_back_off_shorter_than_the_interval_still_waits_the_interval(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
+) -> None:
+    client, _timer = timed
+    fake.fail(503, count=2)
+    assert await client.lookup("1605.08386") is not None
+    starts = [t for t, _ in client.request_log]
+    # Back-offs 2 s then 4 s from each end (answers take no time on this timer);
+    # the first is held to the 3-s interval.
+    assert [b - a for a, b in itertools.pairwise(starts)] == pytest.approx([3.0, 4.0])
