@@ -9,6 +9,7 @@ Its parts live next door: :mod:`~bot.digest.periods`,
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,18 +54,22 @@ async def compose_week(
     )
     if content.empty:
         return content, "", "", RunStats()
-    summaries, stats = await summarize_papers(
-        content.inputs(), db=bot.db, llm=llm_for(bot), now=bot.clock.now(), force=force
-    )
     extras = Extras()
-    intro = await period_intro(
-        bot,
-        kind="week",
-        label=week.label,
-        papers=[f.paper for f in content.featured],
-        takeaways=[t for f in content.featured for t in f.takeaways],
-        extras=extras,
-        force=force,
+    # The intro reads only the papers and the takeaways, so it is asked while
+    # the summaries are (one round of waiting on the LLM less).
+    (summaries, stats), intro = await asyncio.gather(
+        summarize_papers(
+            content.inputs(), db=bot.db, llm=llm_for(bot), now=bot.clock.now(), force=force
+        ),
+        period_intro(
+            bot,
+            kind="week",
+            label=week.label,
+            papers=[f.paper for f in content.featured],
+            takeaways=[t for f in content.featured for t in f.takeaways],
+            extras=extras,
+            force=force,
+        ),
     )
     stats.absorb(extras)  # the intro's call, tokens and drops count in the cost line
     if extras.records:  # and its call is logged with the run's, like every LLM call
