@@ -56,7 +56,7 @@ def _start(env: dict[str, str], log: Path) -> LiveSlackBot:
 
 pytestmark = pytest.mark.slow
 
-TRIALS = int(os.environ.get("READGROUP_PUBLISH_KILL_TRIALS", "6"))
+TRIALS = int(os.environ.get("READGROUP_PUBLISH_KILL_TRIALS", "3"))
 ORGANIZER = "UORG"
 #: Short leases, in the ratio of the defaults (60 s and 120 s): a press the
 #: restarted process handles again from its inbox mostly finds the post still

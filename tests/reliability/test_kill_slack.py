@@ -46,7 +46,7 @@ from tests.fakes.slack_api import Call, FakeSlack
 pytestmark = pytest.mark.slow
 
 READGROUP = Path(sys.executable).with_name("readgroup")
-TRIALS = int(os.environ.get("READGROUP_KILL_TRIALS", "10"))
+TRIALS = int(os.environ.get("READGROUP_KILL_TRIALS", "5"))
 PROPOSALS_PER_TRIAL = 40
 PRESSES_PER_TRIAL = 30
 LEASE_SECONDS = 2.0
