@@ -26,6 +26,14 @@ def _first_sentence(text: str) -> str:
     return parts[0] if parts else ""
 
 
+#: An "Also proposed" line stays short: a longer first sentence is left out, never cut.
+ALSO_TLDR_LIMIT = 220
+
+
+def _short(sentence: str) -> str:
+    return sentence if len(sentence) <= ALSO_TLDR_LIMIT else ""
+
+
 def times(n: int) -> str:
     """``once``, ``twice``, ``3 times``."""
     return {1: "once", 2: "twice"}.get(n, f"{n} times")
@@ -129,7 +137,7 @@ def render_week(
                 "abs_url": pe.abs_url(a.paper),
                 "proposer": sanitize.one_line(a.proposer, limit=80),
                 "votes": plural(a.votes, "vote") if a.votes else "",
-                "tldr": _first_sentence(s.tldr) if s else "",
+                "tldr": _short(_first_sentence(s.tldr)) if s else "",
             }
         )
     ctx: dict[str, Any] = {

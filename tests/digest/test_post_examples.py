@@ -32,6 +32,8 @@ async def test_the_examples_read_like_the_seeds_in_shape() -> None:
     for mode in ("llm", "offline"):
         week = built[f"weekly-2026-W36-{mode}.md"]
         assert week.startswith("# This Week in ML – 3 September 2026\n")  # dated like seed 002
+        also = week.split("**Also proposed**\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        assert also and all(len(line) <= 400 for line in also)  # a short list, never cut
         quarter = built[f"quarterly-2026-Q3-{mode}.md"]
         # the two cancelled sessions are said, and the closing says when the group meets
         assert "No session on 6 August or 20 August: both were cancelled." in quarter
