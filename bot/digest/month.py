@@ -12,7 +12,7 @@ from bot.chat import sanitize
 from bot.chat.plural import plural
 from bot.digest import paper_entry as pe
 from bot.digest.gather import AlsoProposed, Featured, gather_month
-from bot.digest.grounding import Extras
+from bot.digest.period_prose import Extras
 from bot.digest.periods import Month
 from bot.digest.quarter import group_name
 from bot.digest.render import grounded, period_intro, title_of

@@ -12,8 +12,8 @@ from typing import Any
 from bot.chat import sanitize
 from bot.chat.plural import plural
 from bot.chat.replies import Block, Header, Reply, Text
-from bot.digest import grounding
 from bot.digest import paper_entry as pe
+from bot.digest import period_prose
 from bot.digest.gather import Featured, WeekContent
 from bot.digest.paper_entry import and_list
 from bot.digest.periods import Week
@@ -157,13 +157,13 @@ def render_week(
 
 
 async def grounded(name: str, bot: Any, **kwargs: Any) -> str | None:
-    """``bot.digest.grounding.<name>(bot, **kwargs)`` (the checked LLM prose:
+    """``bot.digest.period_prose.<name>(bot, **kwargs)`` (the checked LLM prose:
     ``period_intro``, ``monthly_why``), one line; None when it declines
     (offline, or the check dropped the text)."""
     if name == "period_intro":
-        text = await grounding.period_intro(bot, **kwargs)
+        text = await period_prose.period_intro(bot, **kwargs)
     else:
-        text = await grounding.monthly_why(bot, **kwargs)
+        text = await period_prose.monthly_why(bot, **kwargs)
     return sanitize.one_line(text, limit=1500) if text else None
 
 
@@ -178,7 +178,7 @@ async def period_intro(
     force: bool = False,
 ) -> str | None:
     """The grounded intro of a period, or None (the caller writes a factual
-    one). ``extras`` (``grounding.Extras``) collects the call and the drops."""
+    one). ``extras`` (``period_prose.Extras``) collects the call and the drops."""
     return await grounded(
         "period_intro",
         bot,

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.digest.grounding import Drops, Extras
+from bot.digest.grounding import Drops
 from bot.digest.llm_summary import summarize_with_llm, write_up_with_llm
 from bot.digest.offline_summary import extractive
+from bot.digest.period_prose import Extras
 from bot.digest.summary_types import (
     PaperInput,
     Summary,

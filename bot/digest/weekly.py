@@ -17,7 +17,8 @@ from bot.chat.plural import plural
 from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
-from bot.digest.grounding import Drops, Extras
+from bot.digest.grounding import Drops
+from bot.digest.period_prose import Extras
 from bot.digest.periods import Week
 from bot.digest.render import body_blocks, period_intro, render_week
 from bot.digest.revisions import DraftClosed, DraftView, add_revision, load_view, new_draft

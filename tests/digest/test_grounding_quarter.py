@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.app import Bot
-from bot.digest import grounding
+from bot.digest import period_prose
 from bot.digest.summaries import WRITE_UP_SOURCE, RunStats, summarize_papers
 from bot.digest.summary_types import PaperInput
 from storage.digest.tables import LlmCall, PaperSummary
@@ -191,12 +191,12 @@ async def test_the_period_intro_is_checked_and_none_offline(fake_llm: OpenAIFake
     kw: dict[str, Any] = {"kind": "weekly", "label": "2026-W33", "papers": [p]}
 
     fake_llm.script = script(intro=good)
-    got = await grounding.period_intro(runtime, takeaways=list(p.takeaways), **kw)
+    got = await period_prose.period_intro(runtime, takeaways=list(p.takeaways), **kw)
     assert got == good
 
-    extras = grounding.Extras()
+    extras = period_prose.Extras()
     fake_llm.script = script(intro=good + " " + bad("name_not_in_inputs")["sentence"])
-    got = await grounding.period_intro(runtime, takeaways=list(p.takeaways), extras=extras, **kw)
+    got = await period_prose.period_intro(runtime, takeaways=list(p.takeaways), extras=extras, **kw)
     assert got == good and extras.drops.sentences_dropped == 1 and len(extras.records) == 1
     stats = RunStats()
     stats.absorb(extras)
@@ -204,13 +204,13 @@ async def test_the_period_intro_is_checked_and_none_offline(fake_llm: OpenAIFake
     assert stats.drops.note() == "1 sentence dropped by the grounding check"
 
     fake_llm.script = script(intro=bad("number_not_in_inputs")["sentence"])
-    assert await grounding.period_intro(runtime, takeaways=[], **kw) is None
+    assert await period_prose.period_intro(runtime, takeaways=[], **kw) is None
 
     offline: Any = SimpleNamespace(llm=None)
-    assert await grounding.period_intro(offline, takeaways=[], **kw) is None
+    assert await period_prose.period_intro(offline, takeaways=[], **kw) is None
     fake_llm.down()
     down = make_client(fake_llm.url, max_attempts=1)
-    assert await grounding.period_intro(SimpleNamespace(llm=down), takeaways=[], **kw) is None  # type: ignore[arg-type]
+    assert await period_prose.period_intro(SimpleNamespace(llm=down), takeaways=[], **kw) is None  # type: ignore[arg-type]
     await client.aclose()
     await down.aclose()
 
@@ -231,12 +231,12 @@ async def test_the_monthly_why_comes_from_the_reason_and_votes_only(fake_llm: Op
         "voters": [who[v] for v in pr["votes"]],
     }
     fake_llm.script = script(why=pick["why"])
-    assert await grounding.monthly_why(runtime, **kw) == pick["why"]
+    assert await period_prose.monthly_why(runtime, **kw) == pick["why"]
     prompt = fake_llm.requests[-1]["messages"][1]["content"]
     assert "<untrusted_reason>" in prompt and pr["why"] in prompt
     assert "<untrusted_abstract>" not in prompt
 
     fake_llm.script = script(why="Used by 40 teams at Google, it is a must-read.")
-    assert await grounding.monthly_why(runtime, **kw) is None
-    assert await grounding.monthly_why(SimpleNamespace(llm=None), **kw) is None  # type: ignore[arg-type]
+    assert await period_prose.monthly_why(runtime, **kw) is None
+    assert await period_prose.monthly_why(SimpleNamespace(llm=None), **kw) is None  # type: ignore[arg-type]
     await client.aclose()
