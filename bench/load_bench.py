@@ -17,8 +17,9 @@ The baseline is arXiv's answer time measured in this run: for each card, how
 long the fake arXiv took over the request that answered its paper (arrival to
 answer sent). Each card's wait is printed as a ratio of its goal (≤ 1 meets it).
 
-The app runs in its own process (the same server `bench/slack_ack.py` starts:
-`build_bot` with the production ArxivClient and its 3 s spacing) against a
+The app runs in its own process (`_serve_ours` below, built as `readgroup serve
+slack --http` builds it: `build_bot` with the production ArxivClient and its
+3 s spacing) against a
 loopback fake Slack Web API and a fake arXiv (synthetic: any id exists) that
 holds every answer 2 s. Requests are signed as Slack signs them and sent on a
 fixed schedule (one every 50 ms), without waiting for earlier answers. Every
@@ -41,7 +42,10 @@ import asyncio
 import itertools
 import json
 import math
+import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +59,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import percentile, table, write_result
-from bench.slack_ack import _signed, _spawn
+from bench.slack_ack import SECRET, _signed
 from tests.fakes.arxiv_server import LOOPBACK_JITTER, FakeArxiv
 from tests.fakes.slack_api import Call
 
@@ -64,6 +68,59 @@ ARXIV_GAP_GOAL_S = 3.0
 #: A card with nothing in flight: arXiv's answer time plus this.
 IDLE_SLACK_S = 0.1
 ENV_DUMP = "READGROUP_BENCH_ARXIV_LOG"
+
+
+# ------------------------------------------------------------------ our app
+async def _serve_ours(api: str, arxiv: str, db: str) -> None:
+    """Our Slack app in this process, as ``readgroup serve slack --http``
+    builds it, plus one thing the real process does not do: on SIGTERM it
+    leaves the arXiv client's own record of when each request started (its
+    gate's times, free of loopback jitter) at $READGROUP_BENCH_ARXIV_LOG."""
+    from pydantic import SecretStr
+
+    from adapters.slack.app import build_slack_app
+    from adapters.slack.client import make_web_client
+    from adapters.slack.serve import start_http
+    from bot.app import build_bot
+    from bot.infra.settings import Settings
+
+    settings = Settings(
+        DATABASE_URL=db,
+        ARXIV_API_URL=arxiv,
+        SLACK_API_URL=api,
+        _env_file=None,  # type: ignore[call-arg]
+    ).model_copy(update={"slack_bot_token": SecretStr("xoxb-bench")})
+    bot = build_bot(settings)
+    adapter = build_slack_app(bot, make_web_client(settings), signing_secret=SECRET)
+    bot.start()  # the arXiv retry loop, as in production
+    _runner, port = await start_http(adapter, host="127.0.0.1", port=0)
+    dump = os.environ.get(ENV_DUMP)
+    if dump:
+
+        def leave_log() -> None:
+            log = [[t, ids] for t, ids in bot.arxiv.request_log]
+            Path(dump).write_text(json.dumps(log))
+            os._exit(0)
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, leave_log)
+    print(f"PORT {port}", flush=True)
+    await asyncio.Event().wait()
+
+
+def _spawn(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("PORT "):
+        proc.kill()
+        raise RuntimeError(f"server did not start: {line!r}")
+    return proc, int(line.split()[1])
 
 
 @dataclass
@@ -195,7 +252,7 @@ async def _bench(
         db = f"sqlite:///{tmp}/load.db"
         dump = Path(tmp) / "arxiv_log.json"
         proc, port = await asyncio.to_thread(
-            _spawn, "ours", fake_slack.url, arxiv.url, db, env={ENV_DUMP: str(dump)}
+            _spawn, fake_slack.url, arxiv.url, db, env={ENV_DUMP: str(dump)}
         )
         try:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
@@ -344,7 +401,11 @@ def main() -> int:
     parser.add_argument("--arxiv-delay", type=float, default=2.0)
     parser.add_argument("--probes", type=int, default=3)
     parser.add_argument("--deliver-timeout", type=float, default=180.0)
+    parser.add_argument("--serve", nargs=3, help=argparse.SUPPRESS)  # api arxiv db
     args = parser.parse_args()
+    if args.serve:
+        asyncio.run(_serve_ours(*args.serve))
+        return 0
     r = asyncio.run(
         _bench(
             args.commands,

@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -180,10 +182,76 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+class WriterTurns:
+    """Turns at one SQLite file's write lock among this process's threads.
+
+    Every SQLite transaction here takes the write lock (``BEGIN IMMEDIATE``,
+    above). Threads that find it taken are left to SQLite's busy handler,
+    which sleeps 1, 2, 5, 10, 15, 20, 25 ms… between tries and serves
+    nobody in order, so under a burst of background transactions (cards
+    after an arXiv batch) one that a platform waits on (storing a request
+    before its acknowledgment) could lose a dozen tries in a row. Here they
+    queue on a condition instead, woken the moment the lock is free, and an
+    ``urgent`` one goes before every other waiter. Other processes on the
+    same file still meet SQLite's busy handler, as before. Re-entrant per
+    thread (a nested scope cannot deadlock on its own turn).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent_waiting = 0
+
+    @contextmanager
+    def turn(self, *, urgent: bool = False) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+            else:
+                if urgent:
+                    self._urgent_waiting += 1
+                try:
+                    while self._owner is not None or (not urgent and self._urgent_waiting):
+                        self._cond.wait()
+                finally:
+                    if urgent:
+                        self._urgent_waiting -= 1
+                self._owner, self._depth = me, 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._owner = None
+                    self._cond.notify_all()
+
+
+_turns: weakref.WeakKeyDictionary[Engine, WriterTurns] = weakref.WeakKeyDictionary()
+
+
+def writer_turns(engine: Engine) -> WriterTurns | None:
+    """The engine's :class:`WriterTurns` (SQLite), else None (PostgreSQL
+    has row locks; its transactions need no turns)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    turns = _turns.get(engine)
+    if turns is None:
+        turns = _turns.setdefault(engine, WriterTurns())
+    return turns
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed on success, rolled back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, urgent: bool = False) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on any error.
+    ``urgent``: someone is waiting on it (see :class:`WriterTurns`)."""
+    turns = writer_turns(engine)
+    with (
+        turns.turn(urgent=urgent) if turns is not None else nullcontext(),
+        Session(engine, expire_on_commit=False) as session,
+    ):
         try:
             yield session
             session.commit()

@@ -61,15 +61,18 @@ class SlackAdapter:
         """Background half of every interaction: enrich, handle, deliver, and
         mark the stored request done (it stays pending if this dies)."""
         try:
-            event = await self.users.enrich(event)
-            respond = Responder(self.messenger, origin)
-            self.stats.handled += 1
-            replies = await self.bot.handle(event, respond, request_id=request_id)
-            for reply in replies:
-                await respond(reply)
-            if request_id is not None:
-                await confirm_cards(self.bot, replies)
-                await self.bot.db(inbox_done, item_id=request_id, now=self.bot.clock.now())
+            # In a slot: a burst of handlers waking together (an arXiv batch)
+            # takes turns, and the loop stays free for acknowledgments.
+            async with self.bot.slots.held():
+                event = await self.users.enrich(event)
+                respond = Responder(self.messenger, origin)
+                self.stats.handled += 1
+                replies = await self.bot.handle(event, respond, request_id=request_id)
+                for reply in replies:
+                    await respond(reply)
+                if request_id is not None:
+                    await confirm_cards(self.bot, replies)
+                    await self.bot.db(inbox_done, item_id=request_id, now=self.bot.clock.now())
         finally:
             if request_id is not None:
                 self.inflight.discard(request_id)
@@ -94,7 +97,7 @@ def build_slack_app(
         client=client,
         signing_secret=signing_secret or "",
         request_verification_enabled=signing_secret is not None,
-        process_before_response=False,
+        process_before_response=True,
     )
     messenger = SlackMessenger(client)
     adapter = SlackAdapter(

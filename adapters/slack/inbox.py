@@ -119,7 +119,7 @@ def install(a: SlackAdapter) -> None:
         if key is None or rebuild(kind, body, bot_user_id) is None:
             return await next()
         bot = a.bot
-        accepted = await bot.db(
+        accepted = await bot.db_urgent(
             inbox_accept,
             key=key,
             source=SOURCE,

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 
 import aiohttp
 from aiohttp import web
@@ -32,6 +33,8 @@ from bot.app import Bot, Settings, SettingsError, build_bot
 
 log = logging.getLogger(__name__)
 
+#: How long a thread may hold the GIL while another waits (Python's default: 5 ms).
+GIL_SWITCH_SECONDS = 0.0005
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
@@ -193,6 +196,10 @@ def serve_slack(settings: Settings, *, socket: bool, port: int) -> int:
     """Entry point of ``readgroup serve slack``; returns the exit status.
     Missing or rejected credentials raise SettingsError (the CLI prints it)."""
     _check_settings(settings, socket=socket)
+    # The event loop answers Slack while database threads run Python (the
+    # inbox write, card queries); by default a thread holding the GIL keeps
+    # it up to 5 ms before the loop may run, several times per request.
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     try:
         asyncio.run(run_slack(settings, socket=socket, port=port))
     except aiohttp.ClientConnectorError as exc:

@@ -3,6 +3,7 @@ or owner (one of the ways to be an organizer), from ``users.info``, cached."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
@@ -30,7 +31,9 @@ class UserInfo:
 
 class UserDirectory:
     """``users.info`` with a TTL cache. A failed look-up counts as "not an
-    admin" (the safe side) and is not cached, so the next command asks again."""
+    admin" (the safe side) and is not cached, so the next command asks again.
+    Commands of one user arriving together (each acknowledged at once, so
+    their handlers overlap) share one look-up rather than each asking."""
 
     def __init__(
         self,
@@ -43,11 +46,20 @@ class UserDirectory:
         self.ttl = ttl
         self._now = now
         self._cache: dict[str, tuple[float, UserInfo]] = {}
+        self._asking: dict[str, asyncio.Future[UserInfo | None]] = {}
 
     async def lookup(self, user_id: str) -> UserInfo | None:
         hit = self._cache.get(user_id)
         if hit is not None and self._now() - hit[0] < self.ttl:
             return hit[1]
+        asking = self._asking.get(user_id)
+        if asking is None:
+            asking = asyncio.ensure_future(self._ask(user_id))
+            self._asking[user_id] = asking
+            asking.add_done_callback(lambda _f: self._asking.pop(user_id, None))
+        return await asyncio.shield(asking)
+
+    async def _ask(self, user_id: str) -> UserInfo | None:
         try:
             resp = await self.client.users_info(user=user_id)
         except (SlackApiError, OSError, TimeoutError) as exc:

@@ -12,8 +12,11 @@ other by import, never through this object; the composition root
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -29,12 +32,15 @@ from bot.infra.clock import Clock, SystemClock
 from bot.infra.db_outage import is_outage
 from bot.infra.llm import LlmClient, client_from_settings
 from bot.infra.settings import Settings
+from bot.infra.slots import Slots
 from storage.engine import session_scope
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 #: How long a command waits for an unavailable database before giving up.
 DB_RETRY_SECONDS = 60.0
+#: Threads for the database work a platform waits on (see Runtime.db_urgent).
+URGENT_DB_THREADS = 2
 
 
 def _first_line(exc: BaseException) -> str:
@@ -73,7 +79,10 @@ class Runtime:
     #: Called when something that shapes the schedule changed (the
     #: composition root points it at the reminder loop once it runs).
     schedule_changed: Callable[[], None] = field(default=lambda: None)
+    #: Background handlers working at once (see bot.infra.slots).
+    slots: Slots = field(default_factory=Slots)
     _llm: Any = field(default=_UNSET, repr=False)
+    _urgent: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     @property
     def llm(self) -> LlmClient | None:
@@ -89,16 +98,33 @@ class Runtime:
 
     async def db(self, fn: Callable[..., T], /, **kwargs: object) -> T:
         """Run ``fn(session=..., **kwargs)`` in one transaction, off the event loop."""
+        return await self._db(fn, kwargs, None)
 
+    async def db_urgent(self, fn: Callable[..., T], /, **kwargs: object) -> T:
+        """:meth:`db` on threads of its own, for what a platform is waiting
+        on (storing a request before its acknowledgment): it never queues
+        behind the background work (card posts after an arXiv batch) that
+        fills the default executor."""
+        if self._urgent is None:
+            self._urgent = ThreadPoolExecutor(URGENT_DB_THREADS, thread_name_prefix="db-urgent")
+        return await self._db(fn, kwargs, self._urgent)
+
+    async def _db(
+        self, fn: Callable[..., T], kwargs: dict[str, object], pool: ThreadPoolExecutor | None
+    ) -> T:
         def work() -> T:
-            with session_scope(self.engine) as session:
+            with session_scope(self.engine, urgent=pool is not None) as session:
                 return fn(session=session, **kwargs)
 
+        loop = asyncio.get_running_loop()
         delay = 0.2
         waited = 0.0
         while True:
             try:
-                return await asyncio.to_thread(work)
+                if pool is None:
+                    return await asyncio.to_thread(work)
+                call = functools.partial(contextvars.copy_context().run, work)
+                return await loop.run_in_executor(pool, call)
             except OperationalError as exc:
                 # The database went away (a restart, a failover, a locked SQLite
                 # file): the transaction was rolled back, so wait and run it
@@ -157,6 +183,9 @@ class Runtime:
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self._urgent is not None:
+            self._urgent.shutdown(wait=False)
+            self._urgent = None
         await self.arxiv.aclose()
 
 

@@ -121,7 +121,8 @@ async def check_exists(bot: Runtime, arxiv_id: str, wait: float) -> Outcome | No
     assert paper.id is not None
     task = fetch_paper(bot, paper.id, arxiv_id)
     try:
-        return await asyncio.wait_for(asyncio.shield(task), wait)
+        async with bot.slots.given_up():  # waiting for arXiv takes no slot
+            return await asyncio.wait_for(asyncio.shield(task), wait)
     except TimeoutError:
         return None
 

@@ -143,9 +143,10 @@ async def _settle(
             tasks[r.proposal.id] = fetch_paper(bot, r.paper.id, ref.base)
     try:
         if tasks:
-            await asyncio.wait(
-                [asyncio.shield(t) for t in tasks.values()], timeout=fetch.ARXIV_WAIT_SECONDS
-            )
+            async with bot.slots.given_up():  # waiting for arXiv takes no slot
+                await asyncio.wait(
+                    [asyncio.shield(t) for t in tasks.values()], timeout=fetch.ARXIV_WAIT_SECONDS
+                )
     finally:
         waiting.difference_update(tasks)
     done: list[_Done] = []

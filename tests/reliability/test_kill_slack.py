@@ -182,7 +182,11 @@ async def _burst(
 
     spread = 0.5
     tasks = [asyncio.ensure_future(one(rng.random() * spread, j)) for j in jobs]
-    await asyncio.sleep(rng.uniform(0.2, spread + 1.0))  # the kill lands mid-burst or after it
+    # The kill lands mid-burst or after it. The burst lasts about `spread`
+    # once acknowledgments are quick (no 10 ms Bolt poll, no stall behind an
+    # arXiv batch), so the window is scaled to it: up to 1.5 s let only about
+    # 1 kill in 5 land while requests were still in flight.
+    await asyncio.sleep(rng.uniform(0.1, spread * 1.6))
     if not all(t.done() for t in tasks):
         ledger.kills_mid_burst += 1
     bot.kill()

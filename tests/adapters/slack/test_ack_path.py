@@ -1,0 +1,36 @@
+"""The acknowledgment of a command: stored first, then answered at once, not
+after Bolt's 10 ms poll for a listener running in another task."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from storage.infra.inbox_tables import InboxItem
+from tests.adapters.slack.conftest import SlackHarness
+
+
+async def test_a_command_is_stored_and_acknowledged_without_bolts_ack_poll(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bolt's runner with process_before_response=False starts the listener in
+    # a task and polls `while ack.response is None: await asyncio.sleep(0.01)`.
+    polls: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def spy(delay: float, *args: Any, **kwargs: Any) -> Any:
+        if sys._getframe(1).f_code.co_filename.endswith("asyncio_runner.py"):
+            polls.append(delay)
+        return await real_sleep(delay, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "sleep", spy)
+    status, _ = await slack.command("queue")
+    assert status == 200
+    with Session(slack.bot.engine) as s:
+        stored = s.exec(select(InboxItem).where(InboxItem.kind == "command")).all()
+    assert len(stored) == 1  # in the database when Slack got its 200
+    assert polls == []
