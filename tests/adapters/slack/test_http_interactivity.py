@@ -197,6 +197,9 @@ async def test_a_workspace_admin_may_withdraw_someone_elses_proposal(
     await slack.command("propose", "1605.08386", user="UALICE")
     await slack.fake.wait_for(_cards, within=15)
     await slack.command("withdraw", "1605.08386", user="UBOB")
+    # Commands are acknowledged at once and worked on concurrently: Bob's
+    # refusal comes before the admin's withdrawal only if it is awaited first.
+    await slack.fake.wait_calls("response_url", 1)
     await slack.command("withdraw", "1605.08386", user=ADMIN)
     answers = await slack.fake.wait_calls("response_url", 2)
     texts = sorted(a.args["text"] for a in answers)
