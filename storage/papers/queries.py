@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.expression import Subquery
+from sqlalchemy.orm import load_only
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import Select
 
 from storage.groups.tables import Group, Member
 from storage.leases import take_lease
+from storage.papers import search
 from storage.papers.tables import (
     ACTIVE_STATUSES,
     Paper,
@@ -160,76 +164,135 @@ def reasons_with_members(
 # -- listings ------------------------------------------------------------------
 
 
-def _vote_counts(group_id: int) -> Subquery:
-    """Votes per proposal, counted only within one group so the cost follows
-    the group's size, not the whole table's."""
+def _only(*attrs: Any) -> _AbstractLoad:
+    return load_only(*attrs)
+
+
+#: What a listing line shows (``bot.papers.cards.list_line``); the other
+#: columns (abstracts, reasons) stay unread and load on access, in a session.
+_LISTED = (
+    _only(
+        Proposal.id,
+        Proposal.group_id,
+        Proposal.paper_id,
+        Proposal.member_id,
+        Proposal.status,
+        Proposal.votes,
+        Proposal.created_at,
+        Proposal.presented_at,
+    ),
+    _only(Paper.id, Paper.arxiv_id, Paper.status, Paper.title, Paper.authors),
+    _only(Member.id, Member.user_id, Member.name),
+)
+
+
+def _listing() -> Select[Proposal, Paper, Member]:
     return (
-        select(Vote.proposal_id, func.count().label("votes"))
-        .join(Proposal, col(Proposal.id) == Vote.proposal_id)
-        .where(Proposal.group_id == group_id)
-        .group_by(col(Vote.proposal_id))
-        .subquery()
+        select(Proposal, Paper, Member)
+        .join(Paper, col(Paper.id) == Proposal.paper_id)
+        .join(Member, col(Member.id) == Proposal.member_id)
+        .options(*_LISTED)
     )
+
+
+def count_proposals(session: Session, *, group_id: int, statuses: Sequence[str]) -> int:
+    """The group's proposals in these statuses, counted in the
+    ``(group_id, status)`` index."""
+    return session.exec(
+        select(func.count())
+        .select_from(Proposal)
+        .where(col(Proposal.group_id) == group_id, col(Proposal.status).in_(statuses))
+    ).one()
 
 
 def ranked_open_proposals(
     session: Session, *, group_id: int, limit: int
-) -> Sequence[tuple[Proposal, Paper, Member, int, int]]:
-    """Open proposals ranked by votes, then age (older first), as (proposal,
-    paper, proposer, votes, total) rows; ``total`` counts every open proposal."""
-    votes = _vote_counts(group_id)
-    vote_count = func.coalesce(votes.c.votes, 0)
-    base = (
-        select(  # type: ignore[call-overload]
-            Proposal, Paper, Member, vote_count, func.count().over().label("total")
-        )
-        .join(Paper, col(Paper.id) == Proposal.paper_id)
-        .join(Member, col(Member.id) == Proposal.member_id)
-        .outerjoin(votes, votes.c.proposal_id == Proposal.id)
-        .where(Proposal.group_id == group_id, Proposal.status == ProposalStatus.OPEN)
-    )
-    rows: Sequence[tuple[Proposal, Paper, Member, int, int]] = session.exec(
-        base.order_by(vote_count.desc(), col(Proposal.created_at), col(Proposal.id)).limit(limit)
+) -> Sequence[tuple[Proposal, Paper, Member]]:
+    """Open proposals ranked by votes, then age (older first): the first
+    ``limit`` entries of ``ix_proposals_queue``, with only the listed columns."""
+    return session.exec(
+        _listing()
+        .where(col(Proposal.group_id) == group_id, col(Proposal.status) == ProposalStatus.OPEN)
+        .order_by(col(Proposal.votes).desc(), col(Proposal.created_at), col(Proposal.id))
+        .limit(limit)
     ).all()
-    return rows
 
 
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+_SHOWN = (ProposalStatus.PRESENTED, ProposalStatus.SCHEDULED, ProposalStatus.OPEN)
 
 
-def history_page(
-    session: Session, *, group_id: int, words: list[str], limit: int
-) -> Sequence[tuple[Proposal, Paper, Member, int]]:
-    """The group's proposals that are not withdrawn (presented first, newest
-    first) whose title, authors, abstract or id contain every word
-    (case-insensitive), as (proposal, paper, proposer, total) rows; ``total``
-    counts every match, not the page."""
-    query = (
-        select(Proposal, Paper, Member, func.count().over().label("total"))
-        .join(Paper, col(Paper.id) == Proposal.paper_id)
-        .join(Member, col(Member.id) == Proposal.member_id)
-        .where(Proposal.group_id == group_id, Proposal.status != ProposalStatus.WITHDRAWN)
-    )
-    for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
-        query = query.where(
-            sa.or_(
-                func.lower(Paper.title).like(pattern, escape="\\"),
-                func.lower(Paper.abstract).like(pattern, escape="\\"),
-                func.lower(sa.cast(Paper.authors, sa.Text)).like(pattern, escape="\\"),
-                func.lower(Paper.arxiv_id).like(pattern, escape="\\"),
-            )
-        )
+def latest_proposals(
+    session: Session, *, group_id: int, limit: int
+) -> Sequence[tuple[Proposal, Paper, Member]]:
+    """/history without words: the group's papers not withdrawn, presented
+    first, then newest first; ``limit`` rows, with only the listed columns."""
     presented_first = sa.case((col(Proposal.status) == ProposalStatus.PRESENTED, 0), else_=1)
-    rows: Sequence[tuple[Proposal, Paper, Member, int]] = session.exec(
-        query.order_by(
+    return session.exec(
+        _listing()
+        .where(col(Proposal.group_id) == group_id, col(Proposal.status).in_(_SHOWN))
+        .order_by(
             presented_first,
             sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
             sa.desc(col(Proposal.id)),
-        ).limit(limit)
+        )
+        .limit(limit)
     ).all()
-    return rows
+
+
+def _newest() -> tuple[Any, ...]:
+    """The tie-break among equally relevant papers: the latest first."""
+    return (
+        sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
+        sa.desc(col(Proposal.id)),
+    )
+
+
+def search_proposals(
+    session: Session, *, group_id: int, tokens: list[str], limit: int
+) -> tuple[Sequence[tuple[Proposal, Paper, Member]], int]:
+    """The group's proposals not withdrawn whose paper has a word starting
+    with each token (see :mod:`storage.papers.search`), most relevant first,
+    and how many match in all."""
+    in_group = (col(Proposal.group_id) == group_id, col(Proposal.status).in_(_SHOWN))
+    if session.get_bind().dialect.name == "postgresql":
+        tsq = func.to_tsquery(sa.literal_column("'simple'::regconfig"), search.pg_query(tokens))
+        vector: Any = sa.literal_column(f"papers.{search.PG_COLUMN}")
+        hit = vector.op("@@")(tsq)
+        score = func.ts_rank(vector, tsq).desc()
+        rows = session.exec(
+            _listing().where(*in_group, hit).order_by(score, *_newest()).limit(limit)
+        ).all()
+        total = session.exec(
+            select(func.count())
+            .select_from(Proposal)
+            .join(Paper, col(Paper.id) == Proposal.paper_id)
+            .where(*in_group, hit)
+        ).one()
+        return rows, int(total)
+    fts = sa.table(search.FTS_TABLE, sa.column("rowid"))
+    match = sa.literal_column(search.FTS_TABLE).op("MATCH")(search.fts5_query(tokens))
+    hits = (
+        select(
+            fts.c.rowid.label("paper_id"),
+            sa.literal_column(search.SQLITE_BM25).label("score"),
+        )
+        .where(match)
+        .cte("hits")
+    )
+    rows = session.exec(
+        _listing()
+        .join(hits, hits.c.paper_id == Proposal.paper_id)
+        .where(*in_group)
+        .order_by(hits.c.score, *_newest())
+        .limit(limit)
+    ).all()
+    total = session.exec(
+        select(func.count())
+        .select_from(Proposal)
+        .join(hits, hits.c.paper_id == Proposal.paper_id)
+        .where(*in_group)
+    ).one()
+    return rows, int(total)
 
 
 # -- the card lease ------------------------------------------------------------
