@@ -318,7 +318,9 @@ def history(
     """The group's papers that are not withdrawn. Without words: presented
     first, newest first. With words: those with a word starting with each of
     them in the title, authors, abstract or arXiv id (any case), most relevant
-    first (see ``storage.papers.search``). Also how many there are in all."""
+    first (see ``storage.papers.search``), among the newest
+    ``storage.papers.queries.HISTORY_POOL`` matches. Also how many there are:
+    for a search, counted up to ``HISTORY_POOL + 1``."""
     if not words:
         rows = q.latest_proposals(session, group_id=group_id, limit=limit)
         if not rows:

@@ -223,20 +223,35 @@ _SHOWN = (ProposalStatus.PRESENTED, ProposalStatus.SCHEDULED, ProposalStatus.OPE
 
 def latest_proposals(
     session: Session, *, group_id: int, limit: int
-) -> Sequence[tuple[Proposal, Paper, Member]]:
+) -> list[tuple[Proposal, Paper, Member]]:
     """/history without words: the group's papers not withdrawn, presented
-    first, then newest first; ``limit`` rows, with only the listed columns."""
-    presented_first = sa.case((col(Proposal.status) == ProposalStatus.PRESENTED, 0), else_=1)
-    return session.exec(
-        _listing()
-        .where(col(Proposal.group_id) == group_id, col(Proposal.status).in_(_SHOWN))
-        .order_by(
-            presented_first,
-            sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
-            sa.desc(col(Proposal.id)),
+    first, then newest first; ``limit`` rows, with only the listed columns.
+
+    One short read of ``ix_proposals_history`` per status, merged here: a
+    single query ordered across statuses would sort the whole group."""
+    got: dict[str, list[tuple[Proposal, Paper, Member]]] = {}
+    for status in _SHOWN:
+        got[status] = list(
+            session.exec(
+                _listing()
+                .where(col(Proposal.group_id) == group_id, col(Proposal.status) == status)
+                .order_by(
+                    sa.desc(col(Proposal.presented_at)),
+                    sa.desc(col(Proposal.created_at)),
+                    sa.desc(col(Proposal.id)),
+                )
+                .limit(limit)
+            ).all()
         )
-        .limit(limit)
-    ).all()
+
+    def latest(row: tuple[Proposal, Paper, Member]) -> tuple[datetime, int]:
+        p = row[0]
+        return p.presented_at or p.created_at, p.id or 0  # one database: all naive or all aware
+
+    rest = sorted(
+        got[ProposalStatus.SCHEDULED] + got[ProposalStatus.OPEN], key=latest, reverse=True
+    )
+    return (sorted(got[ProposalStatus.PRESENTED], key=latest, reverse=True) + rest)[:limit]
 
 
 def _newest() -> tuple[Any, ...]:
@@ -247,52 +262,93 @@ def _newest() -> tuple[Any, ...]:
     )
 
 
+#: /history ranks, by relevance, the newest this many matches (by paper),
+#: and counts matches up to one more than this (more shows as "1,000+"), so
+#: a word found in most of a large group's papers costs what a rarer one does.
+HISTORY_POOL = 1000
+#: On SQLite, a group with at most this many papers is searched paper by
+#: paper (each looked up in the FTS index by id); a larger one from the FTS
+#: index's matches, newest first, joined to the group (see :func:`_sqlite_pool`).
+SQLITE_SMALL_GROUP = 300
+
+
 def search_proposals(
     session: Session, *, group_id: int, tokens: list[str], limit: int
-) -> tuple[Sequence[tuple[Proposal, Paper, Member]], int]:
+) -> tuple[list[tuple[Proposal, Paper, Member]], int]:
     """The group's proposals not withdrawn whose paper has a word starting
-    with each token (see :mod:`storage.papers.search`), most relevant first,
-    and how many match in all."""
-    in_group = (col(Proposal.group_id) == group_id, col(Proposal.status).in_(_SHOWN))
+    with each token (see :mod:`storage.papers.search`), most relevant first
+    (then the newest), and how many match, counted up to ``HISTORY_POOL + 1``."""
     if session.get_bind().dialect.name == "postgresql":
-        tsq = func.to_tsquery(sa.literal_column("'simple'::regconfig"), search.pg_query(tokens))
-        vector: Any = sa.literal_column(f"papers.{search.PG_COLUMN}")
-        hit = vector.op("@@")(tsq)
-        score = func.ts_rank(vector, tsq).desc()
-        rows = session.exec(
-            _listing().where(*in_group, hit).order_by(score, *_newest()).limit(limit)
-        ).all()
-        total = session.exec(
-            select(func.count())
-            .select_from(Proposal)
-            .join(Paper, col(Paper.id) == Proposal.paper_id)
-            .where(*in_group, hit)
-        ).one()
-        return rows, int(total)
-    fts = sa.table(search.FTS_TABLE, sa.column("rowid"))
-    match = sa.literal_column(search.FTS_TABLE).op("MATCH")(search.fts5_query(tokens))
-    hits = (
-        select(
-            fts.c.rowid.label("paper_id"),
-            sa.literal_column(search.SQLITE_BM25).label("score"),
-        )
-        .where(match)
-        .cte("hits")
-    )
-    rows = session.exec(
-        _listing()
-        .join(hits, hits.c.paper_id == Proposal.paper_id)
-        .where(*in_group)
-        .order_by(hits.c.score, *_newest())
-        .limit(limit)
+        pool = _pg_pool(session, group_id, tokens)
+    else:
+        pool = _sqlite_pool(session, group_id, tokens)
+    if not pool:
+        return [], 0
+    found = min(len(pool), HISTORY_POOL + 1)  # HISTORY_POOL + 1: "more than HISTORY_POOL"
+    # the latest first, and among them the best score (bm25: lowest; ts_rank:
+    # negated below); Python's sort is stable
+    pool.sort(key=lambda r: (r[2], r[0]), reverse=True)
+    pool = pool[:HISTORY_POOL]
+    pool.sort(key=lambda r: r[1])
+    ids = [pid for pid, _score, _at in pool[:limit]]
+    rows = session.exec(_listing().where(col(Proposal.id).in_(ids))).all()
+    order = {pid: n for n, pid in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r[0].id or 0]), found
+
+
+def _pg_pool(session: Session, group_id: int, tokens: list[str]) -> list[tuple[int, float, Any]]:
+    """(proposal id, -ts_rank, time) of the newest matches: the GIN index on
+    ``papers.search`` finds them; ``ts_rank`` reads only the pool's vectors."""
+    shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
+    rows = session.execute(
+        sa.text(f"""
+            SELECT id, -ts_rank({search.PG_COLUMN}, q), at FROM (
+                SELECT p.id, pa.{search.PG_COLUMN}, q,
+                       coalesce(p.presented_at, p.created_at) AS at
+                FROM proposals p JOIN papers pa ON pa.id = p.paper_id,
+                     to_tsquery('simple'::regconfig, :query) AS q
+                WHERE p.group_id = :group AND p.status IN ({shown})
+                  AND pa.{search.PG_COLUMN} @@ q
+                ORDER BY pa.id DESC LIMIT :pool
+            ) AS newest"""),
+        {"group": group_id, "query": search.pg_query(tokens), "pool": HISTORY_POOL + 1},
     ).all()
-    total = session.exec(
-        select(func.count())
-        .select_from(Proposal)
-        .join(hits, hits.c.paper_id == Proposal.paper_id)
-        .where(*in_group)
-    ).one()
-    return rows, int(total)
+    return [(int(pid), float(score), at) for pid, score, at in rows]
+
+
+def _sqlite_pool(
+    session: Session, group_id: int, tokens: list[str]
+) -> list[tuple[int, float, Any]]:
+    """(proposal id, bm25, time) of the newest matches.
+
+    SQLite keeps no statistics here, so the plan is chosen by the group's
+    size: a small group's papers are each tested against the FTS index by id
+    (``CROSS JOIN`` keeps that order); a large group's are read from the
+    index's matches, newest paper first, until the pool is full. bm25 is
+    computed only for the rows kept (it needs the FTS cursor, so in the
+    select list of the join itself)."""
+    shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
+    where = f"p.group_id = :group AND p.status IN ({shown})"
+    args = {"group": group_id, "match": search.fts5_query(tokens), "pool": HISTORY_POOL + 1}
+    size = session.execute(
+        sa.text(f"SELECT count(*) FROM (SELECT 1 FROM proposals p WHERE {where} LIMIT :most)"),
+        {**args, "most": SQLITE_SMALL_GROUP + 1},
+    ).scalar_one()
+    fts, score = search.FTS_TABLE, search.SQLITE_BM25
+    at = "coalesce(p.presented_at, p.created_at)"
+    if size <= SQLITE_SMALL_GROUP:
+        sql = f"""
+            SELECT p.id, {score}, {at} FROM proposals p
+            CROSS JOIN {fts} ON {fts}.rowid = p.paper_id
+            WHERE {where} AND {fts} MATCH :match"""
+    else:
+        sql = f"""
+            SELECT p.id, {score}, {at} FROM {fts}
+            CROSS JOIN proposals p ON p.paper_id = {fts}.rowid
+            WHERE {fts} MATCH :match AND {where}
+            ORDER BY {fts}.rowid DESC LIMIT :pool"""
+    rows = session.execute(sa.text(sql), args).all()
+    return [(int(pid), float(s), at_) for pid, s, at_ in rows]
 
 
 # -- the card lease ------------------------------------------------------------

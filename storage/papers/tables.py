@@ -108,6 +108,16 @@ sa.Index(
     Proposal.created_at,  # type: ignore[arg-type]
     Proposal.id,  # type: ignore[arg-type]
 )
+# /history without words: per status, the latest first (presented ones by when
+# they were presented, the others by when they were proposed).
+sa.Index(
+    "ix_proposals_history",
+    Proposal.group_id,  # type: ignore[arg-type]
+    Proposal.status,
+    Proposal.presented_at,  # type: ignore[arg-type]
+    Proposal.created_at,  # type: ignore[arg-type]
+    Proposal.id,  # type: ignore[arg-type]
+)
 
 
 class Vote(SQLModel, table=True):

@@ -195,3 +195,66 @@ async def test_history_command_takes_quotes_and_operators_as_words(bot: Bot) -> 
     assert "No paper in this group matches" in to_plain(miss)
     [punct] = await run(bot, "/history !!!")
     assert "No paper in this group matches “!!!”" in to_plain(punct)
+
+
+def test_a_large_group_is_searched_from_the_index_with_the_same_answer(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a group above ``SQLITE_SMALL_GROUP`` papers takes the other plan."""
+    from storage.papers import queries
+
+    add(engine, "2401.00001", "A study of sparse kernels", "Nothing about graphs.", hours=0)
+    add(engine, "2401.00002", "Graph networks", "Graphs, graph after graph.", hours=1)
+    add(engine, "2401.00003", "Graph three", place=Place("slack", "T1", "C2"))
+    small = found(engine, "graph")
+    monkeypatch.setattr(queries, "SQLITE_SMALL_GROUP", 0)
+    assert found(engine, "graph") == small == (["2401.00002", "2401.00001"], 2)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_search_ranks_the_newest_pool_and_counts_up_to_one_more(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, large: bool
+) -> None:
+    from storage.papers import queries
+
+    for n in range(5):
+        add(engine, f"2401.0001{n}", "Graph paper", "Graph. " * (n + 1), hours=n)
+    monkeypatch.setattr(queries, "HISTORY_POOL", 2)
+    if large:
+        monkeypatch.setattr(queries, "SQLITE_SMALL_GROUP", 0)
+    ids, total = found(engine, "graph")
+    assert total == 3  # "more than 2"
+    # the newest two, the more relevant (more "graph" in a same-length text... or
+    # fewer words) first; both ranks put 2401.00014 or 2401.00013 first
+    assert sorted(ids) == ["2401.00013", "2401.00014"]
+
+
+async def test_history_says_when_there_are_more_matches_than_it_counts(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage.papers import queries
+
+    await run(bot, "/propose 1605.08386")
+    await run(bot, "/propose 2104.12255")
+    monkeypatch.setattr(queries, "HISTORY_POOL", 1)
+    [reply] = await run(bot, "/history a")
+    said = to_plain(reply)
+    assert "(1+)" in said and "Showing 1 of 1+ (the most relevant of the newest 1)" in said
+
+
+def test_history_without_words_lists_presented_first_then_the_newest(
+    engine: sa.Engine,
+) -> None:
+    a = add(engine, "2401.00001", "One", hours=0)
+    add(engine, "2401.00002", "Two", hours=1)
+    add(engine, "2401.00003", "Three", hours=2)
+    with session_scope(engine) as session:
+        proposal = session.get(type(a.proposal), a.proposal.id)
+        assert proposal is not None
+        proposal.status, proposal.presented_at = "presented", T0 + timedelta(days=3)
+        session.add(proposal)
+    with session_scope(engine) as session:
+        group, _ = who(session, "alice")
+        entries, total = svc.history(session=session, group_id=group.id, words=[], limit=2)
+    assert total == 3
+    assert [e.paper.arxiv_id for e in entries] == ["2401.00001", "2401.00003"]

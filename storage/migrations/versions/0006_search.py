@@ -69,6 +69,12 @@ def upgrade() -> None:
         ["group_id", "status", sa.desc(sa.column("votes")), "created_at", "id"],
         unique=False,
     )
+    op.create_index(
+        "ix_proposals_history",
+        "proposals",
+        ["group_id", "status", "presented_at", "created_at", "id"],
+        unique=False,
+    )
     if op.get_bind().dialect.name == "postgresql":
         _run(search.PG_ADD_COLUMN)  # computed for every stored paper now
         _run(search.PG_CREATE_INDEX)
@@ -98,6 +104,7 @@ def downgrade() -> None:
         ):
             _run(f"DROP TRIGGER {name}")
         _run(f"DROP TABLE {search.FTS_TABLE}")
+    op.drop_index("ix_proposals_history", table_name="proposals")
     op.drop_index("ix_proposals_queue", table_name="proposals")
     # Not batch: rebuilding proposals on SQLite would trip the votes' foreign key.
     _run("ALTER TABLE proposals DROP COLUMN votes")
