@@ -322,11 +322,12 @@ def _sqlite_pool(
     """(proposal id, bm25, time) of the newest matches.
 
     SQLite keeps no statistics here, so the plan is chosen by the group's
-    size: a small group's papers are each tested against the FTS index by id
-    (``CROSS JOIN`` keeps that order); a large group's are read from the
-    index's matches, newest paper first, until the pool is full. bm25 is
-    computed only for the rows kept (it needs the FTS cursor, so in the
-    select list of the join itself)."""
+    size: a small group's papers are
+    read and matched here, the tokens cut as FTS5 cuts them, and scored by
+    :func:`storage.papers.search.matching_bm25`; a large group's are read from
+    the index's matches, newest paper first, until the pool is full, and
+    scored by FTS5's bm25 (only the rows kept: it is in the select list of the
+    join, next to the FTS cursor)."""
     shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
     where = f"p.group_id = :group AND p.status IN ({shown})"
     args = {"group": group_id, "match": search.fts5_query(tokens), "pool": HISTORY_POOL + 1}
@@ -337,16 +338,21 @@ def _sqlite_pool(
     fts, score = search.FTS_TABLE, search.SQLITE_BM25
     at = "coalesce(p.presented_at, p.created_at)"
     if size <= SQLITE_SMALL_GROUP:
+        # Not FTS5 here: testing each paper against it re-runs the whole
+        # query each time, and a prefix ("the*") merges every matching term's
+        # list for all papers (0.4 s a paper at a million); reading a few
+        # hundred papers and matching them here costs a few milliseconds.
         sql = f"""
-            SELECT p.id, {score}, {at} FROM proposals p
-            CROSS JOIN {fts} ON {fts}.rowid = p.paper_id
-            WHERE {where} AND {fts} MATCH :match"""
-    else:
-        sql = f"""
-            SELECT p.id, {score}, {at} FROM {fts}
-            CROSS JOIN proposals p ON p.paper_id = {fts}.rowid
-            WHERE {fts} MATCH :match AND {where}
-            ORDER BY {fts}.rowid DESC LIMIT :pool"""
+            SELECT p.id, pa.title, pa.authors, pa.abstract, pa.arxiv_id, {at}
+            FROM proposals p JOIN papers pa ON pa.id = p.paper_id WHERE {where}"""
+        rows = session.execute(sa.text(sql), args).all()
+        docs = [tuple(r[1:5]) for r in rows]
+        return [(int(rows[i][0]), sc, rows[i][5]) for i, sc in search.matching_bm25(docs, tokens)]
+    sql = f"""
+        SELECT p.id, {score}, {at} FROM {fts}
+        CROSS JOIN proposals p ON p.paper_id = {fts}.rowid
+        WHERE {fts} MATCH :match AND {where}
+        ORDER BY {fts}.rowid DESC LIMIT :pool"""
     rows = session.execute(sa.text(sql), args).all()
     return [(int(pid), float(s), at_) for pid, s, at_ in rows]
 

@@ -113,6 +113,42 @@ def pg_query(toks: list[str]) -> str:
     return " & ".join("'" + t.replace("'", "''") + "':*" for t in toks)
 
 
+#: bm25's parameters (FTS5's) and the column weights of :data:`SQLITE_BM25`.
+_K1, _B = 1.2, 0.75
+_WEIGHTS = (10.0, 5.0, 1.0, 1.0)
+
+
+def matching_bm25(
+    docs: list[tuple[str, str, str, str]], toks: list[str]
+) -> list[tuple[int, float]]:
+    """(index, bm25) of the papers (title, authors, abstract, id) that have a
+    word starting with every token, the way the FTS5 table matches and ranks
+    them (bm25 negative: lower is better). For the SQLite plan that reads a
+    small group's papers rather than the index. The tokens' inverse document
+    frequencies are left out: every paper kept has every token, so within
+    this set they are the same; the order comes from how often, and in how
+    long a text, each token occurs, column by column."""
+    cut = [[_TOKEN.findall(col.lower()) for col in doc] for doc in docs]
+    hits = []
+    for i, cols in enumerate(cut):
+        if all(any(w.startswith(t) for words in cols for w in words) for t in toks):
+            hits.append(i)
+    if not hits:
+        return []
+    avg = [max(1.0, sum(len(cut[i][c]) for i in hits) / len(hits)) for c in range(4)]
+    out = []
+    for i in hits:
+        total = 0.0
+        for c, words in enumerate(cut[i]):
+            norm = _K1 * (1 - _B + _B * len(words) / avg[c])
+            for tok in toks:
+                tf = sum(1 for w in words if w.startswith(tok))
+                if tf:
+                    total += _WEIGHTS[c] * tf * (_K1 + 1) / (tf + norm)
+        out.append((i, -total))
+    return out
+
+
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:

@@ -16,6 +16,17 @@ from storage.engine import session_scope
 from tests.papers.test_proposals import PLACE, T0, meta, propose, who
 
 
+@pytest.fixture(autouse=True, params=["group_first", "index_first"])
+def sqlite_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """On SQLite every test runs with both plans (see queries._sqlite_pool):
+    a small group's papers read and matched, or the FTS5 index first."""
+    from storage.papers import queries
+
+    if request.param == "index_first":
+        monkeypatch.setattr(queries, "SQLITE_SMALL_GROUP", 0)
+    return str(request.param)
+
+
 def add(
     engine: sa.Engine,
     arxiv_id: str,

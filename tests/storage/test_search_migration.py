@@ -108,8 +108,11 @@ def _seed(engine: sa.Engine) -> tuple[int, list[int]]:
 
 
 def test_upgrading_a_database_with_papers_fills_the_search_and_the_vote_counts(
-    before: sa.Engine,
+    before: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from storage.papers import queries
+
+    monkeypatch.setattr(queries, "SQLITE_SMALL_GROUP", 0)  # SQLite: through the FTS5 table
     gid, _ = _seed(before)
     command.upgrade(alembic_config(before), "heads")
     with session_scope(before) as session:
