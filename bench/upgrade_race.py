@@ -86,12 +86,15 @@ def schema_problems(url: str) -> list[str]:
 
     import storage.all_tables  # noqa: F401
     from storage.engine import alembic_config, make_engine
+    from storage.papers.search import include_object
 
     engine = make_engine(url)
     try:
         heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             current = set(ctx.get_current_heads())
             diff = compare_metadata(ctx, SQLModel.metadata)
     finally:

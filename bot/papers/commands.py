@@ -29,6 +29,7 @@ from bot.papers.cards import (
     upvote_button,
 )
 from bot.papers.proposals import proposal_owner
+from storage.papers import queries as paper_queries
 from storage.papers.tables import ProposalStatus
 
 log = logging.getLogger(__name__)
@@ -234,10 +235,16 @@ async def history(ctx: Ctx) -> Reply:
             )
         return say("No papers yet. Propose one with `/propose <arXiv link or id>`.", private=True)
     title = f"Papers matching “{' '.join(words)}”" if words else "The group's papers"
-    blocks: list[object] = [Header(shorten(f"{title} ({total})", 150))]
+    # a search counts its matches up to HISTORY_POOL (see storage.papers.queries)
+    pool = paper_queries.HISTORY_POOL
+    count = f"{pool:,}+" if words and total > pool else f"{total:,}"
+    blocks: list[object] = [Header(shorten(f"{title} ({count})", 150))]
     blocks.extend(Text(list_line(None, e)) for e in entries)
     if total > len(entries):
-        blocks.append(Context(f"Showing {len(entries)} of {total}; add words to narrow it down."))
+        ranked = f" (the most relevant of the newest {pool:,})" if words and total > pool else ""
+        blocks.append(
+            Context(f"Showing {len(entries)} of {count}{ranked}; add words to narrow it down.")
+        )
     if cut:
         blocks.append(Context(cut.strip()))
     return Reply(blocks=tuple(blocks), private=True)  # type: ignore[arg-type]

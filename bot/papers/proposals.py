@@ -17,6 +17,7 @@ from bot.infra.arxiv_client import PaperMeta
 from bot.infra.clock import as_utc
 from storage.groups.tables import Group, Member
 from storage.papers import queries as q
+from storage.papers.search import tokens as search_tokens
 from storage.papers.tables import (
     Paper,
     PaperStatus,
@@ -282,10 +283,15 @@ def toggle_vote(*, session: Session, proposal_id: int, member: Member, now: date
 
 
 def queue(*, session: Session, group_id: int, limit: int = 10) -> tuple[list[Entry], int]:
-    """Open proposals ranked by votes, then age (older first). Also the total."""
+    """Open proposals ranked by votes, then age (older first). Also the total.
+
+    Entries carry only the columns a listing shows (see
+    ``storage.papers.queries``); others load on access inside the session."""
     rows = q.ranked_open_proposals(session, group_id=group_id, limit=limit)
-    total = int(rows[0][4]) if rows else 0  # the window count sees every open proposal
-    return [Entry(p, pa, m, int(v)) for p, pa, m, v, _t in rows], total
+    if not rows:
+        return [], 0
+    total = q.count_proposals(session, group_id=group_id, statuses=(ProposalStatus.OPEN,))
+    return [Entry(p, pa, m, p.votes) for p, pa, m in rows], total
 
 
 def find_in_group(*, session: Session, group_id: int, arxiv_id: str) -> Entry | None:
@@ -309,16 +315,27 @@ def withdraw(*, session: Session, proposal: Proposal, now: datetime) -> None:
 def history(
     *, session: Session, group_id: int, words: list[str], limit: int = 10
 ) -> tuple[list[Entry], int]:
-    """The group's papers (presented first, newest first) whose title, authors or
-    abstract contain every word (case-insensitive)."""
-    # Votes do not order the history, so they are counted for the page only
-    # (a second, small query) rather than aggregated for the whole group.
-    rows = q.history_page(session, group_id=group_id, words=words, limit=limit)
-    if not rows:
-        return [], 0
-    total = int(rows[0][3])  # the window count sees every match, not the page
-    counts = q.vote_counts_of(session, [p.id for p, _pa, _m, _t in rows])
-    return [Entry(p, pa, m, counts.get(p.id or 0, 0)) for p, pa, m, _t in rows], total
+    """The group's papers that are not withdrawn. Without words: presented
+    first, newest first. With words: those with a word starting with each of
+    them in the title, authors, abstract or arXiv id (any case), most relevant
+    first (see ``storage.papers.search``), among the newest
+    ``storage.papers.queries.HISTORY_POOL`` matches. Also how many there are:
+    for a search, counted up to ``HISTORY_POOL + 1``."""
+    if not words:
+        rows = q.latest_proposals(session, group_id=group_id, limit=limit)
+        if not rows:
+            return [], 0
+        total = q.count_proposals(
+            session,
+            group_id=group_id,
+            statuses=(ProposalStatus.PRESENTED, ProposalStatus.SCHEDULED, ProposalStatus.OPEN),
+        )
+    else:
+        toks = search_tokens(words)
+        if not toks:  # only punctuation: no word to look for
+            return [], 0
+        rows, total = q.search_proposals(session, group_id=group_id, tokens=toks, limit=limit)
+    return [Entry(p, pa, m, p.votes) for p, pa, m in rows], total
 
 
 def claim_card(

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.expression import Subquery
+from sqlalchemy.orm import load_only
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import Select
 
 from storage.groups.tables import Group, Member
 from storage.leases import take_lease
+from storage.papers import search
 from storage.papers.tables import (
     ACTIVE_STATUSES,
     Paper,
@@ -160,76 +164,197 @@ def reasons_with_members(
 # -- listings ------------------------------------------------------------------
 
 
-def _vote_counts(group_id: int) -> Subquery:
-    """Votes per proposal, counted only within one group so the cost follows
-    the group's size, not the whole table's."""
+def _only(*attrs: Any) -> _AbstractLoad:
+    return load_only(*attrs)
+
+
+#: What a listing line shows (``bot.papers.cards.list_line``); the other
+#: columns (abstracts, reasons) stay unread and load on access, in a session.
+_LISTED = (
+    _only(
+        Proposal.id,
+        Proposal.group_id,
+        Proposal.paper_id,
+        Proposal.member_id,
+        Proposal.status,
+        Proposal.votes,
+        Proposal.created_at,
+        Proposal.presented_at,
+    ),
+    _only(Paper.id, Paper.arxiv_id, Paper.status, Paper.title, Paper.authors),
+    _only(Member.id, Member.user_id, Member.name),
+)
+
+
+def _listing() -> Select[Proposal, Paper, Member]:
     return (
-        select(Vote.proposal_id, func.count().label("votes"))
-        .join(Proposal, col(Proposal.id) == Vote.proposal_id)
-        .where(Proposal.group_id == group_id)
-        .group_by(col(Vote.proposal_id))
-        .subquery()
+        select(Proposal, Paper, Member)
+        .join(Paper, col(Paper.id) == Proposal.paper_id)
+        .join(Member, col(Member.id) == Proposal.member_id)
+        .options(*_LISTED)
     )
+
+
+def count_proposals(session: Session, *, group_id: int, statuses: Sequence[str]) -> int:
+    """The group's proposals in these statuses, counted in the
+    ``(group_id, status)`` index."""
+    return session.exec(
+        select(func.count())
+        .select_from(Proposal)
+        .where(col(Proposal.group_id) == group_id, col(Proposal.status).in_(statuses))
+    ).one()
 
 
 def ranked_open_proposals(
     session: Session, *, group_id: int, limit: int
-) -> Sequence[tuple[Proposal, Paper, Member, int, int]]:
-    """Open proposals ranked by votes, then age (older first), as (proposal,
-    paper, proposer, votes, total) rows; ``total`` counts every open proposal."""
-    votes = _vote_counts(group_id)
-    vote_count = func.coalesce(votes.c.votes, 0)
-    base = (
-        select(  # type: ignore[call-overload]
-            Proposal, Paper, Member, vote_count, func.count().over().label("total")
-        )
-        .join(Paper, col(Paper.id) == Proposal.paper_id)
-        .join(Member, col(Member.id) == Proposal.member_id)
-        .outerjoin(votes, votes.c.proposal_id == Proposal.id)
-        .where(Proposal.group_id == group_id, Proposal.status == ProposalStatus.OPEN)
-    )
-    rows: Sequence[tuple[Proposal, Paper, Member, int, int]] = session.exec(
-        base.order_by(vote_count.desc(), col(Proposal.created_at), col(Proposal.id)).limit(limit)
+) -> Sequence[tuple[Proposal, Paper, Member]]:
+    """Open proposals ranked by votes, then age (older first): the first
+    ``limit`` entries of ``ix_proposals_queue``, with only the listed columns."""
+    return session.exec(
+        _listing()
+        .where(col(Proposal.group_id) == group_id, col(Proposal.status) == ProposalStatus.OPEN)
+        .order_by(col(Proposal.votes).desc(), col(Proposal.created_at), col(Proposal.id))
+        .limit(limit)
     ).all()
-    return rows
 
 
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+_SHOWN = (ProposalStatus.PRESENTED, ProposalStatus.SCHEDULED, ProposalStatus.OPEN)
 
 
-def history_page(
-    session: Session, *, group_id: int, words: list[str], limit: int
-) -> Sequence[tuple[Proposal, Paper, Member, int]]:
-    """The group's proposals that are not withdrawn (presented first, newest
-    first) whose title, authors, abstract or id contain every word
-    (case-insensitive), as (proposal, paper, proposer, total) rows; ``total``
-    counts every match, not the page."""
-    query = (
-        select(Proposal, Paper, Member, func.count().over().label("total"))
-        .join(Paper, col(Paper.id) == Proposal.paper_id)
-        .join(Member, col(Member.id) == Proposal.member_id)
-        .where(Proposal.group_id == group_id, Proposal.status != ProposalStatus.WITHDRAWN)
-    )
-    for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
-        query = query.where(
-            sa.or_(
-                func.lower(Paper.title).like(pattern, escape="\\"),
-                func.lower(Paper.abstract).like(pattern, escape="\\"),
-                func.lower(sa.cast(Paper.authors, sa.Text)).like(pattern, escape="\\"),
-                func.lower(Paper.arxiv_id).like(pattern, escape="\\"),
-            )
+def latest_proposals(
+    session: Session, *, group_id: int, limit: int
+) -> list[tuple[Proposal, Paper, Member]]:
+    """/history without words: the group's papers not withdrawn, presented
+    first, then newest first; ``limit`` rows, with only the listed columns.
+
+    One short read of ``ix_proposals_history`` per status, merged here: a
+    single query ordered across statuses would sort the whole group."""
+    got: dict[str, list[tuple[Proposal, Paper, Member]]] = {}
+    for status in _SHOWN:
+        got[status] = list(
+            session.exec(
+                _listing()
+                .where(col(Proposal.group_id) == group_id, col(Proposal.status) == status)
+                .order_by(
+                    sa.desc(col(Proposal.presented_at)),
+                    sa.desc(col(Proposal.created_at)),
+                    sa.desc(col(Proposal.id)),
+                )
+                .limit(limit)
+            ).all()
         )
-    presented_first = sa.case((col(Proposal.status) == ProposalStatus.PRESENTED, 0), else_=1)
-    rows: Sequence[tuple[Proposal, Paper, Member, int]] = session.exec(
-        query.order_by(
-            presented_first,
-            sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
-            sa.desc(col(Proposal.id)),
-        ).limit(limit)
+
+    def latest(row: tuple[Proposal, Paper, Member]) -> tuple[datetime, int]:
+        p = row[0]
+        return p.presented_at or p.created_at, p.id or 0  # one database: all naive or all aware
+
+    rest = sorted(
+        got[ProposalStatus.SCHEDULED] + got[ProposalStatus.OPEN], key=latest, reverse=True
+    )
+    return (sorted(got[ProposalStatus.PRESENTED], key=latest, reverse=True) + rest)[:limit]
+
+
+def _newest() -> tuple[Any, ...]:
+    """The tie-break among equally relevant papers: the latest first."""
+    return (
+        sa.desc(func.coalesce(col(Proposal.presented_at), col(Proposal.created_at))),
+        sa.desc(col(Proposal.id)),
+    )
+
+
+#: /history ranks, by relevance, the newest this many matches (by paper),
+#: and counts matches up to one more than this (more shows as "1,000+"), so
+#: a word found in most of a large group's papers costs what a rarer one does.
+HISTORY_POOL = 1000
+#: On SQLite, a group with at most this many papers is searched paper by
+#: paper (each looked up in the FTS index by id); a larger one from the FTS
+#: index's matches, newest first, joined to the group (see :func:`_sqlite_pool`).
+SQLITE_SMALL_GROUP = 300
+
+
+def search_proposals(
+    session: Session, *, group_id: int, tokens: list[str], limit: int
+) -> tuple[list[tuple[Proposal, Paper, Member]], int]:
+    """The group's proposals not withdrawn whose paper has a word starting
+    with each token (see :mod:`storage.papers.search`), most relevant first
+    (then the newest), and how many match, counted up to ``HISTORY_POOL + 1``."""
+    if session.get_bind().dialect.name == "postgresql":
+        pool = _pg_pool(session, group_id, tokens)
+    else:
+        pool = _sqlite_pool(session, group_id, tokens)
+    if not pool:
+        return [], 0
+    found = min(len(pool), HISTORY_POOL + 1)  # HISTORY_POOL + 1: "more than HISTORY_POOL"
+    # the latest first, and among them the best score (bm25: lowest; ts_rank:
+    # negated below); Python's sort is stable
+    pool.sort(key=lambda r: (r[2], r[0]), reverse=True)
+    pool = pool[:HISTORY_POOL]
+    pool.sort(key=lambda r: r[1])
+    ids = [pid for pid, _score, _at in pool[:limit]]
+    rows = session.exec(_listing().where(col(Proposal.id).in_(ids))).all()
+    order = {pid: n for n, pid in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r[0].id or 0]), found
+
+
+def _pg_pool(session: Session, group_id: int, tokens: list[str]) -> list[tuple[int, float, Any]]:
+    """(proposal id, -ts_rank, time) of the newest matches: the GIN index on
+    ``papers.search`` finds them; ``ts_rank`` reads only the pool's vectors."""
+    shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
+    rows = session.execute(
+        sa.text(f"""
+            SELECT id, -ts_rank({search.PG_COLUMN}, q), at FROM (
+                SELECT p.id, pa.{search.PG_COLUMN}, q,
+                       coalesce(p.presented_at, p.created_at) AS at
+                FROM proposals p JOIN papers pa ON pa.id = p.paper_id,
+                     to_tsquery('simple'::regconfig, :query) AS q
+                WHERE p.group_id = :group AND p.status IN ({shown})
+                  AND pa.{search.PG_COLUMN} @@ q
+                ORDER BY pa.id DESC LIMIT :pool
+            ) AS newest"""),
+        {"group": group_id, "query": search.pg_query(tokens), "pool": HISTORY_POOL + 1},
     ).all()
-    return rows
+    return [(int(pid), float(score), at) for pid, score, at in rows]
+
+
+def _sqlite_pool(
+    session: Session, group_id: int, tokens: list[str]
+) -> list[tuple[int, float, Any]]:
+    """(proposal id, bm25, time) of the newest matches.
+
+    SQLite keeps no statistics here, so the plan is chosen by the group's
+    size: a small group's papers are
+    read and matched here, the tokens cut as FTS5 cuts them, and scored by
+    :func:`storage.papers.search.matching_bm25`; a large group's are read from
+    the index's matches, newest paper first, until the pool is full, and
+    scored by FTS5's bm25 (only the rows kept: it is in the select list of the
+    join, next to the FTS cursor)."""
+    shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
+    where = f"p.group_id = :group AND p.status IN ({shown})"
+    args = {"group": group_id, "match": search.fts5_query(tokens), "pool": HISTORY_POOL + 1}
+    size = session.execute(
+        sa.text(f"SELECT count(*) FROM (SELECT 1 FROM proposals p WHERE {where} LIMIT :most)"),
+        {**args, "most": SQLITE_SMALL_GROUP + 1},
+    ).scalar_one()
+    fts, score = search.FTS_TABLE, search.SQLITE_BM25
+    at = "coalesce(p.presented_at, p.created_at)"
+    if size <= SQLITE_SMALL_GROUP:
+        # Not FTS5 here: testing each paper against it re-runs the whole
+        # query each time, and a prefix ("the*") merges every matching term's
+        # list for all papers (0.4 s a paper at a million); reading a few
+        # hundred papers and matching them here costs a few milliseconds.
+        sql = f"""
+            SELECT p.id, pa.title, pa.authors, pa.abstract, pa.arxiv_id, {at}
+            FROM proposals p JOIN papers pa ON pa.id = p.paper_id WHERE {where}"""
+        rows = session.execute(sa.text(sql), args).all()
+        docs = [tuple(r[1:5]) for r in rows]
+        return [(int(rows[i][0]), sc, rows[i][5]) for i, sc in search.matching_bm25(docs, tokens)]
+    sql = f"""
+        SELECT p.id, {score}, {at} FROM {fts}
+        CROSS JOIN proposals p ON p.paper_id = {fts}.rowid
+        WHERE {fts} MATCH :match AND {where}
+        ORDER BY {fts}.rowid DESC LIMIT :pool"""
+    rows = session.execute(sa.text(sql), args).all()
+    return [(int(pid), float(s), at_) for pid, s, at_ in rows]
 
 
 # -- the card lease ------------------------------------------------------------

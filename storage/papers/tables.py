@@ -83,6 +83,11 @@ class Proposal(SQLModel, table=True):
     member_id: int = Field(foreign_key="members.id")
     why: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
     status: str = Field(default=ProposalStatus.OPEN, max_length=16)
+    #: How many rows of ``votes`` name this proposal, kept by triggers on
+    #: ``votes`` (migration 0006_search) so /queue ranks from an index.
+    votes: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     #: The card still has to be posted (not yet, or arXiv was down).
     card_pending: bool = False
     #: Whoever posts the card holds it until then (see storage.leases); a
@@ -91,6 +96,28 @@ class Proposal(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     status_changed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     presented_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+# /queue: a group's open proposals in rank order (votes, then age), read from
+# the index ten at a time instead of sorting the whole group.
+sa.Index(
+    "ix_proposals_queue",
+    Proposal.group_id,  # type: ignore[arg-type]
+    Proposal.status,
+    sa.desc(Proposal.votes),  # type: ignore[call-overload]
+    Proposal.created_at,  # type: ignore[arg-type]
+    Proposal.id,  # type: ignore[arg-type]
+)
+# /history without words: per status, the latest first (presented ones by when
+# they were presented, the others by when they were proposed).
+sa.Index(
+    "ix_proposals_history",
+    Proposal.group_id,  # type: ignore[arg-type]
+    Proposal.status,
+    Proposal.presented_at,  # type: ignore[arg-type]
+    Proposal.created_at,  # type: ignore[arg-type]
+    Proposal.id,  # type: ignore[arg-type]
+)
 
 
 class Vote(SQLModel, table=True):

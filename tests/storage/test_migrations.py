@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 import storage.all_tables  # noqa: F401
 from storage.engine import make_engine, normalise_url, upgrade
+from storage.papers.search import include_object
 from tests.conftest import fresh_pg_schema, migrated_engine
 
 
@@ -73,7 +74,9 @@ def test_the_migrated_copy_other_tests_get_is_the_migrated_schema(
 
 def test_migrations_match_the_tables(engine: sa.Engine) -> None:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(ctx, SQLModel.metadata)
     assert diff == [], f"tables and migrations differ; add a migration: {diff}"
 

@@ -1,0 +1,160 @@
+"""Full-text search over papers (/history), in each database's own engine.
+
+SQLite: an FTS5 table ``papers_search`` over ``papers`` (external content:
+the text is stored once, in ``papers``), kept in step by three triggers.
+PostgreSQL: a stored generated ``tsvector`` column ``papers.search`` with a
+GIN index. Both are built by migration ``0006_search`` (which also fills them
+from the papers already stored) and ranked by relevance: bm25 on SQLite,
+``ts_rank`` on PostgreSQL, the title weighing most, then the authors.
+
+Neither is described by the table classes (SQLModel has no virtual tables and
+no dialect-specific generated columns), so :func:`include_object` keeps them
+out of Alembic's comparison of tables and migrations.
+
+Matching: each word the user gives must start a word of the title, the
+authors, the abstract or the arXiv id, in any case (``transform`` finds
+"Transformers"). Words are cut into letters-and-digits tokens here and each is
+quoted, so nothing a user types is read as query syntax.
+
+Note for later migrations: on SQLite, ``batch_alter_table("papers")`` rebuilds
+the table and drops its triggers; such a migration must run
+:data:`SQLITE_TRIGGERS` again.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FTS_TABLE = "papers_search"
+PG_COLUMN = "search"
+PG_INDEX = "ix_papers_search"
+
+#: The FTS5 table; ``unicode61`` folds case (not diacritics: PostgreSQL's
+#: 'simple' keeps them) and splits on anything that is not a letter or digit.
+SQLITE_TABLE = f"""
+CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+    title, authors, abstract, arxiv_id,
+    content='papers', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 0'
+)
+"""
+
+_COLS = "title, authors, abstract, arxiv_id"
+_NEW = "new.title, new.authors, new.abstract, new.arxiv_id"
+_OLD = "old.title, old.authors, old.abstract, old.arxiv_id"
+
+SQLITE_TRIGGERS = (
+    f"""
+CREATE TRIGGER papers_search_insert AFTER INSERT ON papers BEGIN
+    INSERT INTO {FTS_TABLE}(rowid, {_COLS}) VALUES (new.id, {_NEW});
+END
+""",
+    f"""
+CREATE TRIGGER papers_search_delete AFTER DELETE ON papers BEGIN
+    INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_COLS}) VALUES ('delete', old.id, {_OLD});
+END
+""",
+    f"""
+CREATE TRIGGER papers_search_update AFTER UPDATE OF {_COLS} ON papers BEGIN
+    INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_COLS}) VALUES ('delete', old.id, {_OLD});
+    INSERT INTO {FTS_TABLE}(rowid, {_COLS}) VALUES (new.id, {_NEW});
+END
+""",
+)
+
+#: Indexes everything already in ``papers`` (the migration's back-fill).
+SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
+
+#: bm25 column weights: title, authors, abstract, arXiv id.
+SQLITE_BM25 = f"bm25({FTS_TABLE}, 10.0, 5.0, 1.0, 1.0)"
+
+
+def _pg_words(text: str) -> str:
+    """The 'simple' configuration: lower-cased words, no stemming and no stop
+    words, so a word matches the same papers as on SQLite."""
+    # letters-and-digits runs only, as SQLite's tokenizer and :func:`tokens`
+    # cut them ('1605.08386' is two words there, one lexeme to PostgreSQL)
+    return f"to_tsvector('simple'::regconfig, regexp_replace({text}, '[^[:alnum:]]+', ' ', 'g'))"
+
+
+PG_EXPRESSION = (
+    f"setweight({_pg_words('title')}, 'A') || "
+    f"setweight({_pg_words('authors::text')}, 'B') || "
+    "setweight(" + _pg_words("abstract || ' ' || arxiv_id") + ", 'C')"
+)
+
+PG_ADD_COLUMN = (
+    f"ALTER TABLE papers ADD COLUMN {PG_COLUMN} tsvector "
+    f"GENERATED ALWAYS AS ({PG_EXPRESSION}) STORED"
+)
+PG_CREATE_INDEX = f"CREATE INDEX {PG_INDEX} ON papers USING gin ({PG_COLUMN})"
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def tokens(words: list[str]) -> list[str]:
+    """The letters-and-digits runs of the words, lower-cased, each once."""
+    seen: dict[str, None] = {}
+    for word in words:
+        for tok in _TOKEN.findall(word.lower()):
+            seen.setdefault(tok, None)
+    return list(seen)
+
+
+def fts5_query(toks: list[str]) -> str:
+    """An FTS5 MATCH expression: every token as a quoted prefix, all required.
+    Tokens hold only letters and digits, so quoting cannot be broken out of."""
+    return " AND ".join(f'"{t}"*' for t in toks)
+
+
+def pg_query(toks: list[str]) -> str:
+    """A ``to_tsquery`` text: every token as a quoted prefix, all required."""
+    return " & ".join("'" + t.replace("'", "''") + "':*" for t in toks)
+
+
+#: bm25's parameters (FTS5's) and the column weights of :data:`SQLITE_BM25`.
+_K1, _B = 1.2, 0.75
+_WEIGHTS = (10.0, 5.0, 1.0, 1.0)
+
+
+def matching_bm25(
+    docs: list[tuple[str, str, str, str]], toks: list[str]
+) -> list[tuple[int, float]]:
+    """(index, bm25) of the papers (title, authors, abstract, id) that have a
+    word starting with every token, the way the FTS5 table matches and ranks
+    them (bm25 negative: lower is better). For the SQLite plan that reads a
+    small group's papers rather than the index. The tokens' inverse document
+    frequencies are left out: every paper kept has every token, so within
+    this set they are the same; the order comes from how often, and in how
+    long a text, each token occurs, column by column."""
+    cut = [[_TOKEN.findall(col.lower()) for col in doc] for doc in docs]
+    hits = []
+    for i, cols in enumerate(cut):
+        if all(any(w.startswith(t) for words in cols for w in words) for t in toks):
+            hits.append(i)
+    if not hits:
+        return []
+    avg = [max(1.0, sum(len(cut[i][c]) for i in hits) / len(hits)) for c in range(4)]
+    out = []
+    for i in hits:
+        total = 0.0
+        for c, words in enumerate(cut[i]):
+            norm = _K1 * (1 - _B + _B * len(words) / avg[c])
+            for tok in toks:
+                tf = sum(1 for w in words if w.startswith(tok))
+                if tf:
+                    total += _WEIGHTS[c] * tf * (_K1 + 1) / (tf + norm)
+        out.append((i, -total))
+    return out
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's filter: the search objects are built by hand (see above)."""
+    if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
+        return False
+    if type_ == "column" and name == PG_COLUMN and getattr(obj, "table", None) is not None:
+        return bool(obj.table.name != "papers")
+    return not (type_ == "index" and name == PG_INDEX)
