@@ -161,17 +161,27 @@ async def one_run(
         }
 
 
+_WRITE_UP = [
+    "The paper states a problem and the idea the authors propose for it.",
+    "The group discussed where the idea applies and how far the results carry.",
+]
+
+
 def _answers(system: str, user: str) -> dict[str, Any] | None:
-    """A write-up answer where the write-up prompt asks for one (the fake's
-    default answer is a tl;dr, which the write-up check rejects, so every run
-    would ask again and the cache would never be measured); else the default."""
-    if '{"paragraphs"' in system:
+    """What a model that follows the prompts answers: the tl;dr prompt with
+    the write-up in the same answer (the sessions have threads), the write-up
+    prompt (asked only when that is missing) with a write-up; else the fake's
+    default. Without this the fake's tl;dr-shaped answer to every prompt would
+    fail the write-up check, and every run would ask again."""
+    if '"paragraphs": [string' in system:  # the tl;dr prompt
         return {
-            "paragraphs": [
-                "The paper states a problem and the idea the authors propose for it.",
-                "The group discussed where the idea applies and how far the results carry.",
-            ]
+            "tldr": "The authors propose a method and show that it works.",
+            "key_insights": ["It introduces a simple idea.", "Experiments support the claims."],
+            "why_it_matters": None,
+            "paragraphs": _WRITE_UP,
         }
+    if '{"paragraphs"' in system:  # the write-up prompt
+        return {"paragraphs": _WRITE_UP}
     return None
 
 

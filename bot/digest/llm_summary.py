@@ -38,6 +38,10 @@ class LlmOutput(BaseModel):
     tldr: str
     key_insights: list[str]
     why_it_matters: str | dict[str, Any] | None = None
+    #: The write-up, asked in the same call when the paper has a thread (one
+    #: round of waiting on the model instead of two); absent or not a list of
+    #: strings: the write-up is asked separately.
+    paragraphs: list[Any] | None = None
 
     @field_validator("tldr")
     @classmethod
@@ -84,7 +88,9 @@ def messages_for(p: PaperInput) -> tuple[list[dict[str, str]], prompts.PromptFil
         arxiv_id=p.arxiv_id,
         abstract=p.abstract,
         takeaways=list(p.takeaways),
-        discussion=list(p.discussion[-20:]),
+        discussion=[] if p.thread else list(p.discussion[-20:]),
+        thread=[{"by": a, "text": t} for a, t in p.thread[-30:]],
+        members=list(p.members),
     )
     system = str(prompt.meta.get("system", "")).strip()
     return [{"role": "system", "content": system}, {"role": "user", "content": user}], prompt
@@ -177,7 +183,8 @@ async def summarize_with_llm(
             return None
         try:
             out = LlmOutput.model_validate(_json_object(completion.content))
-            return to_summary(out, p, model=llm.model, prompt_version=prompt.version, drops=drops)
+            s = to_summary(out, p, model=llm.model, prompt_version=prompt.version, drops=drops)
+            return _with_write_up(s, out, p, drops)
         except (ValueError, ValidationError) as exc:
             problem = _describe(exc)
             if records:
@@ -198,6 +205,18 @@ async def summarize_with_llm(
                 },
             ]
     return None
+
+
+def _with_write_up(s: Summary, out: LlmOutput, p: PaperInput, drops: Drops | None) -> Summary:
+    """The summary with the write-up the same answer gave (checked like one
+    asked on its own); unchanged when there is no thread or no usable list."""
+    if not p.thread or not isinstance(out.paragraphs, list):
+        return s
+    texts = [x for x in out.paragraphs if isinstance(x, str) and x.strip()]
+    if not texts:
+        return s
+    kept = grounding.check_paragraphs(texts, sources_of(p), drops if drops is not None else Drops())
+    return dataclasses.replace(s, write_up=kept) if kept else s
 
 
 def write_up_messages(p: PaperInput, s: Summary) -> tuple[list[dict[str, str]], prompts.PromptFile]:

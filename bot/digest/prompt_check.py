@@ -54,7 +54,9 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "arxiv_id": "1706.03762",
         "abstract": "The dominant sequence transduction models are based on RNNs.",
         "takeaways": ["We could drop our RNN encoder."],
-        "discussion": ["Does it scale?"],
+        "discussion": [],
+        "thread": [{"by": "Bob", "text": "Does it scale?"}],
+        "members": ["Alice", "Bob"],
     },
     "write_up": {
         "title": _PAPER["title"],

@@ -243,6 +243,7 @@ async def summarize_papers(
         stats.calls = len(calls)
         stats.prompt_tokens = sum(r.prompt_tokens for _, _, r in calls)
         stats.completion_tokens = sum(r.completion_tokens for _, _, r in calls)
+        fresh += _combined_write_ups(fresh, model=llm.model, stats=stats)
         if calls or fresh:
             await db(_save, run_id=stats.run_id, now=now, fresh=fresh, calls=calls, replace=force)
         remaining = deadline - (time.monotonic() - started)
@@ -260,6 +261,23 @@ async def summarize_papers(
     return result, stats
 
 
+def _combined_write_ups(
+    fresh: Sequence[tuple[str, PaperInput, Summary]], *, model: str, stats: RunStats
+) -> list[tuple[str, PaperInput, Summary]]:
+    """The write-ups that came in the same answer as their tl;dr, as cache rows
+    under the key :func:`_write_ups` looks for (so the next run finds them)."""
+    version = prompts.load("write_up").version
+    rows = []
+    for _key, p, s in fresh:
+        if not s.write_up:
+            continue
+        stats.write_ups += 1
+        key = write_up_key(p, s, prompt_version=version, model=model)
+        row = Summary("\n\n".join(s.write_up), s.write_up, None, WRITE_UP_SOURCE, model, version)
+        rows.append((key, p, row))
+    return rows
+
+
 async def _write_ups(
     papers: Sequence[PaperInput],
     result: dict[int, Summary],
@@ -275,7 +293,8 @@ async def _write_ups(
     and their authors: what the group thought, what a quote must match):
     cached, else one call per paper (bounded by the client's semaphore). A
     failed call leaves it empty and caches nothing."""
-    wanted = [p for p in papers if p.thread]  # no attributed thread: no write-up
+    # no attributed thread, no write-up; one that came with its tl;dr is done
+    wanted = [p for p in papers if p.thread and not result[p.paper_id].write_up]
     if not wanted or deadline <= 0:
         return
     version = prompts.load("write_up").version

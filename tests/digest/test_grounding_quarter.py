@@ -240,3 +240,34 @@ async def test_the_monthly_why_comes_from_the_reason_and_votes_only(fake_llm: Op
     assert await period_prose.monthly_why(runtime, **kw) is None
     assert await period_prose.monthly_why(SimpleNamespace(llm=None), **kw) is None  # type: ignore[arg-type]
     await client.aclose()
+
+
+async def test_a_write_up_given_with_the_tldr_takes_one_call_and_is_cached(
+    bot: Bot, fake_llm: OpenAIFake
+) -> None:
+    """The tl;dr prompt asks for the write-up too when there is a thread: one
+    round of waiting on the model per paper instead of two."""
+    inputs = await _seed(bot)
+    papers = answers()["papers"]
+
+    def combined(system: str, user: str) -> dict[str, Any] | None:
+        m = _ARXIV.search(user)
+        if m is None or '"paragraphs": [string' not in system:
+            return None  # only the tl;dr prompt is expected
+        a = papers[m.group(1)]
+        return {
+            **a["tldr"],
+            "why_it_matters": a["why_it_matters"],
+            "paragraphs": a["write_up"]["paragraphs"],
+        }
+
+    fake_llm.script = combined
+    client = make_client(fake_llm.url)
+    got, stats = await summarize_papers(inputs, db=bot.db, llm=client, now=NOW)
+    assert stats.calls == len(inputs) and stats.write_ups == len(inputs)
+    assert all(got[p.paper_id].write_up for p in inputs)
+    before = len(fake_llm.requests)
+    again, stats2 = await summarize_papers(inputs, db=bot.db, llm=client, now=NOW)
+    assert len(fake_llm.requests) == before and stats2.calls == 0
+    assert all(again[p.paper_id] == got[p.paper_id] for p in inputs)
+    await client.aclose()
