@@ -39,6 +39,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import table, write_result
+from bench.slack_ack import _signed, wait_healthy
 
 SECRET = "bench-memory-signing-secret"
 #: Idle RSS of ours over bare Bolt's (issue 15, goal 4).
@@ -81,7 +82,7 @@ def _start_bare(api: str) -> tuple[subprocess.Popen[str], int]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/slack/events",
         data=body.encode(),
-        headers=_signed(body, "bench-signing-secret"),
+        headers=_signed(body),  # the bare app's secret (bench/slack_ack.py)
     )
     with urllib.request.urlopen(request, timeout=10) as resp:
         resp.read()
@@ -95,19 +96,6 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def _signed(body: str, secret: str = SECRET) -> dict[str, str]:
-    import hashlib
-    import hmac
-
-    ts = str(int(time.time()))
-    sig = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={sig}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
 
 
 def _command(i: int, hook: str, papers: list[str]) -> str:
@@ -174,19 +162,7 @@ async def _bench(commands: int, every: int) -> dict[str, object]:
         url = f"http://127.0.0.1:{port}"
         try:
             async with aiohttp.ClientSession() as http:
-                deadline = time.monotonic() + 30
-                while True:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"server exited: {proc.stderr.read()}")  # type: ignore[union-attr]
-                    try:
-                        async with http.get(f"{url}/healthz") as resp:
-                            if resp.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("server did not answer /healthz within 30 s")
-                    await asyncio.sleep(0.1)
+                await wait_healthy(http, proc, port)
                 await asyncio.sleep(1.0)
                 samples.append((0, rss_kb(proc.pid)))
                 bare_kb = rss_kb(bare[0].pid)
@@ -194,7 +170,7 @@ async def _bench(commands: int, every: int) -> dict[str, object]:
                 for i in range(1, commands + 1):
                     body = _command(i, hook, papers)
                     async with http.post(
-                        f"{url}/slack/events", data=body, headers=_signed(body)
+                        f"{url}/slack/events", data=body, headers=_signed(body, SECRET)
                     ) as resp:
                         await resp.read()
                         if resp.status != 200:

@@ -255,9 +255,7 @@ async def _read_json(path: str) -> dict[str, Any]:
     return dict(json.loads(await asyncio.to_thread(Path(path).read_text)))
 
 
-async def _wait_healthy(
-    http: aiohttp.ClientSession, proc: subprocess.Popen[str], port: int
-) -> None:
+async def wait_healthy(http: aiohttp.ClientSession, proc: subprocess.Popen[str], port: int) -> None:
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:
@@ -296,9 +294,10 @@ def _command(i: int, hook: str) -> dict[str, str]:
     }
 
 
-def _signed(body: str) -> dict[str, str]:
+def _signed(body: str, secret: str = SECRET) -> dict[str, str]:
+    """Headers Slack would send with ``body``, signed with ``secret``."""
     ts = str(int(time.time()))
-    sig = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    sig = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     return {
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": f"v0={sig}",
@@ -416,7 +415,7 @@ async def _bench(requests: int, warmup: int, socket_requests: int) -> dict[str, 
             )
             procs += [bare, floor]
             async with aiohttp.ClientSession() as http:
-                await _wait_healthy(http, ours, port)
+                await wait_healthy(http, ours, port)
             ports = {
                 "ours": port,
                 "bare_bolt": int(bare_line.split()[1]),

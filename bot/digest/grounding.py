@@ -341,6 +341,8 @@ def check_why(
 
 
 def json_object(content: str) -> Any:
+    """The JSON object in a model's reply (tolerating code fences or a
+    preamble, which endpoints without ``response_format`` often add)."""
     text = content.strip()
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end <= start:

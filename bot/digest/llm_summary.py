@@ -7,7 +7,6 @@ number, name, link or quotation its inputs do not have."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from typing import Any
 
@@ -96,16 +95,6 @@ def messages_for(p: PaperInput) -> tuple[list[dict[str, str]], prompts.PromptFil
     return [{"role": "system", "content": system}, {"role": "user", "content": user}], prompt
 
 
-def _json_object(content: str) -> Any:
-    """The JSON object in a reply (tolerating code fences or a preamble, which
-    endpoints without ``response_format`` often add)."""
-    text = content.strip()
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        raise ValueError("the reply contains no JSON object")
-    return json.loads(text[start : end + 1])
-
-
 def sources_of(p: PaperInput) -> Sources:
     """What a paper's calls are given: its record, takeaways, thread and members."""
     return Sources(
@@ -168,21 +157,14 @@ async def summarize_with_llm(
     """The model's summary, or None (the caller uses the offline one). Invalid
     output gets exactly one retry, told what was wrong."""
     messages, prompt = messages_for(p)
-    settings = prompt.meta
     for attempt in (1, 2):
         try:
-            completion = await llm.complete(
-                messages,
-                records=records,
-                temperature=settings.get("temperature"),
-                max_tokens=settings.get("max_tokens"),
-                json_mode=settings.get("response_format") == "json_object",
-            )
+            completion = await llm.complete_prompt(prompt.meta, messages, records=records)
         except LlmError as exc:
             log.info("LLM gave no summary for arXiv:%s: %s", p.arxiv_id, exc)
             return None
         try:
-            out = LlmOutput.model_validate(_json_object(completion.content))
+            out = LlmOutput.model_validate(grounding.json_object(completion.content))
             s = to_summary(out, p, model=llm.model, prompt_version=prompt.version, drops=drops)
             return _with_write_up(s, out, p, drops)
         except (ValueError, ValidationError) as exc:
@@ -248,16 +230,9 @@ async def write_up_with_llm(
     """The checked write-up (0-3 paragraphs), or None when the call failed
     (nothing to cache; the post falls back)."""
     messages, prompt = write_up_messages(p, s)
-    settings = prompt.meta
     try:
-        completion = await llm.complete(
-            messages,
-            records=records,
-            temperature=settings.get("temperature"),
-            max_tokens=settings.get("max_tokens"),
-            json_mode=settings.get("response_format") == "json_object",
-        )
-        got = _json_object(completion.content)
+        completion = await llm.complete_prompt(prompt.meta, messages, records=records)
+        got = grounding.json_object(completion.content)
     except (LlmError, ValueError) as exc:
         log.info("LLM gave no write-up for arXiv:%s: %s", p.arxiv_id, exc)
         return None

@@ -54,13 +54,7 @@ async def _complete(
     records: list[CallRecord],
 ) -> str | None:
     try:
-        completion = await llm.complete(
-            messages,
-            records=records,
-            temperature=prompt.meta.get("temperature"),
-            max_tokens=prompt.meta.get("max_tokens"),
-            json_mode=prompt.meta.get("response_format") == "json_object",
-        )
+        completion = await llm.complete_prompt(prompt.meta, messages, records=records)
     except LlmError as exc:
         log.info("LLM gave no %s: %s", name, exc)
         return None

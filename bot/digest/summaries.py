@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: A draft waits at most this long for the LLM before going offline for the rest.
 DEFAULT_DEADLINE = 60.0
@@ -215,17 +216,13 @@ async def summarize_papers(
             else:
                 missing.append(p)
         records: dict[int, list[CallRecord]] = {p.paper_id: [] for p in missing}
-        tasks = {
-            p.paper_id: asyncio.create_task(
-                summarize_with_llm(llm, p, records[p.paper_id], stats.drops)
-            )
-            for p in missing
-        }
-        if tasks:
-            _done, pending = await asyncio.wait(tasks.values(), timeout=deadline)
-            for t in pending:
-                t.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        tasks = await _within(
+            {
+                p.paper_id: summarize_with_llm(llm, p, records[p.paper_id], stats.drops)
+                for p in missing
+            },
+            deadline,
+        )
         fresh: list[tuple[str, PaperInput, Summary]] = []
         for p in missing:
             task = tasks[p.paper_id]
@@ -259,6 +256,20 @@ async def summarize_papers(
         )
     stats.seconds = time.monotonic() - started
     return result, stats
+
+
+async def _within(
+    calls: dict[int, Coroutine[Any, Any, T]], deadline: float
+) -> dict[int, asyncio.Task[T]]:
+    """Run the calls concurrently (the client's semaphore bounds them); those
+    not done by ``deadline`` seconds are cancelled. The finished tasks, by key."""
+    tasks = {key: asyncio.create_task(c) for key, c in calls.items()}
+    if tasks:
+        _done, pending = await asyncio.wait(tasks.values(), timeout=deadline)
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    return tasks
 
 
 def _combined_write_ups(
@@ -315,16 +326,15 @@ async def _write_ups(
         return
     records: dict[int, list[CallRecord]] = {p.paper_id: [] for p in missing}
     drops = {p.paper_id: Drops() for p in missing}
-    tasks = {
-        p.paper_id: asyncio.create_task(
-            write_up_with_llm(llm, p, result[p.paper_id], records[p.paper_id], drops[p.paper_id])
-        )
-        for p in missing
-    }
-    _done, pending = await asyncio.wait(tasks.values(), timeout=deadline)
-    for t in pending:
-        t.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    tasks = await _within(
+        {
+            p.paper_id: write_up_with_llm(
+                llm, p, result[p.paper_id], records[p.paper_id], drops[p.paper_id]
+            )
+            for p in missing
+        },
+        deadline,
+    )
     fresh: list[tuple[str, PaperInput, Summary]] = []
     for p in missing:
         task = tasks[p.paper_id]

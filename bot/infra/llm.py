@@ -21,7 +21,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +144,23 @@ class LlmClient:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+    async def complete_prompt(
+        self,
+        meta: Mapping[str, Any],
+        messages: Sequence[dict[str, str]],
+        *,
+        records: list[CallRecord],
+    ) -> Completion:
+        """:meth:`complete` with a prompt file's settings (its front matter:
+        ``temperature``, ``max_tokens``, ``response_format: json_object``)."""
+        return await self.complete(
+            messages,
+            records=records,
+            temperature=meta.get("temperature"),
+            max_tokens=meta.get("max_tokens"),
+            json_mode=meta.get("response_format") == "json_object",
+        )
 
     async def complete(
         self,
