@@ -89,19 +89,17 @@ async def ask_cached(
 ) -> dict[str, Any] | None:
     """:func:`ask`, answered from the ``llm_answers`` cache when the same
     model was asked the same rendered prompt before (``force``: Regenerate
-    asks anew). Only a well-formed answer is kept; a runtime without a
-    database (a test of the check alone) asks every time."""
+    asks anew). Only a well-formed answer is kept."""
     prompt, messages = _rendered(name, context)
-    db = getattr(runtime, "db", None)
     key = answer_key(llm.model, prompt, messages)
-    if db is not None and not force:
-        stored = await db(digest_queries.cached_answer, key=key)
+    if not force:
+        stored = await runtime.db(digest_queries.cached_answer, key=key)
         if stored is not None and (got := _as_dict(name, stored)) is not None:
             return got
     content = await _complete(llm, name, prompt, messages, records)
     got = _as_dict(name, content) if content is not None else None
-    if got is not None and content is not None and db is not None:
-        await db(
+    if got is not None and content is not None:
+        await runtime.db(
             digest_queries.store_answer,
             key=key,
             purpose=name,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlmodel import Session, select
@@ -182,17 +181,24 @@ async def test_write_up_calls_respect_the_concurrency_bound(fake_llm: OpenAIFake
     await client.aclose()
 
 
-async def test_the_period_intro_is_checked_and_none_offline(fake_llm: OpenAIFake) -> None:
+async def test_the_period_intro_is_checked_and_none_offline(bot: Bot, fake_llm: OpenAIFake) -> None:
     weeks = answers()["periods"]["weeks"]
     p = paper_input("2407.18756")
     good = weeks["2026-W33"]
     client = make_client(fake_llm.url)
-    runtime: Any = SimpleNamespace(llm=client)
-    kw: dict[str, Any] = {"kind": "weekly", "label": "2026-W33", "papers": [p]}
+    bot.llm = client
+    runtime = bot
+    # force: each answer below is asked anew (the same inputs are cached otherwise)
+    kw: dict[str, Any] = {"kind": "weekly", "label": "2026-W33", "papers": [p], "force": True}
 
     fake_llm.script = script(intro=good)
     got = await period_prose.period_intro(runtime, takeaways=list(p.takeaways), **kw)
     assert got == good
+    # asked again without force: the cached answer, no request
+    asked = len(fake_llm.requests)
+    cached = {**kw, "force": False}
+    assert await period_prose.period_intro(runtime, takeaways=list(p.takeaways), **cached) == good
+    assert len(fake_llm.requests) == asked
 
     extras = period_prose.Extras()
     fake_llm.script = script(intro=good + " " + bad("name_not_in_inputs")["sentence"])
@@ -206,24 +212,29 @@ async def test_the_period_intro_is_checked_and_none_offline(fake_llm: OpenAIFake
     fake_llm.script = script(intro=bad("number_not_in_inputs")["sentence"])
     assert await period_prose.period_intro(runtime, takeaways=[], **kw) is None
 
-    offline: Any = SimpleNamespace(llm=None)
-    assert await period_prose.period_intro(offline, takeaways=[], **kw) is None
+    bot.llm = None  # offline
+    assert await period_prose.period_intro(runtime, takeaways=[], **kw) is None
     fake_llm.down()
     down = make_client(fake_llm.url, max_attempts=1)
-    assert await period_prose.period_intro(SimpleNamespace(llm=down), takeaways=[], **kw) is None  # type: ignore[arg-type]
+    bot.llm = down
+    assert await period_prose.period_intro(runtime, takeaways=[], **kw) is None
     await client.aclose()
     await down.aclose()
 
 
-async def test_the_monthly_why_comes_from_the_reason_and_votes_only(fake_llm: OpenAIFake) -> None:
+async def test_the_monthly_why_comes_from_the_reason_and_votes_only(
+    bot: Bot, fake_llm: OpenAIFake
+) -> None:
     q = quarter()
     who = {m["key"]: m["display_name"] for m in q["members"]}
     pick = answers()["monthly_picks"]["2026-08"][0]
     pr = next(p for p in q["proposals"] if p["arxiv_id"] == pick["arxiv_id"])
     title = next(p["title"] for p in q["papers"] if p["arxiv_id"] == pick["arxiv_id"])
     client = make_client(fake_llm.url)
-    runtime: Any = SimpleNamespace(llm=client)
+    bot.llm = client
+    runtime = bot
     kw: dict[str, Any] = {
+        "force": True,  # each answer below is asked anew
         "title": title,
         "proposer": who[pr["proposer"]],
         "reason": pr["why"],
@@ -238,7 +249,8 @@ async def test_the_monthly_why_comes_from_the_reason_and_votes_only(fake_llm: Op
 
     fake_llm.script = script(why="Used by 40 teams at Google, it is a must-read.")
     assert await period_prose.monthly_why(runtime, **kw) is None
-    assert await period_prose.monthly_why(SimpleNamespace(llm=None), **kw) is None  # type: ignore[arg-type]
+    bot.llm = None
+    assert await period_prose.monthly_why(runtime, **kw) is None
     await client.aclose()
 
 
