@@ -12,10 +12,10 @@ from bot.chat import sanitize
 from bot.chat.plural import plural
 from bot.digest import paper_entry as pe
 from bot.digest.gather import AlsoProposed, Featured, gather_month
-from bot.digest.period_prose import Extras
+from bot.digest.period_prose import Extras, monthly_why, period_intro
 from bot.digest.periods import Month
 from bot.digest.quarter import group_name
-from bot.digest.render import grounded, period_intro, title_of
+from bot.digest.render import title_of
 from bot.digest.summaries import llm_for, summarize_papers
 from bot.digest.summary_types import PaperInput, Summary, sentences
 from bot.infra import prompts
@@ -192,8 +192,7 @@ async def compose_month(bot: Runtime, *, group_id: int, month: Month) -> tuple[s
     )
     whys: dict[int, str] = {}
     for p in picks:
-        text = await grounded(
-            "monthly_why",
+        text = await monthly_why(
             bot,
             title=p.paper.title,
             proposer=p.proposer,

@@ -12,8 +12,9 @@ from bot.chat.dates import WEEKDAY_NAMES
 from bot.chat.plural import plural
 from bot.digest import paper_entry as pe
 from bot.digest.gather import Featured, QuarterContent, gather_quarter
+from bot.digest.period_prose import period_intro
 from bot.digest.periods import Quarter
-from bot.digest.render import coming_up, featured_entry, period_intro, times, title_of
+from bot.digest.render import coming_up, featured_entry, times, title_of
 from bot.digest.summaries import llm_for, summarize_papers
 from bot.digest.summary_types import Summary
 from bot.infra import prompts

@@ -13,7 +13,6 @@ from bot.chat import sanitize
 from bot.chat.plural import plural
 from bot.chat.replies import Block, Header, Reply, Text
 from bot.digest import paper_entry as pe
-from bot.digest import period_prose
 from bot.digest.gather import Featured, WeekContent
 from bot.digest.paper_entry import and_list
 from bot.digest.periods import Week
@@ -154,41 +153,6 @@ def render_week(
         "closing": _week_closing(content, week.tz),
     }
     return title_of(template, ctx), template.render(**ctx)
-
-
-async def grounded(name: str, bot: Any, **kwargs: Any) -> str | None:
-    """``bot.digest.period_prose.<name>(bot, **kwargs)`` (the checked LLM prose:
-    ``period_intro``, ``monthly_why``), one line; None when it declines
-    (offline, or the check dropped the text)."""
-    if name == "period_intro":
-        text = await period_prose.period_intro(bot, **kwargs)
-    else:
-        text = await period_prose.monthly_why(bot, **kwargs)
-    return sanitize.one_line(text, limit=1500) if text else None
-
-
-async def period_intro(
-    bot: Any,
-    *,
-    kind: str,
-    label: str,
-    papers: list[Any],
-    takeaways: list[str],
-    extras: Any = None,
-    force: bool = False,
-) -> str | None:
-    """The grounded intro of a period, or None (the caller writes a factual
-    one). ``extras`` (``period_prose.Extras``) collects the call and the drops."""
-    return await grounded(
-        "period_intro",
-        bot,
-        kind=kind,
-        label=label,
-        papers=papers,
-        takeaways=takeaways,
-        extras=extras,
-        force=force,
-    )
 
 
 def title_of(template: prompts.PromptFile, ctx: dict[str, Any]) -> str:

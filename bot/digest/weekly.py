@@ -18,9 +18,9 @@ from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
 from bot.digest.grounding import Drops
-from bot.digest.period_prose import Extras
+from bot.digest.period_prose import Extras, period_intro
 from bot.digest.periods import Week
-from bot.digest.render import body_blocks, period_intro, render_week
+from bot.digest.render import body_blocks, render_week
 from bot.digest.revisions import DraftClosed, DraftView, add_revision, load_view, new_draft
 from bot.digest.summaries import RunStats, llm_for, summarize_papers
 from bot.digest.summaries import _save as log_calls
