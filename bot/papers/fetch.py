@@ -18,6 +18,7 @@ from bot.chat.replies import say
 from bot.infra.arxiv_client import ArxivUnavailable, ArxivUnreachable
 from bot.infra.arxiv_ref import InvalidReference
 from bot.infra.runtime import Runtime
+from bot.infra.settings import Settings
 from bot.papers import proposals as svc
 from bot.papers.card_delivery import post_owed_cards
 
@@ -184,7 +185,15 @@ async def retry_once(bot: Runtime) -> int:
     return sum(1 for o in outcomes if o is Outcome.READY)
 
 
+def retry_pause(settings: Settings) -> float:
+    """Seconds between retry passes: every few seconds, or sooner when papers
+    are retried sooner or a dead poster's card lease ends sooner (short
+    settings, as the tests use, then finish what was owed as quickly)."""
+    return min(RETRY_POLL_SECONDS, settings.arxiv_refetch_seconds, settings.lease_seconds)
+
+
 async def _retry_loop(bot: Runtime) -> None:
+    pause = retry_pause(bot.settings)
     while True:
         try:
             await retry_once(bot)
@@ -192,7 +201,7 @@ async def _retry_loop(bot: Runtime) -> None:
             raise
         except Exception:
             log.exception("arXiv retry pass failed; trying again shortly")
-        await asyncio.sleep(RETRY_POLL_SECONDS)
+        await asyncio.sleep(pause)
 
 
 def start_retry_loop(bot: Runtime) -> None:
