@@ -169,16 +169,19 @@ _WRITE_UP = [
 
 def _answers(system: str, user: str) -> dict[str, Any] | None:
     """What a model that follows the prompts answers: the tl;dr prompt with
-    the write-up in the same answer (the sessions have threads), the write-up
+    the write-up in the same answer (the sessions have threads) and the
+    week's intro when the call asks for it, the write-up
     prompt (asked only when that is missing) with a write-up; else the fake's
     default. Without this the fake's tl;dr-shaped answer to every prompt would
     fail the write-up check, and every run would ask again."""
     if '"paragraphs": [string' in system:  # the tl;dr prompt
+        asked_intro = 'opening paragraph as "intro"' in user
         return {
             "tldr": "The authors propose a method and show that it works.",
             "key_insights": ["It introduces a simple idea.", "Experiments support the claims."],
             "why_it_matters": None,
             "paragraphs": _WRITE_UP,
+            "intro": "The papers of this week each propose a method." if asked_intro else None,
         }
     if '{"paragraphs"' in system:  # the write-up prompt
         return {"paragraphs": _WRITE_UP}

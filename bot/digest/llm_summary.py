@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from bot.chat import sanitize
 from bot.digest import grounding
 from bot.digest.grounding import Drops, Sources
+from bot.digest.period_prose import IntroAsk
 from bot.digest.summary_types import (
     INSIGHT_LIMIT,
     TLDR_LIMIT,
@@ -41,6 +42,8 @@ class LlmOutput(BaseModel):
     #: round of waiting on the model instead of two); absent or not a list of
     #: strings: the write-up is asked separately.
     paragraphs: list[Any] | None = None
+    #: The period's intro, when the call asked for it (:class:`IntroAsk`).
+    intro: Any = None
 
     @field_validator("tldr")
     @classmethod
@@ -79,7 +82,9 @@ class LlmOutput(BaseModel):
         return v, None
 
 
-def messages_for(p: PaperInput) -> tuple[list[dict[str, str]], prompts.PromptFile]:
+def messages_for(
+    p: PaperInput, intro: IntroAsk | None = None
+) -> tuple[list[dict[str, str]], prompts.PromptFile]:
     prompt = prompts.load("tldr")
     user = prompt.render(
         title=p.title or f"arXiv:{p.arxiv_id}",
@@ -90,6 +95,7 @@ def messages_for(p: PaperInput) -> tuple[list[dict[str, str]], prompts.PromptFil
         discussion=[] if p.thread else list(p.discussion[-20:]),
         thread=[{"by": a, "text": t} for a, t in p.thread[-30:]],
         members=list(p.members),
+        period=intro.context if intro is not None else None,
     )
     system = str(prompt.meta.get("system", "")).strip()
     return [{"role": "system", "content": system}, {"role": "user", "content": user}], prompt
@@ -152,11 +158,16 @@ def to_summary(
 
 
 async def summarize_with_llm(
-    llm: LlmClient, p: PaperInput, records: list[CallRecord], drops: Drops | None = None
+    llm: LlmClient,
+    p: PaperInput,
+    records: list[CallRecord],
+    drops: Drops | None = None,
+    intro: IntroAsk | None = None,
 ) -> Summary | None:
     """The model's summary, or None (the caller uses the offline one). Invalid
-    output gets exactly one retry, told what was wrong."""
-    messages, prompt = messages_for(p)
+    output gets exactly one retry, told what was wrong. With ``intro``, the
+    same call asks for the period's intro and leaves it in ``intro.answer``."""
+    messages, prompt = messages_for(p, intro)
     for attempt in (1, 2):
         try:
             completion = await llm.complete_prompt(prompt.meta, messages, records=records)
@@ -166,6 +177,8 @@ async def summarize_with_llm(
         try:
             out = LlmOutput.model_validate(grounding.json_object(completion.content))
             s = to_summary(out, p, model=llm.model, prompt_version=prompt.version, drops=drops)
+            if intro is not None and isinstance(out.intro, str) and out.intro.strip():
+                intro.answer = out.intro
             return _with_write_up(s, out, p, drops)
         except (ValueError, ValidationError) as exc:
             problem = _describe(exc)

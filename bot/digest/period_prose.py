@@ -132,6 +132,51 @@ class Extras:
     records: list[CallRecord] = field(default_factory=list)
 
 
+def _intro_context(
+    kind: str, label: str, views: list[dict[str, Any]], takeaways: list[str]
+) -> dict[str, Any]:
+    papers = [{"title": v["title"], "abstract": v["abstract"][:1500]} for v in views]
+    return {"kind": kind, "label": label, "papers": papers, "takeaways": list(takeaways)}
+
+
+@dataclass
+class IntroAsk:
+    """A period's intro asked inside the first paper's tl;dr call, so it
+    costs no call (and no round of waiting on the model) of its own. The
+    context is the standalone intro prompt's; ``answer`` is what the model
+    gave under ``"intro"``, unchecked (:func:`period_intro` checks it)."""
+
+    context: dict[str, Any]
+    answer: str | None = None
+
+
+def _intro_key(llm: LlmClient, context: dict[str, Any]) -> str:
+    prompt, messages = _rendered("period_intro", context)
+    return answer_key(llm.model, prompt, messages)
+
+
+async def intro_to_ask_along(
+    runtime: Runtime,
+    *,
+    kind: str,
+    label: str,
+    papers: list[Any],
+    takeaways: list[str],
+    force: bool = False,
+) -> IntroAsk | None:
+    """The intro to ask in a paper's call, or None when there is nothing to
+    ask: offline, no papers, or the same intro is already in the cache."""
+    llm = runtime.llm
+    if llm is None or not papers:
+        return None
+    context = _intro_context(kind, label, [_paper_view(p) for p in papers], takeaways)
+    if not force:
+        stored = await runtime.db(digest_queries.cached_answer, key=_intro_key(llm, context))
+        if stored is not None and _as_dict("period_intro", stored) is not None:
+            return None
+    return IntroAsk(context)
+
+
 async def period_intro(
     runtime: Runtime,
     *,
@@ -141,26 +186,32 @@ async def period_intro(
     takeaways: list[str],
     extras: Extras | None = None,
     force: bool = False,
+    asked_along: IntroAsk | None = None,
 ) -> str | None:
     """One paragraph on what the period's papers have in common and what the
     group made of them; None offline, on LLM trouble or when the check drops it.
-    The answer is cached (:func:`ask_cached`); ``force`` asks anew."""
+    The answer is cached (:func:`ask_cached`); ``force`` asks anew. An intro
+    that came in a paper's answer (``asked_along``) is cached as if asked on
+    its own and checked the same way; without one, it is asked now."""
     llm = runtime.llm
     if llm is None or not papers:
         return None
     extras = extras if extras is not None else Extras()
     views = [_paper_view(p) for p in papers]
-    got = await ask_cached(
-        runtime,
-        llm,
-        "period_intro",
-        extras.records,
-        force=force,
-        kind=kind,
-        label=label,
-        papers=[{"title": v["title"], "abstract": v["abstract"][:1500]} for v in views],
-        takeaways=list(takeaways),
-    )
+    context = _intro_context(kind, label, views, takeaways)
+    got: dict[str, Any] | None
+    if asked_along is not None and asked_along.answer is not None:
+        got = {"intro": asked_along.answer}
+        await runtime.db(
+            digest_queries.store_answer,
+            key=_intro_key(llm, context),
+            purpose="period_intro",
+            model=llm.model,
+            answer=json.dumps(got, ensure_ascii=False),
+            now=runtime.clock.now(),
+        )
+    else:
+        got = await ask_cached(runtime, llm, "period_intro", extras.records, force=force, **context)
     if not got or not isinstance(got.get("intro"), str):
         return None
     src = Sources(

@@ -57,6 +57,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "discussion": [],
         "thread": [{"by": "Bob", "text": "Does it scale?"}],
         "members": ["Alice", "Bob"],
+        # The week's intro asked in the same call (None when it is not).
+        "period": {
+            "kind": "week",
+            "label": "2026-W47",
+            "papers": [{"title": _PAPER["title"], "abstract": "Attention replaces recurrence."}],
+            "takeaways": ["We could drop our RNN encoder."],
+        },
     },
     "write_up": {
         "title": _PAPER["title"],

@@ -24,7 +24,7 @@ from sqlmodel import Session
 from bot.digest.grounding import Drops
 from bot.digest.llm_summary import summarize_with_llm, write_up_with_llm
 from bot.digest.offline_summary import extractive
-from bot.digest.period_prose import Extras
+from bot.digest.period_prose import Extras, IntroAsk
 from bot.digest.summary_types import (
     PaperInput,
     Summary,
@@ -181,10 +181,12 @@ async def summarize_papers(
     now: datetime,
     force: bool = False,
     deadline: float = DEFAULT_DEADLINE,
+    intro: IntroAsk | None = None,
 ) -> tuple[dict[int, Summary], RunStats]:
     """Summaries for every paper: cached, fresh from the LLM (concurrently,
     bounded by the client's semaphore), or offline. Never raises for LLM
-    trouble. ``force`` skips the cache (Regenerate) and replaces its rows."""
+    trouble. ``force`` skips the cache (Regenerate) and replaces its rows.
+    ``intro`` rides in the first paper's call, if one is made."""
     started = time.monotonic()
     stats = RunStats()
     prompt_version = prompts.load("tldr").version
@@ -218,8 +220,10 @@ async def summarize_papers(
         records: dict[int, list[CallRecord]] = {p.paper_id: [] for p in missing}
         tasks = await _within(
             {
-                p.paper_id: summarize_with_llm(llm, p, records[p.paper_id], stats.drops)
-                for p in missing
+                p.paper_id: summarize_with_llm(
+                    llm, p, records[p.paper_id], stats.drops, intro if i == 0 else None
+                )
+                for i, p in enumerate(missing)
             },
             deadline,
         )

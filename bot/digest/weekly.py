@@ -9,16 +9,15 @@ Its parts live next door: :mod:`~bot.digest.periods`,
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.chat.plural import plural
 from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
 from bot.digest.grounding import Drops
-from bot.digest.period_prose import Extras, period_intro
+from bot.digest.period_prose import Extras, intro_to_ask_along, period_intro
 from bot.digest.periods import Week
 from bot.digest.render import body_blocks, render_week
 from bot.digest.revisions import DraftClosed, DraftView, add_revision, load_view, new_draft
@@ -56,22 +55,21 @@ async def compose_week(
     if content.empty:
         return content, "", "", RunStats()
     extras = Extras()
-    # The intro reads only the papers and the takeaways, so it is asked while
-    # the summaries are (one round of waiting on the LLM less).
-    (summaries, stats), intro = await asyncio.gather(
-        summarize_papers(
-            content.inputs(), db=bot.db, llm=llm_for(bot), now=bot.clock.now(), force=force
-        ),
-        period_intro(
-            bot,
-            kind="week",
-            label=week.label,
-            papers=[f.paper for f in content.featured],
-            takeaways=[t for f in content.featured for t in f.takeaways],
-            extras=extras,
-            force=force,
-        ),
+    intro_args: dict[str, Any] = {
+        "kind": "week",
+        "label": week.label,
+        "papers": [f.paper for f in content.featured],
+        "takeaways": [t for f in content.featured for t in f.takeaways],
+        "force": force,
+    }
+    # The intro is asked in the first paper's call: no call, and no round of
+    # waiting on the model, of its own. Asked on its own only when no paper
+    # needed a call or that answer had none.
+    along = await intro_to_ask_along(bot, **intro_args)
+    summaries, stats = await summarize_papers(
+        content.inputs(), db=bot.db, llm=llm_for(bot), now=bot.clock.now(), force=force, intro=along
     )
+    intro = await period_intro(bot, **intro_args, extras=extras, asked_along=along)
     stats.absorb(extras)  # the intro's call, tokens and drops count in the cost line
     if extras.records:  # and its call is logged with the run's, like every LLM call
         await bot.db(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -344,6 +345,65 @@ def test_weeks_parse_and_label() -> None:
     assert WEEK.start.isoformat() == "2026-11-16T00:00:00+00:00"
     assert periods.Week(2026, 49).date_label == "30 November – 6 December 2026"
     assert periods.Quarter.parse("2026-Q4").end.isoformat() == "2027-01-01T00:00:00+00:00"
+
+
+async def test_the_weeks_intro_comes_in_the_first_papers_call_checked_and_cached(
+    week_bot: Bot,
+    sessions_patch: list,
+    fake_llm: OpenAIFake,  # type: ignore[type-arg]
+) -> None:
+    """Three papers are three calls, not four: the intro rides in the first
+    paper's call, is checked like an intro asked on its own, and is cached,
+    so a second /digest makes no call."""
+    s = seed(week_bot, sessions=3)
+    sessions_patch.extend(s.sessions)
+    invented = "Geoffrey Hinton called it the paper of the decade."
+    carried = []
+
+    def script(system: str, user: str) -> dict[str, Any] | None:
+        if "opens the post for the period" in system:
+            raise AssertionError("the intro was asked in a call of its own")
+        if 'opening paragraph as "intro"' not in user:
+            return None  # the other papers: the fake's usual answers
+        carried.append(user)
+        answer = fake_llm._summary(user)
+        answer["intro"] = f"The group read {s.papers[0].title} this week. {invented}"
+        return answer
+
+    fake_llm.script = script
+    before = len(fake_llm.requests)
+    text = to_plain(await _say(week_bot))
+    assert len(fake_llm.requests) - before == 3 and len(carried) == 1
+    assert f"The group read {s.papers[0].title} this week." in text
+    assert invented not in text  # the check dropped the invented sentence
+    for paper in s.papers:
+        assert paper.title in carried[0]  # the intro is asked about every paper
+    again = len(fake_llm.requests)
+    [draft] = _drafts(week_bot)
+    await _press(week_bot, dg.DISCARD, f"{draft.id}:{draft.revision}")
+    second = to_plain(await _say(week_bot))
+    assert len(fake_llm.requests) == again  # tl;drs, write-ups and the intro: all cached
+    assert f"The group read {s.papers[0].title} this week." in second
+
+
+async def test_an_answer_without_the_intro_gets_it_asked_on_its_own(
+    week_bot: Bot,
+    sessions_patch: list,
+    fake_llm: OpenAIFake,  # type: ignore[type-arg]
+) -> None:
+    s = seed(week_bot, sessions=2)
+    sessions_patch.extend(s.sessions)
+
+    def script(system: str, user: str) -> dict[str, str] | None:
+        if "opens the post for the period" not in system:
+            return None  # the tl;drs, without an intro
+        return {"intro": f"Both papers this week, {s.papers[1].title} among them, were read."}
+
+    fake_llm.script = script
+    before = len(fake_llm.requests)
+    text = to_plain(await _say(week_bot))
+    assert len(fake_llm.requests) - before == 3  # two papers, then the intro alone
+    assert f"{s.papers[1].title} among them, were read." in text
 
 
 async def test_the_draft_says_what_the_grounding_check_dropped_from_its_run(
