@@ -3,8 +3,9 @@ what only some commands use (openai: the LLM client is made at the first
 summary; alembic: only to upgrade an old schema; arXiv's client, with the
 arxiv package, requests and lxml: at the first paper looked up; Jinja and
 YAML: at the first prompt or template rendered; pylatexenc: at the first
-abstract with LaTeX in it), nor in HTTP mode the Socket Mode client. Checked in a fresh interpreter, since this test
-process has imported everything."""
+abstract with LaTeX in it), nor in HTTP mode the Socket Mode client.
+Checked in a fresh interpreter, since this test process has imported
+everything."""
 
 from __future__ import annotations
 
