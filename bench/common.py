@@ -21,7 +21,7 @@ def compile_bytecode() -> str:
     an installed package and already did for every library in a benchmark's
     baseline. Without it, a run with PYTHONDONTWRITEBYTECODE=1 in the
     environment (or a fresh checkout) times our ~150 modules compiled from
-    source at every start (about 0.15 s and 15 MB) against libraries loaded
+    source at every start (about 0.1 s and 2 MB) against libraries loaded
     from bytecode. Returns a line for the benchmark's output."""
     import compileall
 

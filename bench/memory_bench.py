@@ -15,8 +15,8 @@ benchmark sends a mix of `/propose` (a few papers, so most are duplicates),
 /proc/<pid>/status every `--every` commands. Growth is the RSS at N commands
 minus the RSS at N/2, also given as a least-squares slope in KB per 100
 commands over the second half. Our modules are compiled to bytecode first,
-as an install does (compiling ~150 modules from source at start would add
-about 15 MB that an installed bot does not have).
+as an install does (compiling ~150 modules from source at start adds about
+2 MB that an installed bot does not have).
 
     .venv/bin/python bench/memory_bench.py [--commands 1000] [--every 100]
     .venv/bin/python bench/memory_bench.py --commands 10000 --every 1000
