@@ -335,10 +335,14 @@ class ArxivClient:
     def _transport(self) -> Transport:
         """The HTTP session and the arxiv package's client, made (and those
         packages imported) on first use, in the worker thread."""
+        if self._http is not None:
+            return self._http
+        # Imported outside the lock: it takes ~0.1 s, and aclose (on the
+        # event loop) takes the lock.
+        from bot.infra import arxiv_http
+
         with self._http_lock:
             if self._http is None:
-                from bot.infra import arxiv_http
-
                 session = arxiv_http.Session(self._gate.slot, self._timeout, self._request_log)
                 if self._closed:
                     session.close()
