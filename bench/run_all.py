@@ -202,7 +202,7 @@ def _startup(r: dict[str, Any]) -> list[list[object]]:
             _ok(r["ratio_to_floor"] <= r["goal_ratio"]),
         ],
         [
-            "Start: unneeded packages loaded (openai, alembic, SDKs, icalendar)",
+            "Start: packages loaded that /help does not need (openai, alembic, SDKs, arxiv, ...)",
             ", ".join(loaded) or "none",
             "none",
             _ok(not loaded),

@@ -13,11 +13,11 @@ import contextlib
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -30,6 +30,9 @@ from adapters.slack.client import make_web_client
 from adapters.slack.inbox import start_inbox_loop
 from adapters.slack.verify import Rejection, check_signature, make_verifier, read_body
 from bot.app import Bot, Settings, SettingsError, build_bot
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,9 @@ async def start_http(adapter: SlackAdapter, *, host: str, port: int) -> tuple[we
 def start_socket_mode(adapter: SlackAdapter, app_token: str) -> AsyncSocketModeHandler:
     """A Socket Mode handler using the adapter's Web API client (so
     ``apps.connections.open`` goes to SLACK_API_URL too)."""
+    # Imported here: an HTTP-mode bot does not load the Socket Mode client.
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
     return AsyncSocketModeHandler(adapter.app, app_token, web_client=adapter.client)
 
 

@@ -17,15 +17,17 @@ library does not do for plain prose with a little LaTeX in it:
 - citations and cross-references (``\\cite{…}``, ``\\ref{…}``) are dropped,
   ``\\href{url}{text}`` keeps its text;
 - a parse error never reaches the reader: the macro names are dropped instead.
+
+pylatexenc is loaded at the first abstract that has LaTeX in it (a digest),
+not with this module: importing it and building its macro tables takes about
+80 ms, which the commands that import this module never need.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-
-from pylatexenc.latex2text import LatexNodes2Text
-
-_TO_TEXT = LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+from typing import Any
 
 _SUP = dict(zip("0123456789+-=()niT⊤−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿⁱᵀᵀ⁻", strict=True))
 _SUP.update(zip("abcdefghjklmoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰʲᵏˡᵐᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", strict=True))
@@ -104,8 +106,15 @@ def _shift(mark: str, body: str) -> str:
     return f"{mark}{body}" if len(body) == 1 else f"{mark}({body})"
 
 
+@functools.cache
+def _to_text() -> Any:
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
 def _convert(s: str) -> str:
     try:
-        return str(_TO_TEXT.latex_to_text(s))
+        return str(_to_text().latex_to_text(s))
     except Exception:  # a malformed macro: drop the markup, keep the words
         return _MACRO.sub(lambda m: m.group(1) or "", s).replace("{", "").replace("}", "")

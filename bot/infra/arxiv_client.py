@@ -6,7 +6,10 @@ Lookups are put on a pending set and fetched by a single worker task in one
 ``id_list`` request (up to 100 ids): those that arrive together, or while a
 request is in flight, share the next request, so a burst of proposals costs one
 request rather than one each. The `arxiv` package is synchronous; each request
-runs in a thread so the event loop never blocks.
+runs in a thread so the event loop never blocks. That package, requests and
+lxml live in :mod:`bot.infra.arxiv_http`, imported in that thread when the
+first request goes out: a process that never looks a paper up loads none of
+them.
 
 Outcomes per id: a `PaperMeta`; ``None`` when arXiv does not have the paper;
 `InvalidReference` when arXiv rejects the id (HTTP 400 / its error entry);
@@ -27,90 +30,25 @@ import logging
 import math
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-import arxiv
-import requests
-from lxml import etree
-from urllib3.exceptions import NameResolutionError, NewConnectionError
-
-from bot.infra.arxiv_ref import ArxivId, InvalidReference, parse_ref
+from bot.infra.arxiv_meta import ArxivUnavailable, ArxivUnreachable, PaperMeta
+from bot.infra.arxiv_ref import InvalidReference, parse_ref
 from bot.infra.clock import SystemTimer, Timer
+
+if TYPE_CHECKING:
+    from bot.infra.arxiv_http import Transport
 
 __all__ = ["ArxivClient", "ArxivUnavailable", "ArxivUnreachable", "PaperMeta"]
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
-_MAX_RETRY_AFTER = 60.0
-_ERROR_ENTRY_PREFIX = "https://arxiv.org/api/errors"
-
-
-@dataclass(frozen=True)
-class PaperMeta:
-    """What the bot needs to show and store about one paper."""
-
-    arxiv_id: str
-    version: int
-    title: str
-    authors: tuple[str, ...]
-    abstract: str
-    categories: tuple[str, ...]
-    primary_category: str
-    published: datetime
-    updated: datetime
-    comment: str
-    journal_ref: str
-    doi: str
-    links: tuple[str, ...]
-
-
-class ArxivUnavailable(Exception):
-    """arXiv could not be reached or gave no usable answer after every retry."""
-
-
-class ArxivUnreachable(ArxivUnavailable):
-    """No connection to arXiv at all (refused, or its host name does not
-    resolve): known at once, so it is reported without waiting for retries."""
-
-
-def _unreachable(exc: requests.RequestException) -> str | None:
-    """A one-line reason if `exc` is a refused connection or a DNS failure.
-
-    Those fail the same way on a retry seconds later (a firewall, no network,
-    a wrong ARXIV_API_URL), unlike a timeout or a reset mid-answer. requests
-    wraps them as ConnectionError(MaxRetryError(reason=NewConnectionError)).
-    """
-    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.Timeout):
-        return None
-    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
-    if isinstance(reason, NameResolutionError):
-        return "its host name does not resolve"
-    if isinstance(reason, NewConnectionError):
-        # "…: Failed to establish a new connection: [Errno 111] Connection refused"
-        detail = str(reason).rsplit(": ", 1)[-1]
-        return "the connection was refused" if "refused" in detail else f"no connection ({detail})"
-    return None
-
-
-class _MalformedFeed(Exception):
-    """A 200 answer that is not well-formed XML (e.g. cut off mid-transfer)."""
-
-
-class _OnePageOnly(Exception):
-    """The arxiv package asked for a second page; we never want one."""
 
 
 class _BadRequest(Exception):
     """arXiv rejected the id list (HTTP 400 or its error entry)."""
-
-
-def _squash(text: str | None) -> str:
-    """arXiv wraps titles and abstracts at ~80 columns; undo that."""
-    return " ".join((text or "").split())
 
 
 class _Gate:
@@ -180,63 +118,10 @@ class _Gate:
         return self._in_flight
 
 
-class _Session(requests.Session):
-    """The arxiv package's session with what it lacks.
+def _http_module() -> Any:
+    from bot.infra import arxiv_http
 
-    * A default timeout: `requests` waits forever without one, and a hung arXiv
-      connection would pin the single worker (and every waiter) indefinitely.
-    * The rate gate around every request, so even a request the package makes
-      on its own (pagination) cannot break arXiv's spacing rule.
-    * A strict XML check of 200 answers: the package's parser recovers from
-      truncated XML and would silently give us half an abstract.
-    * A one-request budget per fetch and a log of what was sent.
-    * Nothing sent once the client is closed: a request still waiting for the
-      gate in its worker thread would otherwise go out after the process (or
-      a test) has moved on, possibly to another server on the same port.
-    """
-
-    def __init__(self, gate: _Gate, timeout: float) -> None:
-        super().__init__()
-        self.gate = gate
-        self.default_timeout = timeout
-        self.budget = 1
-        self.retry_after: float | None = None
-        self.requests_made = 0
-        self.request_log: list[tuple[float, list[str]]] = []
-        self.closed = False
-
-    def close(self) -> None:
-        self.closed = True
-        super().close()
-
-    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.budget <= 0:
-            raise _OnePageOnly
-        self.budget -= 1
-        kwargs.setdefault("timeout", self.default_timeout)
-        query = parse_qs(urlsplit(str(url)).query)
-        ids = [i for v in query.get("id_list", []) for i in v.split(",") if i]
-        self.retry_after = None
-        with self.gate.slot() as started:
-            if self.closed:
-                raise ArxivUnavailable("the arXiv client was closed")
-            self.requests_made += 1
-            self.request_log.append((started, ids))
-            resp = super().request(method, url, *args, **kwargs)
-        self.retry_after = _retry_after(resp.headers.get("Retry-After"))
-        if resp.status_code == 200:
-            try:
-                etree.fromstring(
-                    resp.content,
-                    etree.XMLParser(resolve_entities=False, no_network=True, recover=False),
-                )
-            except etree.XMLSyntaxError as exc:
-                raise _MalformedFeed(str(exc)) from exc
-            if b"<id>" + _ERROR_ENTRY_PREFIX.encode() in resp.content:
-                # arXiv's error entry lacks <published>, so the package would
-                # drop it and report an empty page; it means a rejected id.
-                resp.status_code = 400
-        return resp
+    return arxiv_http
 
 
 def _first_line(exc: BaseException) -> str:
@@ -244,31 +129,6 @@ def _first_line(exc: BaseException) -> str:
     nested urllib3 error, which is noise in a one-line log."""
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return min(_MAX_RETRY_AFTER, max(0.0, float(value))) if value else None
-    except ValueError:
-        return None  # an HTTP date; rare enough to fall back to our own backoff
-
-
-def _meta(result: arxiv.Result, aid: ArxivId) -> PaperMeta:
-    return PaperMeta(
-        arxiv_id=aid.base,
-        version=aid.version or 1,
-        title=_squash(result.title),
-        authors=tuple(_squash(a.name) for a in result.authors),
-        abstract=_squash(result.summary),
-        categories=tuple(result.categories),
-        primary_category=result.primary_category,
-        published=result.published.astimezone(UTC),
-        updated=result.updated.astimezone(UTC),
-        comment=_squash(result.comment),
-        journal_ref=_squash(result.journal_ref),
-        doi=result.doi or "",
-        links=tuple(link.href for link in result.links),
-    )
 
 
 class ArxivClient:
@@ -294,12 +154,14 @@ class ArxivClient:
         self._batch_window = batch_window
         self._timer = timer or SystemTimer()
         self._gate = _Gate(min_interval, self._timer)
-        self._session = _Session(self._gate, timeout)
-        # Rate limiting and retries are ours (they must span the whole client
-        # and all callers), so the package's own are switched off.
-        self._client = arxiv.Client(page_size=MAX_BATCH, delay_seconds=0, num_retries=0)
-        self._client.query_url_format = f"{api_url}?{{}}"
-        self._client._session = self._session
+        self._api_url = api_url
+        self._timeout = timeout
+        self._request_log: list[tuple[float, list[str]]] = []
+        #: The HTTP session and the arxiv package's client, made at the first
+        #: request (:meth:`_transport`); None until then.
+        self._http: Transport | None = None
+        self._http_lock = threading.Lock()
+        self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._futures: dict[str, asyncio.Future[PaperMeta | None]] = {}
         self._pending: dict[str, None] = {}  # insertion-ordered set of keys
@@ -308,14 +170,14 @@ class ArxivClient:
     @property
     def requests_made(self) -> int:
         """HTTP requests actually sent (retries included)."""
-        return self._session.requests_made
+        return len(self._request_log)
 
     @property
     def request_log(self) -> list[tuple[float, list[str]]]:
         """(start time on the client's timer, ids) of every request, in order:
         when the gate let it go, before a byte was sent, so the spacing seen
         here is the gate's own, free of network and server jitter."""
-        return self._session.request_log
+        return self._request_log
 
     async def lookup(self, arxiv_id: str) -> PaperMeta | None:
         """Metadata for one paper, or None if arXiv does not have it.
@@ -354,7 +216,10 @@ class ArxivClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
         self._fail(list(self._futures), ArxivUnavailable("the arXiv client was closed"))
-        self._session.close()
+        with self._http_lock:
+            self._closed = True
+            if self._http is not None:
+                self._http.session.close()
 
     # -- batching ---------------------------------------------------------
 
@@ -422,33 +287,34 @@ class ArxivClient:
     # -- one request, with retries ----------------------------------------
 
     async def _fetch_with_retries(self, batch: list[str]) -> dict[str, PaperMeta | None]:
+        http = await asyncio.to_thread(_http_module)  # imports it off the loop, once
         empties = 0
         last_error = "no answer"
         for attempt in range(1, self._attempts + 1):
             await self._gate.wait()
             try:
                 results = await asyncio.to_thread(self._fetch, batch)
-            except arxiv.HTTPError as exc:
+            except http.HTTPError as exc:
                 if exc.status == 400:
                     raise _BadRequest from exc
                 if exc.status != 429 and exc.status < 500:
                     raise ArxivUnavailable(f"arXiv answered HTTP {exc.status}") from exc
                 last_error = f"HTTP {exc.status}"
-                await self._sleep_before_retry(attempt, self._session.retry_after)
+                await self._sleep_before_retry(attempt, self._transport().session.retry_after)
                 continue
-            except requests.RequestException as exc:
-                why = _unreachable(exc)
+            except http.RequestException as exc:
+                why = http.unreachable(exc)
                 if why is not None:
                     raise ArxivUnreachable(f"can't reach {self._host}: {why}") from None
                 last_error = _first_line(exc)
                 await self._sleep_before_retry(attempt, None)
                 continue
-            except _MalformedFeed as exc:
+            except http.MalformedFeed as exc:
                 last_error = f"a malformed answer ({_first_line(exc)})"
                 await self._sleep_before_retry(attempt, None)
                 continue
             if results:
-                return self._match(batch, results)
+                return http.match(batch, results)
             empties += 1
             if empties >= 2:
                 return {}
@@ -466,35 +332,23 @@ class ArxivClient:
             delay = max(delay, retry_after)
         await self._timer.asleep(delay)
 
-    def _fetch(self, batch: list[str]) -> list[arxiv.Result]:
-        """One HTTP request (runs in a thread); never follows to a second page."""
-        self._session.budget = 1
-        search = arxiv.Search(id_list=batch, max_results=len(batch))
-        collected: list[arxiv.Result] = []
-        try:
-            for result in self._client.results(search):
-                collected.append(result)
-        except _OnePageOnly:
-            pass
-        return collected
+    def _transport(self) -> Transport:
+        """The HTTP session and the arxiv package's client, made (and those
+        packages imported) on first use, in the worker thread."""
+        if self._http is not None:
+            return self._http
+        # Imported outside the lock: it takes ~0.1 s, and aclose (on the
+        # event loop) takes the lock.
+        from bot.infra import arxiv_http
 
-    @staticmethod
-    def _match(batch: list[str], results: list[arxiv.Result]) -> dict[str, PaperMeta | None]:
-        """Pair answers with requested keys; an unversioned key gets the latest version."""
-        exact: dict[str, PaperMeta] = {}
-        latest: dict[str, PaperMeta] = {}
-        for result in results:
-            try:
-                aid = parse_ref(result.get_short_id())
-            except InvalidReference:
-                log.warning("arXiv returned an entry with an odd id: %s", result.entry_id)
-                continue
-            meta = _meta(result, aid)
-            exact[str(aid)] = meta
-            if aid.base not in latest or latest[aid.base].version < meta.version:
-                latest[aid.base] = meta
-        found: dict[str, PaperMeta | None] = {}
-        for key in batch:
-            aid = parse_ref(key)
-            found[key] = exact.get(key) if aid.version is not None else latest.get(aid.base)
-        return found
+        with self._http_lock:
+            if self._http is None:
+                session = arxiv_http.Session(self._gate.slot, self._timeout, self._request_log)
+                if self._closed:
+                    session.close()
+                self._http = arxiv_http.Transport(session, self._api_url, MAX_BATCH)
+            return self._http
+
+    def _fetch(self, batch: list[str]) -> list[Any]:
+        """One HTTP request (runs in a thread); never follows to a second page."""
+        return self._transport().fetch(batch)

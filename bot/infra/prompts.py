@@ -14,6 +14,9 @@ Two Jinja environments:
   output is escaped unless it is :class:`Markup` (made by the ``link``,
   ``bold``, ``italic`` filters), so a title or an LLM sentence can never
   become a link, a mention or formatting.
+
+Jinja and YAML are imported when the first file is loaded, not with this
+module: a process that renders nothing (an idle bot) does not load them.
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from bot.chat import markup
+
+if TYPE_CHECKING:
+    import jinja2
 
 PACKAGE = "prompts"
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
@@ -82,6 +85,8 @@ def untrusted(text: object) -> str:
 
 
 def _markup_env() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
@@ -95,6 +100,8 @@ def _markup_env() -> jinja2.Environment:
 
 
 def _text_env() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False
     )
@@ -117,6 +124,8 @@ class PromptFile:
         return str(self.meta.get("kind", "prompt"))
 
     def render(self, **context: Any) -> str:
+        import jinja2
+
         try:
             return self.template.render(**context).strip() + "\n"
         except jinja2.TemplateError as exc:
@@ -125,6 +134,9 @@ class PromptFile:
 
 def parse(name: str, text: str) -> PromptFile:
     """Parse one file's text (front matter + Jinja body)."""
+    import jinja2
+    import yaml
+
     m = _FRONT.match(text)
     if not m:
         raise PromptError(

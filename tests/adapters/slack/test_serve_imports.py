@@ -1,7 +1,11 @@
 """`readgroup serve slack` at idle loads neither the other platform's SDK nor
 what only some commands use (openai: the LLM client is made at the first
-summary; alembic: only to upgrade an old schema). Checked in a fresh
-interpreter, since this test process has imported everything."""
+summary; alembic: only to upgrade an old schema; arXiv's client, with the
+arxiv package, requests and lxml: at the first paper looked up; Jinja and
+YAML: at the first prompt or template rendered; pylatexenc: at the first
+abstract with LaTeX in it), nor in HTTP mode the Socket Mode client.
+Checked in a fresh interpreter, since this test process has imported
+everything."""
 
 from __future__ import annotations
 
@@ -17,7 +21,18 @@ from storage.engine import make_engine, upgrade
 from tests.fakes.slack_api import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[3]
-UNNEEDED = ("discord", "openai", "alembic", "icalendar")
+UNNEEDED = (
+    "discord",
+    "openai",
+    "alembic",
+    "icalendar",
+    "arxiv",
+    "requests",
+    "lxml",
+    "jinja2",
+    "yaml",
+    "pylatexenc",
+)
 
 PROBE = """
 import asyncio, json, sys, urllib.request
@@ -39,7 +54,7 @@ async def main(port):
             if task.done():
                 task.result()
             await asyncio.sleep(0.05)
-    print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+    print(json.dumps(sorted(sys.modules)))
     stop.set()
     await task
 
@@ -76,6 +91,9 @@ async def test_serve_slack_http_at_idle_loads_no_unneeded_package(tmp_path: Path
             timeout=60,
         )
     assert done.returncode == 0, done.stderr[-2000:]
-    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    loaded = {m.split(".")[0] for m in modules}
     assert "slack_bolt" in loaded
     assert loaded.isdisjoint(UNNEEDED), sorted(loaded & set(UNNEEDED))
+    # Nor, over HTTP, the Socket Mode client.
+    assert not {m for m in modules if m.startswith("slack_sdk.socket_mode")}
