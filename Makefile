@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q -j 0 bot adapters storage >/dev/null
 	touch $(STAMP)
 
 ## run: start the bot; with no credentials it is the terminal console on SQLite, offline summaries.
@@ -31,9 +32,13 @@ run: $(STAMP)
 ## In parallel (pytest-xdist, TEST_WORKERS processes), then the tests marked `serial`
 ## (they restart the PostgreSQL server) alone; fails if either part fails.
 ## Exit status 5 is pytest's "no test selected" (e.g. PYTEST_ARGS names a folder without serial tests).
+## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it every
+## pytest worker and every `readgroup` process a test starts compiles the project
+## (and pytest rewrites the test modules) from source again.
 TEST_WORKERS ?= auto
 test: $(STAMP)
-	@status=0; \
+	@status=0; unset PYTHONDONTWRITEBYTECODE; \
+	$(BIN)/python -m compileall -q -j 0 bot adapters storage tests >/dev/null; \
 	$(BIN)/pytest -n $(TEST_WORKERS) -m 'not serial' $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
 	$(BIN)/pytest -m serial $(PYTEST_ARGS) -n 0 || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
 	exit $$status

@@ -8,9 +8,13 @@ skipped with a message, except in CI (``CI=true``) where that is a failure.
 The ``engine`` fixture gives a database at the newest revision without running
 Alembic for every test: each pytest process (each xdist worker) migrates once,
 a SQLite file that is then copied, and a PostgreSQL schema whose DDL (the
-statements the migrations sent) is replayed as one script into the test's own
-schema. The migration tests, and every test that starts a real process on an
-empty database, still run the real migrations.
+statements the migrations sent) is replayed as one script. PostgreSQL schemas
+made that way are lent to one test at a time: after the test its rows are
+deleted and its sequences restarted, once a look at the catalog shows the test
+changed no table, trigger or function (else the schema is dropped). Test
+connections commit without waiting for the WAL flush. The migration tests,
+and every test that starts a real process on an empty database, still run the
+real migrations on a fresh empty schema.
 """
 
 from __future__ import annotations
