@@ -205,16 +205,18 @@ def seed(engine: sa.Engine, corpus: Corpus, papers: int, groups: int) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        gin = False
+        gin: list[tuple[str, str]] = []
         if pg:
             cur.execute("SET maintenance_work_mem = '1GB'")
+            # the search indexes (papers' before 0007_search_index, proposals'
+            # after it): built once, after the load
             cur.execute(
-                "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_papers_search' "
-                "AND schemaname = current_schema()"
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                "('ix_papers_search', 'ix_proposals_search') AND schemaname = current_schema()"
             )
-            gin = cur.fetchone() is not None
-            if gin:  # built once, after the load
-                cur.execute("DROP INDEX ix_papers_search")
+            gin = [(str(n), str(d)) for n, d in cur.fetchall()]
+            for name, _ in gin:
+                cur.execute(f"DROP INDEX {name}")
             if counted:
                 cur.execute("ALTER TABLE votes DISABLE TRIGGER votes_count")
         else:
@@ -232,8 +234,8 @@ def seed(engine: sa.Engine, corpus: Corpus, papers: int, groups: int) -> None:
         if pg:
             if counted:
                 cur.execute("ALTER TABLE votes ENABLE TRIGGER votes_count")
-            if gin:
-                cur.execute("CREATE INDEX ix_papers_search ON papers USING gin (search)")
+            for _, definition in gin:
+                cur.execute(definition)
             raw.commit()
         else:
             if counted:

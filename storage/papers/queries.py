@@ -297,19 +297,20 @@ def search_proposals(
 
 
 def _pg_pool(session: Session, group_id: int, tokens: list[str]) -> list[tuple[int, float, Any]]:
-    """(proposal id, -ts_rank, time) of the newest matches: the GIN index on
-    ``papers.search`` finds them; ``ts_rank`` reads only the pool's vectors."""
+    """(proposal id, -ts_rank, time) of the newest matches (by paper), from the
+    proposals' copy of the search vector (``storage.papers.search``): the
+    planner walks the group's newest papers when a word is common, and takes
+    the GIN index's matches when it is not; ``ts_rank`` reads only the pool's
+    vectors."""
     shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
+    col_ = search.PG_COLUMN
     rows = session.execute(
         sa.text(f"""
-            SELECT id, -ts_rank({search.PG_COLUMN}, q), at FROM (
-                SELECT p.id, pa.{search.PG_COLUMN}, q,
-                       coalesce(p.presented_at, p.created_at) AS at
-                FROM proposals p JOIN papers pa ON pa.id = p.paper_id,
-                     to_tsquery('simple'::regconfig, :query) AS q
-                WHERE p.group_id = :group AND p.status IN ({shown})
-                  AND pa.{search.PG_COLUMN} @@ q
-                ORDER BY pa.id DESC LIMIT :pool
+            SELECT id, -ts_rank({col_}, q), at FROM (
+                SELECT p.id, p.{col_}, q, coalesce(p.presented_at, p.created_at) AS at
+                FROM proposals p, to_tsquery('simple'::regconfig, :query) AS q
+                WHERE p.group_id = :group AND p.status IN ({shown}) AND p.{col_} @@ q
+                ORDER BY p.paper_id DESC LIMIT :pool
             ) AS newest"""),
         {"group": group_id, "query": search.pg_query(tokens), "pool": HISTORY_POOL + 1},
     ).all()
