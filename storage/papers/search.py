@@ -194,25 +194,43 @@ def matching_bm25(
     frequencies are left out: every paper kept has every token, so within
     this set they are the same; the order comes from how often, and in how
     long a text, each token occurs, column by column."""
-    cut = [[_TOKEN.findall(col.lower()) for col in doc] for doc in docs]
-    hits = []
-    for i, cols in enumerate(cut):
-        if all(any(w.startswith(t) for words in cols for w in words) for t in toks):
-            hits.append(i)
+    hits: list[tuple[int, list[str]]] = []
+    for i, doc in enumerate(docs):
+        cols = [col.lower() for col in doc]
+        text = "\n".join(cols)
+        if all(_word_starts(text, t, first=True) for t in toks):
+            hits.append((i, cols))
     if not hits:
         return []
-    avg = [max(1.0, sum(len(cut[i][c]) for i in hits) / len(hits)) for c in range(4)]
+    lengths = [[len(_TOKEN.findall(col)) for col in cols] for _, cols in hits]
+    avg = [max(1.0, sum(n[c] for n in lengths) / len(hits)) for c in range(4)]
     out = []
-    for i in hits:
+    for (i, cols), n in zip(hits, lengths, strict=True):
         total = 0.0
-        for c, words in enumerate(cut[i]):
-            norm = _K1 * (1 - _B + _B * len(words) / avg[c])
+        for c, col in enumerate(cols):
+            norm = _K1 * (1 - _B + _B * n[c] / avg[c])
             for tok in toks:
-                tf = sum(1 for w in words if w.startswith(tok))
+                tf = _word_starts(col, tok)
                 if tf:
                     total += _WEIGHTS[c] * tf * (_K1 + 1) / (tf + norm)
         out.append((i, -total))
     return out
+
+
+def _word_starts(text: str, tok: str, *, first: bool = False) -> int:
+    r"""How many words of ``text`` start with ``tok`` (``first``: 1 at the
+    first). A word starts where a letter or digit follows anything else or
+    the text's start (``[^\W_]`` is ``isalnum``), as ``_TOKEN`` cuts them;
+    ``tok`` is letters and digits only. ``str.find`` rather than a regular
+    expression: a look-behind makes the search ten times slower."""
+    n, at = 0, text.find(tok)
+    while at >= 0:
+        if at == 0 or not text[at - 1].isalnum():
+            n += 1
+            if first:
+                return n
+        at = text.find(tok, at + 1)
+    return n
 
 
 def include_object(

@@ -269,3 +269,19 @@ def test_history_without_words_lists_presented_first_then_the_newest(
         entries, total = svc.history(session=session, group_id=group.id, words=[], limit=2)
     assert total == 3
     assert [e.paper.arxiv_id for e in entries] == ["2401.00001", "2401.00003"]
+
+
+def test_a_small_groups_papers_are_matched_word_by_word_as_fts5_cuts_them() -> None:
+    """The small-group plan matches in Python; a word starts after anything
+    that is not a letter or digit (underscores and hyphens too), in any script."""
+    from storage.papers.search import matching_bm25
+
+    doc = ("Snake_case x-ray", '["Émile Zola"]', "3d/2d data; re-ranking, rerank", "2401.00001")
+    for toks in (["case"], ["ray"], ["émile"], ["rank"], ["2d", "data"], ["00001"]):
+        assert [i for i, _ in matching_bm25([doc], toks)] == [0], toks
+    for toks in (["ake"], ["mile"], ["erank"], ["d", "zzz"], ["401"]):
+        assert matching_bm25([doc], toks) == [], toks
+    # "rank" starts one word of the abstract ("ranking"), "r" three
+    one = matching_bm25([doc, ("", "", "", "")], ["rank"])
+    three = matching_bm25([doc, ("", "", "", "")], ["r"])
+    assert [i for i, _ in one] == [i for i, _ in three] == [0] and three[0][1] < one[0][1]
