@@ -28,6 +28,7 @@ from storage.papers.tables import (
     Paper,
     PaperStatus,
     Proposal,
+    ProposalCount,
     ProposalReason,
     ProposalStatus,
     Vote,
@@ -196,13 +197,15 @@ def _listing() -> Select[Proposal, Paper, Member]:
 
 
 def count_proposals(session: Session, *, group_id: int, statuses: Sequence[str]) -> int:
-    """The group's proposals in these statuses, counted in the
-    ``(group_id, status)`` index."""
-    return session.exec(
-        select(func.count())
-        .select_from(Proposal)
-        .where(col(Proposal.group_id) == group_id, col(Proposal.status).in_(statuses))
-    ).one()
+    """The group's proposals in these statuses, from the counts the triggers
+    keep (``proposal_counts``): a few rows, not the group's index entries."""
+    return int(
+        session.exec(
+            select(func.coalesce(func.sum(ProposalCount.n), 0)).where(
+                col(ProposalCount.group_id) == group_id, col(ProposalCount.status).in_(statuses)
+            )
+        ).one()
+    )
 
 
 def ranked_open_proposals(

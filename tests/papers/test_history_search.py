@@ -285,3 +285,43 @@ def test_a_small_groups_papers_are_matched_word_by_word_as_fts5_cuts_them() -> N
     one = matching_bm25([doc, ("", "", "", "")], ["rank"])
     three = matching_bm25([doc, ("", "", "", "")], ["r"])
     assert [i for i, _ in one] == [i for i, _ in three] == [0] and three[0][1] < one[0][1]
+
+
+def test_the_totals_the_triggers_keep_follow_every_move_of_a_proposal(engine: sa.Engine) -> None:
+    """/queue's and /history's totals are read from ``proposal_counts``; after
+    proposals are made, moved between statuses, withdrawn and deleted they
+    still equal a real count, group by group and status by status."""
+    from storage.papers import queries
+    from storage.papers.tables import Proposal, ProposalStatus
+
+    other = Place("slack", "T1", "C2")
+    rs = [add(engine, f"2401.0000{n + 1}", f"Paper {n}", hours=n) for n in range(4)]
+    gone = add(engine, "2401.00009", "Unknown to arXiv", place=other)
+    add(engine, "2401.00008", "Elsewhere", place=other)
+    with session_scope(engine) as session:
+        for r, status in zip(rs, ["presented", "scheduled", "withdrawn"], strict=False):
+            proposal = session.get(Proposal, r.proposal.id)
+            assert proposal is not None
+            proposal.status = status
+            session.add(proposal)
+    with session_scope(engine) as session:
+        proposal = session.get(Proposal, rs[1].proposal.id)
+        assert proposal is not None
+        proposal.status = ProposalStatus.OPEN  # and back
+        session.add(proposal)
+    with session_scope(engine) as session:
+        svc.forget_paper(session=session, paper_id=gone.paper.id)
+    with session_scope(engine) as session:
+        real = session.execute(
+            sa.text("SELECT group_id, status, count(*) FROM proposals GROUP BY group_id, status")
+        ).all()
+        assert real  # two groups, three statuses
+        for group_id, status, n in real:
+            assert queries.count_proposals(session, group_id=group_id, statuses=[status]) == n
+        group, _ = who(session, "alice")
+        shown = [ProposalStatus.OPEN, ProposalStatus.SCHEDULED, ProposalStatus.PRESENTED]
+        assert queries.count_proposals(session, group_id=group.id, statuses=shown) == 3
+        assert svc.history(session=session, group_id=group.id, words=[])[1] == 3
+        assert svc.queue(session=session, group_id=group.id)[1] == 2
+        group, _ = who(session, "alice", other)
+        assert queries.count_proposals(session, group_id=group.id, statuses=shown) == 1

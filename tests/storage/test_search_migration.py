@@ -1,6 +1,6 @@
-"""Migrations 0006_search and 0007_search_index on a database that already has
-papers, proposals and votes: the search index and the vote counts are filled
-from them."""
+"""Migrations 0006_search, 0007_search_index and 0008_proposal_counts on a
+database that already has papers, proposals and votes: the search index, the
+vote counts and the per-status totals are filled from them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from storage.engine import alembic_config, make_engine, session_scope
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 #: The search branch (0006_search and what builds on it).
-SEARCH_BRANCH = {"0006_search", "0007_search_index"}
+SEARCH_BRANCH = {"0006_search", "0007_search_index", "0008_proposal_counts"}
 
 
 @pytest.fixture
@@ -123,6 +123,7 @@ def test_upgrading_a_database_with_papers_fills_the_search_and_the_vote_counts(
         entries, total = svc.history(session=session, group_id=gid, words=["lovelace"])
         assert total == 2
         entries, total = svc.queue(session=session, group_id=gid)
+        assert total == 2
         assert [(e.paper.arxiv_id, e.votes) for e in entries] == [
             ("2401.00001", 2),
             ("2401.00000", 1),
