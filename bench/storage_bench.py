@@ -180,8 +180,12 @@ def _rows(
 
 def seed(engine: sa.Engine, corpus: Corpus, papers: int, groups: int) -> None:
     """Bulk-load the data set (COPY on PostgreSQL, executemany on SQLite); the
-    vote counts (when the schema keeps them) are written with the proposals
-    and the vote triggers are off during the load."""
+    vote counts (when the schema keeps them) are written with the proposals.
+    The triggers whose work can be done once after the load are off during it
+    (votes and status counts; on SQLite the FTS5 table too, rebuilt after, as
+    migration 0007 builds it for a database that has papers) and the search
+    indexes are built after it; PostgreSQL's copy of each paper's vector to its
+    proposals is the trigger's, row by row."""
     rng = random.Random(7)
     pg = engine.dialect.name == "postgresql"
     with engine.connect() as c:
@@ -202,10 +206,13 @@ def seed(engine: sa.Engine, corpus: Corpus, papers: int, groups: int) -> None:
             ),
             [{"u": f"U{m}", "n": f"member {m}", "t": T0} for m in range(1, MEMBERS + 1)],
         )
+    with engine.connect() as c:
+        tables = set(sa.inspect(c).get_table_names())
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         gin: list[tuple[str, str]] = []
+        triggers: list[str] = []
         if pg:
             cur.execute("SET maintenance_work_mem = '1GB'")
             # the search indexes (papers' before 0007_search_index, proposals'
@@ -219,10 +226,20 @@ def seed(engine: sa.Engine, corpus: Corpus, papers: int, groups: int) -> None:
                 cur.execute(f"DROP INDEX {name}")
             if counted:
                 cur.execute("ALTER TABLE votes DISABLE TRIGGER votes_count")
+            if "proposal_counts" in tables:
+                cur.execute("ALTER TABLE proposals DISABLE TRIGGER proposals_count")
         else:
             cur.execute("BEGIN")  # the driver is in autocommit (storage.engine)
-            if counted:
-                cur.execute("DROP TRIGGER votes_count_insert")
+            # every trigger (vote counts, the FTS5 table, the status counts) is
+            # off during the load and its work done once after it, as the
+            # migrations do for a database that has rows (0006-0008)
+            cur.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN ('papers', 'proposals', 'votes')"
+            )
+            for name, sql in cur.fetchall():
+                cur.execute(f"DROP TRIGGER {name}")
+                triggers.append(sql)
         batch: list[tuple[dict[str, Any], dict[str, Any], list[int]]] = []
         for row in _rows(corpus, papers, groups, rng):
             batch.append(row)
@@ -231,18 +248,24 @@ def seed(engine: sa.Engine, corpus: Corpus, papers: int, groups: int) -> None:
                 batch = []
         if batch:
             _load(cur, batch, pg, counted)
+        if "proposal_counts" in tables:
+            cur.execute(
+                "INSERT INTO proposal_counts (group_id, status, n) "
+                "SELECT group_id, status, count(*) FROM proposals GROUP BY group_id, status"
+            )
         if pg:
             if counted:
                 cur.execute("ALTER TABLE votes ENABLE TRIGGER votes_count")
+            if "proposal_counts" in tables:
+                cur.execute("ALTER TABLE proposals ENABLE TRIGGER proposals_count")
             for _, definition in gin:
                 cur.execute(definition)
             raw.commit()
         else:
-            if counted:
-                cur.execute(
-                    "CREATE TRIGGER votes_count_insert AFTER INSERT ON votes BEGIN "
-                    "UPDATE proposals SET votes = votes + 1 WHERE id = new.proposal_id; END"
-                )
+            for sql in triggers:
+                cur.execute(sql)
+            if "papers_search" in tables:
+                cur.execute("INSERT INTO papers_search(papers_search) VALUES ('rebuild')")
             cur.execute("COMMIT")
     finally:
         raw.close()
