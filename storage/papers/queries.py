@@ -22,7 +22,7 @@ from sqlmodel.sql.expression import Select
 
 from storage.groups.tables import Group, Member
 from storage.leases import take_lease
-from storage.papers import search
+from storage.papers import pg_search, search
 from storage.papers.tables import (
     ACTIVE_STATUSES,
     Paper,
@@ -301,23 +301,16 @@ def search_proposals(
 
 def _pg_pool(session: Session, group_id: int, tokens: list[str]) -> list[tuple[int, float, Any]]:
     """(proposal id, -ts_rank, time) of the newest matches (by paper), from the
-    proposals' copy of the search vector (``storage.papers.search``): the
-    planner walks the group's newest papers when a word is common, and takes
-    the GIN index's matches when it is not; ``ts_rank`` reads only the pool's
-    vectors."""
+    proposals' copy of the search vector (see :mod:`storage.papers.pg_search`)."""
     shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
-    col_ = search.PG_COLUMN
-    rows = session.execute(
-        sa.text(f"""
-            SELECT id, -ts_rank({col_}, q), at FROM (
-                SELECT p.id, p.{col_}, q, coalesce(p.presented_at, p.created_at) AS at
-                FROM proposals p, to_tsquery('simple'::regconfig, :query) AS q
-                WHERE p.group_id = :group AND p.status IN ({shown}) AND p.{col_} @@ q
-                ORDER BY p.paper_id DESC LIMIT :pool
-            ) AS newest"""),
-        {"group": group_id, "query": search.pg_query(tokens), "pool": HISTORY_POOL + 1},
-    ).all()
-    return [(int(pid), float(score), at) for pid, score, at in rows]
+    return pg_search.newest_matches(
+        session,
+        group_id=group_id,
+        tokens=tokens,
+        size=HISTORY_POOL + 1,
+        group_size=count_proposals(session, group_id=group_id, statuses=_SHOWN),
+        shown=shown,
+    )
 
 
 def _sqlite_pool(

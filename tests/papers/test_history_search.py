@@ -325,3 +325,31 @@ def test_the_totals_the_triggers_keep_follow_every_move_of_a_proposal(engine: sa
         assert svc.queue(session=session, group_id=group.id)[1] == 2
         group, _ = who(session, "alice", other)
         assert queries.count_proposals(session, group_id=group.id, statuses=shown) == 1
+
+
+@pytest.mark.parametrize(("probe", "walk_cost"), [(1, 0), (1, 10**6), (2, 0), (2, 10**6), (3, 0)])
+def test_the_newest_matches_are_the_same_walked_or_read_from_the_index(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, probe: int, walk_cost: int
+) -> None:
+    """PostgreSQL tests the newest ``PROBE`` proposals, then walks on or reads
+    the GIN index (``WALK_COST`` decides); every way gives the same answer."""
+    from storage.papers import pg_search, queries
+
+    # "Graph" in the odd ones (more often in the newer), the newest not
+    for n in range(7):
+        if n % 2:
+            add(engine, f"2401.0001{n}", "Graph paper", "Graph. " * n, hours=n)
+        else:
+            add(engine, f"2401.0001{n}", "Other paper", "Nothing here.", hours=n)
+    everything = found(engine, "graph")
+    monkeypatch.setattr(queries, "HISTORY_POOL", 2)
+    newest_two = found(engine, "graph")
+    assert everything[1] == newest_two[1] == 3 and sorted(newest_two[0]) == [
+        "2401.00013",
+        "2401.00015",
+    ]
+    monkeypatch.setattr(pg_search, "PROBE", probe)
+    monkeypatch.setattr(pg_search, "WALK_COST", walk_cost)
+    assert found(engine, "graph") == newest_two
+    monkeypatch.setattr(queries, "HISTORY_POOL", 1000)
+    assert found(engine, "graph") == everything
