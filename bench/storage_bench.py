@@ -44,17 +44,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _code_path() -> None:
-    """``--code DIR`` must win the import of ``bot``/``storage``: read it first."""
-    if "--code" in sys.argv:
-        sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
-    sys.path.insert(1 if "--code" in sys.argv else 0, str(ROOT))
-
-
-_code_path()
+sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+# The benchmark's own modules come from this checkout even with ``--code``
+# (imported before it goes first on the path); ``bot`` and ``storage`` are
+# imported later, from it.
 from bench.common import PG_URL, summary_ms, table, write_result  # noqa: E402
 from bench.storage_seed import (  # noqa: E402
     MEMBERS,
@@ -64,6 +60,9 @@ from bench.storage_seed import (  # noqa: E402
     schema_key,
     seed,
 )
+
+if "--code" in sys.argv:
+    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
 
 #: Bump when the generated data changes (cached databases are seeded again).
 GENERATOR = 4
