@@ -34,47 +34,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import json
 import random
-import re
 import shutil
 import sys
 import time
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures" / "arxiv" / "atom"
 
 
-def _code_path() -> None:
-    """``--code DIR`` must win the import of ``bot``/``storage``: read it first."""
-    if "--code" in sys.argv:
-        sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
-    sys.path.insert(1 if "--code" in sys.argv else 0, str(ROOT))
-
-
-_code_path()
+sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+# The benchmark's own modules come from this checkout even with ``--code``
+# (imported before it goes first on the path); ``bot`` and ``storage`` are
+# imported later, from it.
 from bench.common import PG_URL, summary_ms, table, write_result  # noqa: E402
+from bench.storage_seed import (  # noqa: E402
+    MEMBERS,
+    Corpus,
+    history_words,
+    load_corpus,
+    schema_key,
+    seed,
+)
+
+if "--code" in sys.argv:
+    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
 
 #: Bump when the generated data changes (cached databases are seeded again).
 GENERATOR = 4
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
-MEMBERS = 200
-NS = {"a": "http://www.w3.org/2005/Atom"}
-STOP = {
-    "about", "after", "also", "among", "an", "and", "are", "as", "at", "be", "by", "for",
-    "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the",
-    "their", "these", "this", "to", "using", "via", "was", "we", "which", "with",
-}  # fmt: skip
 #: ``smoke``: a quick check that the script runs (not a figure of the goal).
 SCENARIOS = {
     "one_group": (100_000, 1),
@@ -82,207 +73,6 @@ SCENARIOS = {
     "smoke": (5_000, 10),
 }
 BASELINE = (100, 1)
-
-
-# -- realistic text ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Corpus:
-    titles: list[str]
-    sentences: list[str]
-    vocabulary: list[str]
-    authors: list[str]
-    query_words: list[str]
-
-
-def load_corpus() -> Corpus:
-    titles, sentences, authors = [], [], []
-    for path in sorted(FIXTURES.glob("*.xml")):
-        for entry in ET.parse(path).getroot().findall("a:entry", NS):
-            abstract = " ".join((entry.findtext("a:summary", "", NS) or "").split())
-            if not abstract:
-                continue
-            titles.append(" ".join((entry.findtext("a:title", "", NS) or "").split()))
-            sentences += [s for s in re.split(r"(?<=[.!?])\s+", abstract) if s]
-            authors += [a.findtext("a:name", "", NS) or "" for a in entry.findall("a:author", NS)]
-    words = sorted({w for s in sentences for w in s.split()})
-    query = sorted({w.lower() for t in titles for w in re.findall(r"[A-Za-z]{4,}", t)} - STOP)
-    return Corpus(sorted(set(titles)), sentences, words, sorted(set(authors)), query)
-
-
-def _vary(words: list[str], corpus: Corpus, rng: random.Random, rate: float) -> str:
-    return " ".join(rng.choice(corpus.vocabulary) if rng.random() < rate else w for w in words)
-
-
-def paper_text(corpus: Corpus, rng: random.Random) -> tuple[str, str, list[str]]:
-    sentences = rng.sample(corpus.sentences, rng.randint(5, 9))
-    abstract = _vary(" ".join(sentences).split(), corpus, rng, 1 / 12)
-    title = _vary(rng.choice(corpus.titles).split(), corpus, rng, 0.25)
-    return title, abstract, rng.sample(corpus.authors, rng.randint(1, 6))
-
-
-def history_words(corpus: Corpus, rng: random.Random) -> str:
-    words = rng.sample(corpus.query_words, rng.choice((1, 1, 2)))
-    if rng.random() < 1 / 3:
-        words[-1] = words[-1][: rng.randint(4, 6)]  # still typing
-    return " ".join(words)
-
-
-# -- seeding ------------------------------------------------------------------------
-
-
-def _schema_key(heads: frozenset[str]) -> str:
-    return hashlib.sha1(",".join(sorted(heads)).encode()).hexdigest()[:8]
-
-
-def _rows(
-    corpus: Corpus, papers: int, groups: int, rng: random.Random
-) -> Iterator[tuple[dict[str, Any], dict[str, Any], list[int]]]:
-    """(paper, proposal, voters) per paper; group of paper i: i % groups."""
-    statuses = ["open"] * 6 + ["presented", "withdrawn", "scheduled"]
-    for i in range(papers):
-        title, abstract, authors = paper_text(corpus, rng)
-        created = T0 + timedelta(seconds=30 * i)
-        status = rng.choice(statuses)
-        voters = rng.sample(range(1, MEMBERS + 1), rng.randint(0, 5))
-        yield (
-            dict(
-                arxiv_id=f"{2000 + i // 99_999}.{i % 99_999:05d}",
-                version=1,
-                status="ready",
-                title=title,
-                authors=json.dumps(authors),
-                abstract=abstract,
-                categories='["cs.LG"]',
-                primary_category="cs.LG",
-                comment="",
-                journal_ref="",
-                doi="",
-                links="[]",
-                fetch_attempts=0,
-                created_at=created,
-            ),
-            dict(
-                group_id=i % groups + 1,
-                paper_id=i + 1,
-                member_id=rng.randint(1, MEMBERS),
-                why="",
-                status=status,
-                card_pending=False,
-                created_at=created,
-                status_changed_at=created,
-                presented_at=created + timedelta(days=7) if status == "presented" else None,
-            ),
-            voters,
-        )
-
-
-def seed(engine: sa.Engine, corpus: Corpus, papers: int, groups: int) -> None:
-    """Bulk-load the data set (COPY on PostgreSQL, executemany on SQLite); the
-    vote counts (when the schema keeps them) are written with the proposals
-    and the vote triggers are off during the load."""
-    rng = random.Random(7)
-    pg = engine.dialect.name == "postgresql"
-    with engine.connect() as c:
-        proposal_cols = {col["name"] for col in sa.inspect(c).get_columns("proposals")}
-    counted = "votes" in proposal_cols
-    with engine.begin() as c:
-        c.execute(
-            sa.text(
-                "INSERT INTO groups (platform, workspace, channel, name, organizers, created_at) "
-                "VALUES ('slack', 'T1', :ch, '', '[]', :t)"
-            ),
-            [{"ch": f"C{g}", "t": T0} for g in range(groups)],
-        )
-        c.execute(
-            sa.text(
-                "INSERT INTO members (platform, workspace, user_id, name, created_at) "
-                "VALUES ('slack', 'T1', :u, :n, :t)"
-            ),
-            [{"u": f"U{m}", "n": f"member {m}", "t": T0} for m in range(1, MEMBERS + 1)],
-        )
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        gin = False
-        if pg:
-            cur.execute("SET maintenance_work_mem = '1GB'")
-            cur.execute(
-                "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_papers_search' "
-                "AND schemaname = current_schema()"
-            )
-            gin = cur.fetchone() is not None
-            if gin:  # built once, after the load
-                cur.execute("DROP INDEX ix_papers_search")
-            if counted:
-                cur.execute("ALTER TABLE votes DISABLE TRIGGER votes_count")
-        else:
-            cur.execute("BEGIN")  # the driver is in autocommit (storage.engine)
-            if counted:
-                cur.execute("DROP TRIGGER votes_count_insert")
-        batch: list[tuple[dict[str, Any], dict[str, Any], list[int]]] = []
-        for row in _rows(corpus, papers, groups, rng):
-            batch.append(row)
-            if len(batch) == 20_000:
-                _load(cur, batch, pg, counted)
-                batch = []
-        if batch:
-            _load(cur, batch, pg, counted)
-        if pg:
-            if counted:
-                cur.execute("ALTER TABLE votes ENABLE TRIGGER votes_count")
-            if gin:
-                cur.execute("CREATE INDEX ix_papers_search ON papers USING gin (search)")
-            raw.commit()
-        else:
-            if counted:
-                cur.execute(
-                    "CREATE TRIGGER votes_count_insert AFTER INSERT ON votes BEGIN "
-                    "UPDATE proposals SET votes = votes + 1 WHERE id = new.proposal_id; END"
-                )
-            cur.execute("COMMIT")
-    finally:
-        raw.close()
-    settle(engine)
-
-
-def _load(cur: Any, batch: list[Any], pg: bool, counted: bool) -> None:
-    papers = [p for p, _, _ in batch]
-    proposals = [dict(q, votes=len(v)) if counted else q for _, q, v in batch]
-    votes = [
-        dict(proposal_id=q["paper_id"], member_id=m, created_at=q["created_at"])
-        for _, q, v in batch
-        for m in v
-    ]
-    for name, rows in (("papers", papers), ("proposals", proposals), ("votes", votes)):
-        if not rows:
-            continue
-        cols = list(rows[0])
-        if pg:
-            with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as cp:
-                for r in rows:
-                    cp.write_row([r[k] for k in cols])
-        else:
-            marks = ", ".join("?" for _ in cols)
-            cur.executemany(
-                f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({marks})",
-                [tuple(_sqlite(r[k]) for k in cols) for r in rows],
-            )
-
-
-def _sqlite(v: Any) -> Any:
-    # stored as SQLAlchemy's DateTime(timezone=True) stores them on SQLite
-    return v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v
-
-
-def settle(engine: sa.Engine) -> None:
-    """On PostgreSQL, the statistics and visibility map a database in use has
-    (autovacuum keeps them; it would otherwise run during the measurement).
-    SQLite is measured as the bot leaves it (no ANALYZE)."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(sa.text("VACUUM ANALYZE"))
 
 
 # -- databases ------------------------------------------------------------------------
@@ -295,7 +85,7 @@ def database(
     from storage.engine import make_engine, upgrade
     from storage.schema_version import heads
 
-    key = f"{name}_{papers}_{groups}_g{GENERATOR}_{_schema_key(heads())}"
+    key = f"{name}_{papers}_{groups}_g{GENERATOR}_{schema_key(heads())}"
     if db == "sqlite":
         cache.mkdir(parents=True, exist_ok=True)
         path = cache / f"{key}.db"

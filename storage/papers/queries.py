@@ -22,12 +22,13 @@ from sqlmodel.sql.expression import Select
 
 from storage.groups.tables import Group, Member
 from storage.leases import take_lease
-from storage.papers import search
+from storage.papers import pg_search, search
 from storage.papers.tables import (
     ACTIVE_STATUSES,
     Paper,
     PaperStatus,
     Proposal,
+    ProposalCount,
     ProposalReason,
     ProposalStatus,
     Vote,
@@ -196,13 +197,15 @@ def _listing() -> Select[Proposal, Paper, Member]:
 
 
 def count_proposals(session: Session, *, group_id: int, statuses: Sequence[str]) -> int:
-    """The group's proposals in these statuses, counted in the
-    ``(group_id, status)`` index."""
-    return session.exec(
-        select(func.count())
-        .select_from(Proposal)
-        .where(col(Proposal.group_id) == group_id, col(Proposal.status).in_(statuses))
-    ).one()
+    """The group's proposals in these statuses, from the counts the triggers
+    keep (``proposal_counts``): a few rows, not the group's index entries."""
+    return int(
+        session.exec(
+            select(func.coalesce(func.sum(ProposalCount.n), 0)).where(
+                col(ProposalCount.group_id) == group_id, col(ProposalCount.status).in_(statuses)
+            )
+        ).one()
+    )
 
 
 def ranked_open_proposals(
@@ -297,23 +300,17 @@ def search_proposals(
 
 
 def _pg_pool(session: Session, group_id: int, tokens: list[str]) -> list[tuple[int, float, Any]]:
-    """(proposal id, -ts_rank, time) of the newest matches: the GIN index on
-    ``papers.search`` finds them; ``ts_rank`` reads only the pool's vectors."""
+    """(proposal id, -ts_rank, time) of the newest matches (by paper), from the
+    proposals' copy of the search vector (see :mod:`storage.papers.pg_search`)."""
     shown = ", ".join(f"'{s.value}'" for s in _SHOWN)
-    rows = session.execute(
-        sa.text(f"""
-            SELECT id, -ts_rank({search.PG_COLUMN}, q), at FROM (
-                SELECT p.id, pa.{search.PG_COLUMN}, q,
-                       coalesce(p.presented_at, p.created_at) AS at
-                FROM proposals p JOIN papers pa ON pa.id = p.paper_id,
-                     to_tsquery('simple'::regconfig, :query) AS q
-                WHERE p.group_id = :group AND p.status IN ({shown})
-                  AND pa.{search.PG_COLUMN} @@ q
-                ORDER BY pa.id DESC LIMIT :pool
-            ) AS newest"""),
-        {"group": group_id, "query": search.pg_query(tokens), "pool": HISTORY_POOL + 1},
-    ).all()
-    return [(int(pid), float(score), at) for pid, score, at in rows]
+    return pg_search.newest_matches(
+        session,
+        group_id=group_id,
+        tokens=tokens,
+        size=HISTORY_POOL + 1,
+        group_size=count_proposals(session, group_id=group_id, statuses=_SHOWN),
+        shown=shown,
+    )
 
 
 def _sqlite_pool(

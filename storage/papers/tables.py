@@ -120,6 +120,20 @@ sa.Index(
 )
 
 
+class ProposalCount(SQLModel, table=True):
+    """How many of a group's proposals are in each status: what /queue and
+    /history show as their totals, read here instead of counted (100,000
+    index entries take 10-50 ms to count on PostgreSQL). Kept by triggers on
+    ``proposals`` (migration 0008_proposal_counts; a SQLite
+    ``batch_alter_table("proposals")`` drops them and must make them again)."""
+
+    __tablename__ = "proposal_counts"
+
+    group_id: int = Field(primary_key=True)
+    status: str = Field(primary_key=True, max_length=16)
+    n: int = Field(default=0)
+
+
 class Vote(SQLModel, table=True):
     """One member's upvote of one proposal."""
 

@@ -269,3 +269,87 @@ def test_history_without_words_lists_presented_first_then_the_newest(
         entries, total = svc.history(session=session, group_id=group.id, words=[], limit=2)
     assert total == 3
     assert [e.paper.arxiv_id for e in entries] == ["2401.00001", "2401.00003"]
+
+
+def test_a_small_groups_papers_are_matched_word_by_word_as_fts5_cuts_them() -> None:
+    """The small-group plan matches in Python; a word starts after anything
+    that is not a letter or digit (underscores and hyphens too), in any script."""
+    from storage.papers.search import matching_bm25
+
+    doc = ("Snake_case x-ray", '["Émile Zola"]', "3d/2d data; re-ranking, rerank", "2401.00001")
+    for toks in (["case"], ["ray"], ["émile"], ["rank"], ["2d", "data"], ["00001"]):
+        assert [i for i, _ in matching_bm25([doc], toks)] == [0], toks
+    for toks in (["ake"], ["mile"], ["erank"], ["d", "zzz"], ["401"]):
+        assert matching_bm25([doc], toks) == [], toks
+    # "rank" starts one word of the abstract ("ranking"), "r" three
+    one = matching_bm25([doc, ("", "", "", "")], ["rank"])
+    three = matching_bm25([doc, ("", "", "", "")], ["r"])
+    assert [i for i, _ in one] == [i for i, _ in three] == [0] and three[0][1] < one[0][1]
+
+
+def test_the_totals_the_triggers_keep_follow_every_move_of_a_proposal(engine: sa.Engine) -> None:
+    """/queue's and /history's totals are read from ``proposal_counts``; after
+    proposals are made, moved between statuses, withdrawn and deleted they
+    still equal a real count, group by group and status by status."""
+    from storage.papers import queries
+    from storage.papers.tables import Proposal, ProposalStatus
+
+    other = Place("slack", "T1", "C2")
+    rs = [add(engine, f"2401.0000{n + 1}", f"Paper {n}", hours=n) for n in range(4)]
+    gone = add(engine, "2401.00009", "Unknown to arXiv", place=other)
+    add(engine, "2401.00008", "Elsewhere", place=other)
+    with session_scope(engine) as session:
+        for r, status in zip(rs, ["presented", "scheduled", "withdrawn"], strict=False):
+            proposal = session.get(Proposal, r.proposal.id)
+            assert proposal is not None
+            proposal.status = status
+            session.add(proposal)
+    with session_scope(engine) as session:
+        proposal = session.get(Proposal, rs[1].proposal.id)
+        assert proposal is not None
+        proposal.status = ProposalStatus.OPEN  # and back
+        session.add(proposal)
+    with session_scope(engine) as session:
+        svc.forget_paper(session=session, paper_id=gone.paper.id)
+    with session_scope(engine) as session:
+        real = session.execute(
+            sa.text("SELECT group_id, status, count(*) FROM proposals GROUP BY group_id, status")
+        ).all()
+        assert real  # two groups, three statuses
+        for group_id, status, n in real:
+            assert queries.count_proposals(session, group_id=group_id, statuses=[status]) == n
+        group, _ = who(session, "alice")
+        shown = [ProposalStatus.OPEN, ProposalStatus.SCHEDULED, ProposalStatus.PRESENTED]
+        assert queries.count_proposals(session, group_id=group.id, statuses=shown) == 3
+        assert svc.history(session=session, group_id=group.id, words=[])[1] == 3
+        assert svc.queue(session=session, group_id=group.id)[1] == 2
+        group, _ = who(session, "alice", other)
+        assert queries.count_proposals(session, group_id=group.id, statuses=shown) == 1
+
+
+@pytest.mark.parametrize(("probe", "walk_cost"), [(1, 0), (1, 10**6), (2, 0), (2, 10**6), (3, 0)])
+def test_the_newest_matches_are_the_same_walked_or_read_from_the_index(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, probe: int, walk_cost: int
+) -> None:
+    """PostgreSQL tests the newest ``PROBE`` proposals, then walks on or reads
+    the GIN index (``WALK_COST`` decides); every way gives the same answer."""
+    from storage.papers import pg_search, queries
+
+    # "Graph" in the odd ones (more often in the newer), the newest not
+    for n in range(7):
+        if n % 2:
+            add(engine, f"2401.0001{n}", "Graph paper", "Graph. " * n, hours=n)
+        else:
+            add(engine, f"2401.0001{n}", "Other paper", "Nothing here.", hours=n)
+    everything = found(engine, "graph")
+    monkeypatch.setattr(queries, "HISTORY_POOL", 2)
+    newest_two = found(engine, "graph")
+    assert everything[1] == newest_two[1] == 3 and sorted(newest_two[0]) == [
+        "2401.00013",
+        "2401.00015",
+    ]
+    monkeypatch.setattr(pg_search, "PROBE", probe)
+    monkeypatch.setattr(pg_search, "WALK_COST", walk_cost)
+    assert found(engine, "graph") == newest_two
+    monkeypatch.setattr(queries, "HISTORY_POOL", 1000)
+    assert found(engine, "graph") == everything

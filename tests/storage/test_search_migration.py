@@ -1,5 +1,6 @@
-"""Migration 0006_search on a database that already has papers, proposals and
-votes: the search index and the vote counts are filled from them."""
+"""Migrations 0006_search, 0007_search_index and 0008_proposal_counts on a
+database that already has papers, proposals and votes: the search index, the
+vote counts and the per-status totals are filled from them."""
 
 from __future__ import annotations
 
@@ -15,16 +16,17 @@ from bot.papers import proposals as svc
 from storage.engine import alembic_config, make_engine, session_scope
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
-REVISION = "0006_search"
+#: The search branch (0006_search and what builds on it).
+SEARCH_BRANCH = {"0006_search", "0007_search_index", "0008_proposal_counts"}
 
 
 @pytest.fixture
 def before(database_url: str) -> Iterator[sa.Engine]:
-    """A database at every head but 0006_search (the schema before it)."""
+    """A database at every head but the search branch's (the schema before it)."""
     eng = make_engine(database_url)
     cfg = alembic_config(eng)
     for head in ScriptDirectory.from_config(cfg).get_heads():
-        if head != REVISION:
+        if head not in SEARCH_BRANCH:
             command.upgrade(cfg, head)
     yield eng
     eng.dispose()
@@ -121,13 +123,14 @@ def test_upgrading_a_database_with_papers_fills_the_search_and_the_vote_counts(
         entries, total = svc.history(session=session, group_id=gid, words=["lovelace"])
         assert total == 2
         entries, total = svc.queue(session=session, group_id=gid)
+        assert total == 2
         assert [(e.paper.arxiv_id, e.votes) for e in entries] == [
             ("2401.00001", 2),
             ("2401.00000", 1),
         ]
     # and it can be taken back and made again (the back-fill runs again)
     cfg = alembic_config(before)
-    command.downgrade(cfg, "search@-1")
+    command.downgrade(cfg, f"search@-{len(SEARCH_BRANCH)}")
     command.upgrade(cfg, "heads")
     with session_scope(before) as session:
         assert svc.history(session=session, group_id=gid, words=["transf"])[1] == 1

@@ -81,7 +81,7 @@ def upgrade() -> None:
         _run(_PG_VOTES_FUNCTION)
         _run(_PG_VOTES_TRIGGER)
     else:
-        _run(search.SQLITE_TABLE)
+        _run(search.sqlite_table(prefixes=None))
         for trigger in (*search.SQLITE_TRIGGERS, *_SQLITE_VOTES_TRIGGERS):
             _run(trigger)
         _run(search.SQLITE_REBUILD)
