@@ -22,13 +22,23 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from adapters.network import unreachable
-from adapters.slack import inbound_schema
+from adapters.slack import inbound_schema, inbox
 from adapters.slack.app import SlackAdapter, build_slack_app
 from adapters.slack.client import make_web_client
 from adapters.slack.inbox import start_inbox_loop
-from adapters.slack.verify import Rejection, check_signature, make_verifier, read_body
+from adapters.slack.verify import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Rejection,
+    check_signature,
+    make_verifier,
+    read_body,
+)
 from bot.app import Bot, Settings, SettingsError, build_bot
 
 log = logging.getLogger(__name__)
@@ -86,6 +96,14 @@ def make_http_app(adapter: SlackAdapter) -> web.Application:
         why = inbound_schema.problem(read.body)
         if why is not None:
             return _refuse(Rejection(400, why), request)
+        key = inbox.key_of(
+            inbox.kind_of(read.body),
+            read.body,
+            timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
+            signature=request.headers.get(SIGNATURE_HEADER, ""),
+        )
+        if await inbox.take_command(adapter, read.body, key):
+            return web.Response(status=200, text="")  # what Bolt's ack() sends
         bolt_request = AsyncBoltRequest(
             body=read.text,
             query=request.query_string,
@@ -119,10 +137,33 @@ async def start_http(adapter: SlackAdapter, *, host: str, port: int) -> tuple[we
     return runner, int(bound)
 
 
+class _SocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's handler, with slash commands taken the short way
+    (:func:`adapters.slack.inbox.take_command`): stored, then acknowledged."""
+
+    def __init__(self, adapter: SlackAdapter, app_token: str) -> None:
+        super().__init__(adapter.app, app_token, web_client=adapter.client)
+        self.adapter = adapter
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        body = req.payload
+        if (
+            req.type == "slash_commands"
+            and isinstance(body, dict)
+            and inbound_schema.problem(body) is None
+            and await inbox.take_command(
+                self.adapter, body, inbox.key_of("command", body, timestamp="", signature="")
+            )
+        ):
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        await super().handle(client, req)
+
+
 def start_socket_mode(adapter: SlackAdapter, app_token: str) -> AsyncSocketModeHandler:
     """A Socket Mode handler using the adapter's Web API client (so
     ``apps.connections.open`` goes to SLACK_API_URL too)."""
-    return AsyncSocketModeHandler(adapter.app, app_token, web_client=adapter.client)
+    return _SocketModeHandler(adapter, app_token)
 
 
 def _check_settings(settings: Settings, *, socket: bool) -> None:
