@@ -82,7 +82,7 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
 
     from adapters.slack.app import build_slack_app
     from adapters.slack.client import make_web_client
-    from adapters.slack.serve import start_http
+    from adapters.slack.serve import settle_heap, start_http
     from bot.app import build_bot
     from bot.infra.settings import Settings
 
@@ -95,6 +95,7 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
     bot = build_bot(settings)
     adapter = build_slack_app(bot, make_web_client(settings), signing_secret=SECRET)
     bot.start()  # the arXiv retry loop, as in production
+    settle_heap()  # as serve_slack does before serving
     _runner, port = await start_http(adapter, host="127.0.0.1", port=0)
     dump = os.environ.get(ENV_DUMP)
     if dump:
