@@ -8,7 +8,9 @@ other (arXiv's rule, start to start); and per card, from the acknowledgment of
 the command that proposed the paper to its card in the channel:
 
 * within arXiv's answer time + 0.1 s when the command found nothing in flight
-  and the last request started 3 s or more before ("idle");
+  and the last request started 3 s or more before ("idle"; a request is in
+  flight from the client's start of it, as its own log records, which is a
+  millisecond or so before the fake sees it arrive);
 * within 3 s + arXiv's answer time otherwise ("in flight": a request was being
   answered when the command came; "gate closed": none was, but the last one
   started under 3 s before, so the rule forbids starting another yet).
@@ -80,7 +82,7 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
 
     from adapters.slack.app import build_slack_app
     from adapters.slack.client import make_web_client
-    from adapters.slack.serve import start_http
+    from adapters.slack.serve import settle_heap, start_http
     from bot.app import build_bot
     from bot.infra.settings import Settings
 
@@ -93,6 +95,7 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
     bot = build_bot(settings)
     adapter = build_slack_app(bot, make_web_client(settings), signing_secret=SECRET)
     bot.start()  # the arXiv retry loop, as in production
+    settle_heap()  # as serve_slack does before serving
     _runner, port = await start_http(adapter, host="127.0.0.1", port=0)
     dump = os.environ.get(ENV_DUMP)
     if dump:
@@ -206,10 +209,23 @@ def _cards_at(calls: list[Call], papers: list[str]) -> dict[str, float]:
     return at
 
 
+def _in_flight(
+    answered: list[tuple[float, float]], client_log: list[tuple[float, list[str]]] | None
+) -> list[tuple[float, float]]:
+    """Each request's span: from its start (the client's own record, which is
+    before the fake sees it; else the fake's arrival) to the answer sent."""
+    spans = sorted(answered)
+    starts = sorted(t for t, _ in client_log or [])
+    if len(starts) != len(spans):
+        return spans
+    return [(min(s, a), e) for s, (a, e) in zip(starts, spans, strict=True)]
+
+
 def _state_at(t: float, answered: list[tuple[float, float]], interval: float) -> str:
-    """What the arXiv client faced when a command came in, as the fake saw it:
-    a request in flight; none, but the last started under `interval` ago (the
-    rule forbids starting yet); or idle (nothing in flight, interval past)."""
+    """What the arXiv client faced when a command was sent (``answered``:
+    each request's span, see :func:`_in_flight`): a request in flight; none,
+    but the last started under `interval` ago (the rule forbids starting
+    yet); or idle (nothing in flight, interval past)."""
     if any(a <= t < e for a, e in answered):
         return "in flight"
     before = [a for a, _ in answered if a <= t]
@@ -316,8 +332,9 @@ async def _bench(
     for s in [*sent, *probe_sent]:
         firsts.setdefault(s.paper, s)
     all_cards = {**load_cards, **probe_cards}
+    spans = _in_flight(answered, client_log)
     for paper, s in firsts.items():
-        state = _state_at(s.sent_at, answered, interval)
+        state = _state_at(s.sent_at, spans, interval)
         arrival, end = by_id.get(paper, (math.nan, math.nan))
         answer = end - arrival if paper in by_id else delay
         goal = answer + IDLE_SLACK_S if state == "idle" else interval + answer

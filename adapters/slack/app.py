@@ -25,7 +25,7 @@ from adapters.slack.deliver import Origin, Responder
 from adapters.slack.home import home_view
 from adapters.slack.messenger import SlackMessenger, slack_error
 from adapters.slack.users import UserDirectory
-from bot.app import Bot, confirm_cards, home_for, inbox_done
+from bot.app import Bot, confirm_cards, home_for
 from bot.chat.events import Event
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,8 @@ class SlackAdapter:
                 for reply in replies:
                     await respond(reply)
                 if request_id is not None:
-                    await confirm_cards(self.bot, replies)
-                    await self.bot.db(inbox_done, item_id=request_id, now=self.bot.clock.now())
+                    # The cards out and the request done: one transaction.
+                    await confirm_cards(self.bot, replies, request_id=request_id)
         finally:
             if request_id is not None:
                 self.inflight.discard(request_id)

@@ -14,7 +14,10 @@ both) or, over Socket Mode where nothing is signed, the interaction's
 trigger_id. A request found under its key again is acknowledged and does
 nothing, so a replayed signed upvote cannot undo a vote.
 
-This runs after Bolt has verified the signature; nothing unverified is stored.
+This runs after the signature is verified; nothing unverified is stored. A
+slash command takes the short way (:func:`take_command`, called by
+:mod:`adapters.slack.serve` straight after its own checks, over HTTP and
+Socket Mode); everything else is stored by a Bolt middleware (:func:`install`).
 """
 
 from __future__ import annotations
@@ -91,15 +94,66 @@ def _header(request: AsyncBoltRequest, name: str) -> str:
 
 
 def request_key(kind: str, body: dict[str, Any], request: AsyncBoltRequest) -> str | None:
+    return key_of(
+        kind,
+        body,
+        timestamp=_header(request, "x-slack-request-timestamp"),
+        signature=_header(request, "x-slack-signature"),
+    )
+
+
+def key_of(kind: str, body: dict[str, Any], *, timestamp: str, signature: str) -> str | None:
+    """The inbox key of a request (see the module's docstring); ``timestamp``
+    and ``signature`` are its Slack signature headers ("" over Socket Mode)."""
     if kind == "event":
         event_id = body.get("event_id")
         return f"slack:event:{event_id}" if event_id else None
-    ts = _header(request, "x-slack-request-timestamp")
-    signature = _header(request, "x-slack-signature")
-    if ts and signature:
-        return "slack:req:" + hashlib.sha256(f"{ts}:{signature}".encode()).hexdigest()
+    if timestamp and signature:
+        return "slack:req:" + hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
     trigger = body.get("trigger_id")
     return f"slack:trigger:{trigger}" if trigger else None
+
+
+async def _store(
+    a: SlackAdapter, kind: str, key: str, body: dict[str, Any], bot_user_id: str | None
+) -> int | None:
+    """Store the request before its acknowledgment; its inbox id, or None
+    if it was stored before (a retry or a replay: acknowledge it, do nothing)."""
+    bot = a.bot
+    accepted = await bot.db_urgent(
+        inbox_accept,
+        key=key,
+        source=SOURCE,
+        kind=kind,
+        payload={"body": body, "bot_user_id": bot_user_id},
+        now=bot.clock.now(),
+        lease=bot.lease,
+    )
+    if not accepted.new:
+        a.stats.duplicates += 1
+        log.info("ignoring a repeated %s (already accepted as inbox %d)", kind, accepted.id)
+        return None
+    a.inflight.add(accepted.id)
+    return accepted.id
+
+
+async def take_command(a: SlackAdapter, body: dict[str, Any], key: str | None) -> bool:
+    """A slash command the short way: stored, its handler started, and True
+    for the caller to acknowledge it (200, empty, as Bolt's ``ack()``). The
+    caller has checked the signature (HTTP) and the payload's fields; Bolt's
+    dispatch (its middleware chain and listener runner) adds nothing a
+    command needs, only time before the ack. False: not a command this takes
+    (Bolt gets it, as before)."""
+    if kind_of(body) != "command" or key is None:
+        return False
+    work = rebuild("command", body, None)
+    if work is None:
+        return False
+    request_id = await _store(a, "command", key, body, None)
+    if request_id is not None:
+        event, origin = work
+        a.start(event, origin, "command:", request_id=request_id)
+    return True
 
 
 def install(a: SlackAdapter) -> None:
@@ -118,22 +172,10 @@ def install(a: SlackAdapter) -> None:
         key = request_key(kind, body, request) if kind else None
         if key is None or rebuild(kind, body, bot_user_id) is None:
             return await next()
-        bot = a.bot
-        accepted = await bot.db_urgent(
-            inbox_accept,
-            key=key,
-            source=SOURCE,
-            kind=kind,
-            payload={"body": body, "bot_user_id": bot_user_id},
-            now=bot.clock.now(),
-            lease=bot.lease,
-        )
-        if not accepted.new:
-            a.stats.duplicates += 1
-            log.info("ignoring a repeated %s (already accepted as inbox %d)", kind, accepted.id)
+        request_id = await _store(a, kind, key, body, bot_user_id)
+        if request_id is None:
             return BoltResponse(status=200, body="")
-        context["inbox_id"] = accepted.id
-        a.inflight.add(accepted.id)
+        context["inbox_id"] = request_id
         return await next()
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from storage.infra import inbox as q
@@ -48,23 +47,18 @@ def accept(
 ) -> Accepted:
     """Store a request under its unique ``key``, held by the caller for
     ``lease``; or find the earlier copy of it."""
-    try:
-        with session.begin_nested():
-            row = InboxItem(
-                key=key,
-                source=source,
-                kind=kind,
-                payload=payload,
-                received_at=now,
-                claimed_until=now + lease,
-                attempts=1,
-            )
-            session.add(row)
-            session.flush()
-    except IntegrityError:
+    new_id = q.insert_item(
+        session,
+        key=key,
+        source=source,
+        kind=kind,
+        payload=payload,
+        now=now,
+        claimed_until=now + lease,
+    )
+    if new_id is None:
         return Accepted(q.item_id_by_key(session, key), False)
-    assert row.id is not None
-    return Accepted(row.id, True)
+    return Accepted(new_id, True)
 
 
 def claim(*, session: Session, item_id: int, now: datetime, lease: timedelta) -> bool:

@@ -15,7 +15,7 @@ import asyncio
 import contextvars
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +28,7 @@ from sqlmodel import Session
 from bot.chat.messenger import Messenger, NullMessenger
 from bot.chat.router import Ctx as _Ctx
 from bot.infra.arxiv_client import ArxivClient
+from bot.infra.batch import Batch
 from bot.infra.clock import Clock, SystemClock
 from bot.infra.db_outage import is_outage
 from bot.infra.llm import LlmClient, client_from_settings
@@ -55,12 +56,21 @@ class InFlight:
 
     _tasks: dict[str, dict[int, asyncio.Task[Any]]] = field(default_factory=dict)
     _marks: dict[str, set[int]] = field(default_factory=dict)
+    _batches: dict[str, Batch[Any, Any]] = field(default_factory=dict)
 
     def tasks(self, kind: str) -> dict[int, asyncio.Task[Any]]:
         return self._tasks.setdefault(kind, {})
 
     def marks(self, kind: str) -> set[int]:
         return self._marks.setdefault(kind, set())
+
+    def batch(self, kind: str, run: Callable[[list[Any]], Awaitable[list[Any]]]) -> Batch[Any, Any]:
+        """This process's :class:`~bot.infra.batch.Batch` of ``kind`` (made
+        with ``run`` the first time)."""
+        found = self._batches.get(kind)
+        if found is None:
+            found = self._batches[kind] = Batch(run)
+        return found
 
 
 _UNSET: Any = object()

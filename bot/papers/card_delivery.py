@@ -18,10 +18,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
 from bot.chat.events import Place
 from bot.chat.markup import esc
 from bot.chat.messenger import posted_before
 from bot.chat.replies import Reply
+from bot.infra import inbox
 from bot.infra.clock import as_utc
 from bot.infra.runtime import Runtime
 from bot.papers import proposals as svc
@@ -93,9 +96,22 @@ def card_of(reply: Reply) -> int | None:
     return None
 
 
-async def confirm(bot: Runtime, replies: list[Reply]) -> None:
-    """The adapter delivered these replies: their cards are posted."""
-    for reply in replies:
-        proposal_id = card_of(reply)
-        if proposal_id is not None and not reply.replace:
-            await bot.db(svc.card_posted, proposal_id=proposal_id)
+async def confirm(bot: Runtime, replies: list[Reply], *, request_id: int | None = None) -> None:
+    """The adapter delivered these replies: their cards are posted, and the
+    stored request ``request_id`` (if given) is done, in one transaction."""
+    cards = [
+        proposal_id
+        for reply in replies
+        if (proposal_id := card_of(reply)) is not None and not reply.replace
+    ]
+    if not cards and request_id is None:
+        return
+    now = bot.clock.now()
+
+    def mark(*, session: Session) -> None:
+        for proposal_id in cards:
+            svc.card_posted(session=session, proposal_id=proposal_id)
+        if request_id is not None:
+            inbox.done(session=session, item_id=request_id, now=now)
+
+    await bot.db(mark)

@@ -10,12 +10,13 @@ database, so it survives restarts) completes the paper and posts the card
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from enum import StrEnum
 
 from bot.chat.markup import esc
 from bot.chat.replies import say
-from bot.infra.arxiv_client import ArxivUnavailable, ArxivUnreachable
+from bot.infra.arxiv_client import ArxivUnavailable, ArxivUnreachable, PaperMeta
 from bot.infra.arxiv_ref import InvalidReference
 from bot.infra.runtime import Runtime
 from bot.infra.settings import Settings
@@ -79,7 +80,7 @@ async def _fetch_and_store(bot: Runtime, paper_id: int, arxiv_id: str) -> Outcom
         return Outcome.UNREACHABLE if isinstance(exc, ArxivUnreachable) else Outcome.UNAVAILABLE
     else:
         if meta is not None:
-            await bot.db(svc.apply_metadata, paper_id=paper_id, meta=meta, now=bot.clock.now())
+            await _store_ready(bot, paper_id, meta)
             return Outcome.READY
         outcome = Outcome.NOT_FOUND
     try:
@@ -107,6 +108,37 @@ async def _fetch_and_store(bot: Runtime, paper_id: int, arxiv_id: str) -> Outcom
             was_scheduled=proposal.status == "scheduled",
         )
     return outcome
+
+
+async def _store_ready(bot: Runtime, paper_id: int, meta: PaperMeta) -> None:
+    """Fill the paper in. The papers of one arXiv answer, whose tasks all wake
+    together, share one transaction (see :mod:`bot.infra.batch`), so the last
+    card of a batch does not wait behind a transaction per paper."""
+    error = await bot.inflight.batch("ready papers", functools.partial(_store_many, bot))(
+        (paper_id, meta)
+    )
+    if error is not None:
+        raise error
+
+
+async def _store_many(bot: Runtime, items: list[tuple[int, PaperMeta]]) -> list[Exception | None]:
+    now = bot.clock.now()
+
+    try:
+        await bot.db(svc.apply_metadata_many, filled=items, now=now)
+        return [None] * len(items)
+    except Exception:
+        if len(items) == 1:
+            raise
+    # One of them failed the whole transaction: each on its own, so only it fails.
+    errors: list[Exception | None] = []
+    for paper_id, meta in items:
+        try:
+            await bot.db(svc.apply_metadata, paper_id=paper_id, meta=meta, now=now)
+            errors.append(None)
+        except Exception as exc:
+            errors.append(exc)
+    return errors
 
 
 async def check_exists(bot: Runtime, arxiv_id: str, wait: float) -> Outcome | None:

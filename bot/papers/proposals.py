@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -176,25 +177,39 @@ def reasons(*, session: Session, proposal_id: int) -> tuple[Reason, ...]:
     return tuple(Reason(m.name or m.user_id, r.why) for r, m in rows)
 
 
+def _filled(meta: PaperMeta, now: datetime) -> dict[str, Any]:
+    return {
+        "version": meta.version,
+        "title": meta.title,
+        "authors": list(meta.authors),
+        "abstract": meta.abstract,
+        "categories": list(meta.categories),
+        "primary_category": meta.primary_category,
+        "published": meta.published,
+        "updated": meta.updated,
+        "comment": meta.comment,
+        "journal_ref": meta.journal_ref,
+        "doi": meta.doi,
+        "links": list(meta.links),
+        "status": PaperStatus.READY,
+        "fetched_at": now,
+        "next_fetch_at": None,
+    }
+
+
+def apply_metadata_many(
+    *, session: Session, filled: list[tuple[int, PaperMeta]], now: datetime
+) -> None:
+    """:func:`apply_metadata` for the papers of one arXiv answer, in one statement."""
+    q.fill_papers(session, [{"id": pid, **_filled(meta, now)} for pid, meta in filled])
+
+
 def apply_metadata(*, session: Session, paper_id: int, meta: PaperMeta, now: datetime) -> Paper:
     """Fill a paper in from arXiv (or refresh it with a newer version)."""
     paper = session.get(Paper, paper_id)
     assert paper is not None
-    paper.version = meta.version
-    paper.title = meta.title
-    paper.authors = list(meta.authors)
-    paper.abstract = meta.abstract
-    paper.categories = list(meta.categories)
-    paper.primary_category = meta.primary_category
-    paper.published = meta.published
-    paper.updated = meta.updated
-    paper.comment = meta.comment
-    paper.journal_ref = meta.journal_ref
-    paper.doi = meta.doi
-    paper.links = list(meta.links)
-    paper.status = PaperStatus.READY
-    paper.fetched_at = now
-    paper.next_fetch_at = None
+    for name, value in _filled(meta, now).items():
+        setattr(paper, name, value)
     session.add(paper)
     return paper
 

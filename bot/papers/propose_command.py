@@ -231,16 +231,22 @@ async def _card(ctx: Ctx, proposal_id: int) -> tuple[Reply | None, svc.Entry | N
     """The proposal's card for this answer, if this handler gets to post it
     (see :mod:`bot.papers.card_delivery`): None if someone else has or had it."""
     bot = ctx.bot
-    if not await bot.db(
-        svc.claim_card, proposal_id=proposal_id, now=bot.clock.now(), lease=bot.lease, first=True
-    ):
-        return None, await bot.db(svc.entry, proposal_id=proposal_id)
-    e = await bot.db(svc.entry, proposal_id=proposal_id)
-    if e is None:
-        return None, None
-    if ctx.request_id is None:
-        # Nobody reports the delivery back: count the card posted now.
-        await bot.db(svc.card_posted, proposal_id=proposal_id)
+    now = bot.clock.now()
+
+    def take(*, session: Session) -> tuple[bool, svc.Entry | None]:
+        # One transaction: a batch of cards must not queue three each.
+        claimed = svc.claim_card(
+            session=session, proposal_id=proposal_id, now=now, lease=bot.lease, first=True
+        )
+        e = svc.entry(session=session, proposal_id=proposal_id)
+        if claimed and e is not None and ctx.request_id is None:
+            # Nobody reports the delivery back: count the card posted now.
+            svc.card_posted(session=session, proposal_id=proposal_id)
+        return claimed, e
+
+    claimed, e = await bot.db(take)
+    if not claimed or e is None:
+        return None, e if not claimed else None
     return paper_card(e), e
 
 

@@ -10,10 +10,47 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.infra.inbox_tables import InboxItem
 from storage.leases import lease_free, take_lease
+
+
+def insert_item(
+    session: Session,
+    *,
+    key: str,
+    source: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    claimed_until: datetime,
+) -> int | None:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: the new row's id,
+    or None when a request is already stored under ``key``. One statement
+    (no savepoint, no ORM flush): it is what an acknowledgment waits on."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(InboxItem)
+        .values(
+            key=key,
+            source=source,
+            kind=kind,
+            payload=payload,
+            status="pending",
+            attempts=1,
+            received_at=now,
+            claimed_until=claimed_until,
+            effect={},
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(InboxItem.id))
+    )
+    found = session.execute(stmt).scalar()
+    return int(found) if found is not None else None
 
 
 def item_id_by_key(session: Session, key: str) -> int:

@@ -38,6 +38,13 @@ from storage.schedule.tables import MeetingSession
 # -- papers --------------------------------------------------------------------
 
 
+def fill_papers(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write each row's columns into the paper whose ``id`` it names: one
+    statement run for all of them (an arXiv answer fills up to a hundred)."""
+    if rows:
+        session.execute(sa.update(Paper), rows)
+
+
 def paper_by_arxiv_id(session: Session, arxiv_id: str) -> Paper | None:
     return session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
 

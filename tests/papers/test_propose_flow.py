@@ -244,3 +244,28 @@ async def test_twenty_proposals_of_five_papers_make_few_spaced_requests(
     assert all(g >= interval - LOOPBACK_JITTER for g in seen), seen
     queue = text_of(await run(bot, "/queue"))
     assert "4 votes" in queue
+
+
+async def test_the_papers_of_one_arxiv_answer_are_stored_in_one_statement(
+    bot: Bot, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five new papers in one /propose ride in one arXiv request, and the
+    five are filled in by one call (one transaction), not one each: the last
+    card of a big batch waits for no queue of per-paper transactions."""
+    from bot.papers import proposals
+
+    calls: list[int] = []
+    many = proposals.apply_metadata_many
+
+    def counted(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(kwargs["filled"]))
+        return many(**kwargs)
+
+    monkeypatch.setattr(proposals, "apply_metadata_many", counted)
+    monkeypatch.setattr(proposals, "apply_metadata", None)  # never one by one
+    ids = ["1605.08386", "1707.08567", "2104.12255", "hep-ex/0406020", "quant-ph/0201082"]
+    replies = await run(bot, "/propose " + " ".join(ids))
+    assert len(bot.arxiv.request_log) == 1
+    assert calls == [5]
+    assert len([r for r in replies if not r.private]) == 5
+    assert TITLE in text_of(await run(bot, "/queue"))

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.infra.inbox_tables import InboxItem
-from tests.adapters.slack.conftest import SlackHarness
+from tests.adapters.slack.conftest import SlackHarness, command_body, sign
 
 
 async def test_a_command_is_stored_and_acknowledged_without_bolts_ack_poll(
@@ -34,3 +34,30 @@ async def test_a_command_is_stored_and_acknowledged_without_bolts_ack_poll(
         stored = s.exec(select(InboxItem).where(InboxItem.kind == "command")).all()
     assert len(stored) == 1  # in the database when Slack got its 200
     assert polls == []
+
+
+async def test_a_command_is_stored_and_acknowledged_before_bolt_dispatches_anything(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slash command goes from the signature check and the inbox write
+    straight to its 200 (empty, as Bolt's ``ack()``), then to its handler:
+    Bolt's dispatch is not on its way. A replay of the same signed request
+    is acknowledged and does nothing."""
+
+    async def no_dispatch(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("a slash command went through Bolt's dispatch")
+
+    monkeypatch.setattr(slack.adapter.app, "async_dispatch", no_dispatch)
+    body = command_body("queue", "", response_url=slack.fake.response_url("queue"))
+    headers = sign(body)
+    status, text, _ = await slack.post(body, headers=headers)
+    assert (status, text) == (200, "")
+    with Session(slack.bot.engine) as s:
+        stored = s.exec(select(InboxItem).where(InboxItem.kind == "command")).all()
+    assert len(stored) == 1
+    await slack.fake.wait_calls("chat.postMessage")  # the queue, answered
+    status, text, _ = await slack.post(body, headers=headers)
+    assert (status, text) == (200, "")
+    await slack.bot.drain(2.0)
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1
+    assert slack.adapter.stats.duplicates == 1

@@ -86,3 +86,41 @@ async def test_socket_mode_serves_until_stopped(
     assert [c.method for c in fake_slack.calls] == ["auth.test", "apps.connections.open"]
     stop.set()
     await asyncio.wait_for(task, 10)
+
+
+async def test_the_real_process_settles_its_heap_before_serving(
+    bot: Bot, slack_settings: Settings, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`readgroup serve slack` freezes what start-up built out of the garbage
+    collector's way before it serves (a full collection over it stopped the
+    loop for 240 ms under load); a test process does not (its objects would
+    never be freed)."""
+    from adapters.slack import serve
+
+    frozen: list[int] = []
+    monkeypatch.setattr(serve.gc, "freeze", lambda: frozen.append(1))
+    for settle in (False, True):
+        stop = asyncio.Event()
+        task = asyncio.ensure_future(
+            run_slack(slack_settings, socket=True, port=0, bot=bot, stop=stop, settle=settle)
+        )
+        await fake_slack.socket.connected(within=10)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        assert len(frozen) == int(settle)
+
+
+def test_serve_slack_settles_the_heap(
+    slack_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.slack import serve
+
+    ran: list[bool] = []
+
+    async def fake_run(*_args: object, settle: bool = False, **_kwargs: object) -> None:
+        ran.append(settle)
+
+    monkeypatch.setattr(serve, "run_slack", fake_run)
+    monkeypatch.setattr(serve.sys, "setswitchinterval", lambda _seconds: None)
+    assert serve.serve_slack(slack_settings, socket=False, port=0) == 0
+    assert ran == [True]

@@ -122,3 +122,25 @@ async def test_malformed_socket_mode_payloads_are_acked_and_ignored_with_one_log
 
     assert await socket_adapter.bot.db(count) == [0, 0]
     assert not fake_slack.calls_to("chat.postMessage")
+
+
+async def test_a_socket_mode_command_is_stored_and_acked_before_bolt_dispatches(
+    socket_adapter: SlackAdapter, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over Socket Mode too, a slash command is stored in the inbox and
+    acknowledged (an empty ack, as Bolt's) without Bolt's dispatch; its
+    handler answers after. The same envelope again does nothing."""
+
+    async def no_dispatch(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("a slash command went through Bolt's dispatch")
+
+    monkeypatch.setattr(socket_adapter.app, "async_dispatch", no_dispatch)
+    form = dict(parse_qsl(command_body("queue", "", response_url=fake_slack.response_url("q"))))
+    for _ in range(2):
+        envelope = await fake_slack.socket.send("slash_commands", form)
+        _, ack = await fake_slack.socket.ack(envelope)
+        assert ack.get("payload") in (None, {})
+    await fake_slack.wait_calls("chat.postMessage")  # the queue, answered
+    await socket_adapter.bot.drain(2.0)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert socket_adapter.stats.duplicates == 1
