@@ -29,13 +29,14 @@ run: $(STAMP)
 	else exec $(BIN)/readgroup console; fi
 
 ## test: the whole suite, on SQLite and on PostgreSQL (skipped with a message if no server, required when CI=true).
-## In parallel (pytest-xdist, TEST_WORKERS processes), then the tests marked `serial`
+## In parallel (pytest-xdist, TEST_WORKERS processes, two per core: many tests wait on real
+## processes and leases, so two per core keep the cores busy), then the tests marked `serial`
 ## (they restart the PostgreSQL server) alone; fails if either part fails.
 ## Exit status 5 is pytest's "no test selected" (e.g. PYTEST_ARGS names a folder without serial tests).
 ## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it every
 ## pytest worker and every `readgroup` process a test starts compiles the project
 ## (and pytest rewrites the test modules) from source again.
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 test: $(STAMP)
 	@status=0; unset PYTHONDONTWRITEBYTECODE; \
 	$(BIN)/python -m compileall -q -j 0 bot adapters storage tests >/dev/null; \
