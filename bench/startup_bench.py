@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import compile_bytecode, table, write_result  # noqa: E402
+from tests.lazy_imports import AT_FIRST_USE  # noqa: E402
 
 PYTHON = sys.executable
 READGROUP = str(Path(PYTHON).with_name("readgroup"))
@@ -43,20 +44,7 @@ FLOOR = (
 )
 #: Packages the console does not need to answer /help: the LLM, migrations,
 #: the platforms' SDKs, calendars, arXiv's client, templates, LaTeX.
-HEAVY = (
-    "openai",
-    "alembic",
-    "slack_bolt",
-    "slack_sdk",
-    "discord",
-    "icalendar",
-    "arxiv",
-    "requests",
-    "lxml",
-    "jinja2",
-    "yaml",
-    "pylatexenc",
-)
+HEAVY = (*AT_FIRST_USE, "slack_bolt", "slack_sdk", "discord")
 GOAL = 1.2
 
 

@@ -15,20 +15,9 @@ from pathlib import Path
 
 from storage.engine import make_engine, upgrade
 from tests.fakes.arxiv_server import FakeArxiv
+from tests.lazy_imports import AT_FIRST_USE
 
-UNNEEDED = (
-    "openai",
-    "alembic",
-    "slack_bolt",
-    "discord",
-    "icalendar",
-    "arxiv",
-    "requests",
-    "lxml",
-    "jinja2",
-    "yaml",
-    "pylatexenc",
-)
+UNNEEDED = (*AT_FIRST_USE, "slack_bolt", "discord")
 PROBE = """
 import json, sys
 from adapters.cli import main

@@ -19,20 +19,10 @@ from pathlib import Path
 
 from storage.engine import make_engine, upgrade
 from tests.fakes.slack_api import FakeSlack
+from tests.lazy_imports import AT_FIRST_USE
 
 ROOT = Path(__file__).resolve().parents[3]
-UNNEEDED = (
-    "discord",
-    "openai",
-    "alembic",
-    "icalendar",
-    "arxiv",
-    "requests",
-    "lxml",
-    "jinja2",
-    "yaml",
-    "pylatexenc",
-)
+UNNEEDED = (*AT_FIRST_USE, "discord")
 
 PROBE = """
 import asyncio, json, sys, urllib.request
