@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.infra.inbox_tables import InboxItem
+from storage.insert_once import insert_once
 from storage.leases import lease_free, take_lease
 
 
@@ -31,25 +30,21 @@ def insert_item(
     """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id: the new row's id,
     or None when a request is already stored under ``key``. One statement
     (no savepoint, no ORM flush): it is what an acknowledgment waits on."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(InboxItem)
-        .values(
-            key=key,
-            source=source,
-            kind=kind,
-            payload=payload,
-            status="pending",
-            attempts=1,
-            received_at=now,
-            claimed_until=claimed_until,
-            effect={},
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(InboxItem.id))
+    found = insert_once(
+        session,
+        InboxItem,
+        unique=["key"],
+        returning=col(InboxItem.id),
+        key=key,
+        source=source,
+        kind=kind,
+        payload=payload,
+        status="pending",
+        attempts=1,
+        received_at=now,
+        claimed_until=claimed_until,
+        effect={},
     )
-    found = session.execute(stmt).scalar()
     return int(found) if found is not None else None
 
 

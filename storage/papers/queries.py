@@ -13,14 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select
 
 from storage.groups.tables import Group, Member
+from storage.insert_once import insert_once
 from storage.leases import take_lease
 from storage.papers import pg_search, search
 from storage.papers.tables import (
@@ -113,15 +112,16 @@ def insert_vote(session: Session, *, proposal_id: int, member_id: int, now: date
 
     One statement, so a concurrent insert of the same vote (another replica)
     makes this one a no-op instead of an error or a second row."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(Vote)
-        .values(proposal_id=proposal_id, member_id=member_id, created_at=now)
-        .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
-        .returning(col(Vote.id))
+    added = insert_once(
+        session,
+        Vote,
+        unique=["proposal_id", "member_id"],
+        returning=col(Vote.id),
+        proposal_id=proposal_id,
+        member_id=member_id,
+        created_at=now,
     )
-    return session.execute(stmt).first() is not None
+    return added is not None
 
 
 def delete_vote(session: Session, *, proposal_id: int, member_id: int) -> bool:
