@@ -147,6 +147,7 @@ class IntroAsk:
     gave under ``"intro"``, unchecked (:func:`period_intro` checks it)."""
 
     context: dict[str, Any]
+    key: str  # the standalone intro's cache key, where the answer is kept
     answer: str | None = None
 
 
@@ -170,11 +171,12 @@ async def intro_to_ask_along(
     if llm is None or not papers:
         return None
     context = _intro_context(kind, label, [_paper_view(p) for p in papers], takeaways)
+    key = _intro_key(llm, context)
     if not force:
-        stored = await runtime.db(digest_queries.cached_answer, key=_intro_key(llm, context))
+        stored = await runtime.db(digest_queries.cached_answer, key=key)
         if stored is not None and _as_dict("period_intro", stored) is not None:
             return None
-    return IntroAsk(context)
+    return IntroAsk(context, key)
 
 
 async def period_intro(
@@ -204,7 +206,7 @@ async def period_intro(
         got = {"intro": asked_along.answer}
         await runtime.db(
             digest_queries.store_answer,
-            key=_intro_key(llm, context),
+            key=asked_along.key,
             purpose="period_intro",
             model=llm.model,
             answer=json.dumps(got, ensure_ascii=False),
