@@ -43,6 +43,14 @@ def short_authors(authors: list[str] | tuple[str, ...], keep: int = 3) -> str:
     return f"{', '.join(names[: keep - 1])} et al."
 
 
+def authors_of(paper: Paper, keep: int = 3) -> str:
+    """The paper's authors for a line about it; a paper arXiv has not
+    answered for yet has none to show, and is not said to have none."""
+    if not paper.title and not paper.authors:
+        return "authors once arXiv answers"
+    return short_authors(paper.authors, keep=keep)
+
+
 def day(when: datetime | None) -> str:
     return as_utc(when).strftime("%Y-%m-%d") if when else "?"
 
@@ -151,10 +159,7 @@ def details(e: Entry) -> Reply:
     paper = e.paper
     votes = f"{e.votes} vote{'s' if e.votes != 1 else ''}"
     blocks: list[object] = [
-        Text(
-            f"{bold(link(title_of(paper), abs_url(paper)))}\n"
-            f"{esc(short_authors(paper.authors, keep=5))}"
-        ),
+        Text(f"{bold(link(title_of(paper), abs_url(paper)))}\n{esc(authors_of(paper, keep=5))}"),
         Context(
             f"arXiv:{esc(paper.arxiv_id)} · {votes} · {esc(e.proposal.status)} · proposed by "
             f"{esc(e.proposer.name or e.proposer.user_id)} on {day(e.proposal.created_at)}"
@@ -187,7 +192,7 @@ def list_line(rank: int | None, e: Entry) -> str:
     }.get(ProposalStatus(e.proposal.status), "")
     return (
         f"{head}{bold(link(title_of(paper), abs_url(paper)))} — "
-        f"{esc(short_authors(paper.authors))}\n"
+        f"{esc(authors_of(paper))}\n"
         f"{votes} · proposed by {esc(e.proposer.name or e.proposer.user_id)} "
         f"on {day(e.proposal.created_at)}{status}"
     )

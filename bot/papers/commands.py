@@ -21,10 +21,10 @@ from bot.papers import proposals as svc
 from bot.papers import propose_command
 from bot.papers.cards import (
     UPVOTE,
+    authors_of,
     details,
     list_line,
     paper_card,
-    short_authors,
     title_of,
     upvote_button,
 )
@@ -198,7 +198,7 @@ async def withdraw(ctx: Ctx) -> Reply:
             )
         svc.withdraw(session=session, proposal=e.proposal, now=now)
         return say(
-            f"Withdrew {bold(esc(title_of(e.paper)))} ({esc(short_authors(e.paper.authors))}).",
+            f"Withdrew {bold(esc(title_of(e.paper)))} ({esc(authors_of(e.paper))}).",
             private=True,
         )
 

@@ -182,7 +182,9 @@ async def test_arxiv_outage_keeps_the_proposal_and_completes_it_later(
     caplog.set_level(logging.WARNING)
     [told] = await run(bot, "/propose 1605.08386 worth it")
     assert told.private and "Saved your proposal" in to_plain(told)
-    assert "arXiv:1605.08386" in text_of(await run(bot, "/queue"))  # kept, as a placeholder
+    queued = text_of(await run(bot, "/queue"))
+    assert "arXiv:1605.08386" in queued  # kept, under its id until arXiv answers
+    assert "authors once arXiv answers" in queued and "unknown authors" not in queued
     for _ in range(3):  # due retries while arXiv is still down
         clock.advance(timedelta(minutes=20))
         assert await retry_once(bot) == 0
