@@ -137,14 +137,20 @@ async def _store(
     return accepted.id
 
 
-async def take_command(a: SlackAdapter, body: dict[str, Any], key: str | None) -> bool:
+async def take_command(
+    a: SlackAdapter, body: dict[str, Any], *, timestamp: str = "", signature: str = ""
+) -> bool:
     """A slash command the short way: stored, its handler started, and True
     for the caller to acknowledge it (200, empty, as Bolt's ``ack()``). The
     caller has checked the signature (HTTP) and the payload's fields; Bolt's
     dispatch (its middleware chain and listener runner) adds nothing a
     command needs, only time before the ack. False: not a command this takes
-    (Bolt gets it, as before)."""
-    if kind_of(body) != "command" or key is None:
+    (Bolt gets it, as before). ``timestamp`` and ``signature``: as for
+    :func:`key_of`."""
+    if kind_of(body) != "command":
+        return False
+    key = key_of("command", body, timestamp=timestamp, signature=signature)
+    if key is None:
         return False
     work = rebuild("command", body, None)
     if work is None:

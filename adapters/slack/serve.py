@@ -97,13 +97,12 @@ def make_http_app(adapter: SlackAdapter) -> web.Application:
         why = inbound_schema.problem(read.body)
         if why is not None:
             return _refuse(Rejection(400, why), request)
-        key = inbox.key_of(
-            inbox.kind_of(read.body),
+        if await inbox.take_command(
+            adapter,
             read.body,
             timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
             signature=request.headers.get(SIGNATURE_HEADER, ""),
-        )
-        if await inbox.take_command(adapter, read.body, key):
+        ):
             return web.Response(status=200, text="")  # what Bolt's ack() sends
         bolt_request = AsyncBoltRequest(
             body=read.text,

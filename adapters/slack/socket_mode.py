@@ -28,9 +28,7 @@ class CommandsFirstHandler(AsyncSocketModeHandler):
             req.type == "slash_commands"
             and isinstance(body, dict)
             and inbound_schema.problem(body) is None
-            and await inbox.take_command(
-                self.adapter, body, inbox.key_of("command", body, timestamp="", signature="")
-            )
+            and await inbox.take_command(self.adapter, body)
         ):
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
