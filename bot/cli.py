@@ -84,9 +84,9 @@ def _run_export(args: argparse.Namespace, settings: Settings) -> int:
         return _run_ics(args, settings)
     try:
         if args.what == "quarter":
-            if not args.period:
-                raise PeriodError("Say which quarter: readgroup export quarter 2026-Q4")
-            quarter = Quarter.parse(args.period)
+            # validated here; None (this quarter) is settled in the group's time zone
+            now = SystemClock().now()
+            quarter = Quarter.parse(args.period, now=now) if args.period else None
         elif args.what == "month":
             # validated here; None (this month) is settled in the group's time zone
             month = Month.parse(args.period, now=SystemClock().now()) if args.period else None

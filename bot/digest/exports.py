@@ -2,7 +2,8 @@
 
 ``readgroup export digest --week 2026-W47 --format md [--group ID]`` prints the
 week's published post (else its newest draft, else a fresh render);
-``readgroup export quarter 2026-Q4 [--group ID]`` prints the quarter's digest;
+``readgroup export quarter [2026-Q4] [--group ID]`` prints the quarter's digest
+(this quarter by default; only the sessions already held);
 ``readgroup export month [2026-11] [--group ID]`` prints the month's picks (the
 most voted proposals, with the proposer's reason and the tl;dr, like seed 003);
 ``readgroup export ics`` is the calendar area's (``bot.schedule.calendar``);
@@ -141,9 +142,16 @@ async def export_week(bot: Runtime, *, week: Week | None, group_id: int | None =
     return to_markdown(title, body)
 
 
-async def export_quarter(bot: Runtime, *, quarter: Quarter, group_id: int | None = None) -> str:
+async def export_quarter(
+    bot: Runtime, *, quarter: Quarter | None, group_id: int | None = None
+) -> str:
+    """The quarter's digest as Markdown; ``None`` is this quarter, cut in the
+    group's time zone. Only sessions already held count."""
     gid, tz = await _group_and_zone(bot, group_id)
-    title, body, n = await compose_quarter(bot, group_id=gid, quarter=replace(quarter, tz=tz))
+    quarter = (
+        replace(quarter, tz=tz) if quarter is not None else Quarter.containing(bot.clock.now(), tz)
+    )
+    title, body, n = await compose_quarter(bot, group_id=gid, quarter=quarter)
     if not n:
         raise ExportError(f"No sessions were held in {quarter.label}; nothing to export.")
     return to_markdown(title, body)
@@ -166,7 +174,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "period",
         nargs="?",
-        help="quarter: e.g. 2026-Q4; month: e.g. 2026-11 (default: this month)",
+        help="quarter: e.g. 2026-Q4; month: e.g. 2026-11 (default: this quarter or month)",
     )
     parser.add_argument("--week", help="for digest: ISO week, e.g. 2026-W47 (default: this week)")
     parser.add_argument("--format", choices=["md"], default="md", help="output format (md)")

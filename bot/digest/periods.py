@@ -103,6 +103,11 @@ class Quarter:
         return f"Q{self.number} {self.year}"
 
     @property
+    def label_iso(self) -> str:
+        """As it is typed: ``2026-Q4``."""
+        return f"{self.year}-Q{self.number}"
+
+    @property
     def start(self) -> datetime:
         return _month_start(self.year, 3 * self.number - 2, self.tz)
 
@@ -111,11 +116,21 @@ class Quarter:
         return _month_start(self.year, 3 * self.number + 1, self.tz)
 
     @classmethod
-    def parse(cls, text: str, tz: tzinfo = UTC) -> Quarter:
+    def containing(cls, when: datetime, tz: tzinfo = UTC) -> Quarter:
+        local = as_utc(when).astimezone(tz)
+        return cls(local.year, (local.month - 1) // 3 + 1, tz)
+
+    @classmethod
+    def parse(cls, text: str | None, tz: tzinfo = UTC, *, now: datetime | None = None) -> Quarter:
+        """``2026-Q4``; empty with ``now`` given: the quarter that contains ``now`` in ``tz``."""
+        if now is not None and (not text or not text.strip()):
+            return cls.containing(now, tz)
         m = _QUARTER.match(text or "")
         if not m:
+            example = cls.containing(now, tz).label_iso if now is not None else "2026-Q4"
+            hint = ", or leave it out for this quarter" if now is not None else ""
             raise PeriodError(
-                f"“{(text or '').strip()[:40]}” is not a quarter. Write it like 2026-Q4."
+                f"“{(text or '').strip()[:40]}” is not a quarter. Write it like {example}{hint}."
             )
         return cls(int(m.group(1)), int(m.group(2)), tz)
 

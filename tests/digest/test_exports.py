@@ -81,6 +81,27 @@ def test_a_seeded_quarter_exports_like_the_seed_digests(
     assert not re.search(r"\*\*[^*]+:\*\*\s*$", md, re.M)  # no label without content
 
 
+def test_export_quarter_without_a_quarter_is_this_quarter_so_far(
+    sync_bot: Bot,
+    sessions_patch: list[SessionInfo],
+    cli_env: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    infos = _seed_quarter(sync_bot, sessions_patch)
+    # mid-December: the quarter is Q4, and only the sessions that have ended count
+    now = datetime(2026, 12, 14, tzinfo=UTC)
+    monkeypatch.setattr(SystemClock, "now", lambda self: now)
+    held = sum(1 for info in infos if info.starts_at < now)  # none runs across Monday 00:00
+    assert 0 < held < len(infos)
+    assert cli.main(["export", "quarter"]) == 0
+    md = capsys.readouterr().out
+    assert md.startswith("# Reading Group – Q4 2026 digest\n")
+    assert f"met {held} times and read {held} papers" in md
+    assert cli.main(["export", "quarter", "2026-Q4"]) == 0
+    assert capsys.readouterr().out == md  # the same as naming it
+
+
 def test_export_quarter_with_nothing_held_says_so(
     sync_bot: Bot,
     sessions_patch: list[SessionInfo],
@@ -96,7 +117,8 @@ def test_export_rejects_a_bad_quarter_or_week(
     cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["export", "quarter", "2026-Q5"]) == 2
-    assert "like 2026-Q4" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "“2026-Q5” is not a quarter" in err and "or leave it out for this quarter" in err
     assert cli.main(["export", "digest", "--week", "47"]) == 2
     assert "not an ISO week" in capsys.readouterr().err
 
