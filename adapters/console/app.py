@@ -164,13 +164,23 @@ class Console:
         # int() refuses more than 4,300 digits; no button has a number that long.
         button = self.book.get(int(arg)) if len(arg) <= 12 else None
         if button is None:
-            self._print(f"No such button: {arg[:40]}. Buttons show their number as `/press N`.\n")
+            self._print(f"No such button: {arg[:40]}. {self._buttons_hint()}\n")
             return
         event = Action(button.action, button.value, self.actor, self.place)
         for reply in await self.bot.handle(event, self._show):
             await self._show(reply)
             if reply.form is not None:
                 await self._submit_form(reply.form)
+
+    def _buttons_hint(self) -> str:
+        """Buttons are numbered afresh in each run: another run's numbers (or
+        another user's) mean nothing here, so say which ones exist."""
+        shown = self.book.shown
+        where = "`/queue` shows the open proposals with their ▲ buttons."
+        if shown == 0:
+            return f"This console run has shown no buttons yet (each run numbers its own); {where}"
+        last = "button 1" if shown == 1 else f"buttons 1 to {shown}"
+        return f"This run has shown {last} (each run numbers its own); {where}"
 
     async def _submit_form(self, form: Form) -> None:
         """A form (a modal on Slack/Discord) is filled in with $EDITOR or from

@@ -22,6 +22,11 @@ class ButtonBook:
     def get(self, n: int) -> Button | None:
         return self._buttons.get(n)
 
+    @property
+    def shown(self) -> int:
+        """How many buttons this run has numbered (1 to ``shown``)."""
+        return self._next - 1
+
 
 def render(reply: Reply, book: ButtonBook | None = None, *, where: str = "") -> str:
     lines: list[str] = []

@@ -75,7 +75,7 @@ def test_buttons_can_be_pressed_in_the_console(database_url: str, fake_arxiv: Fa
     out = console(
         database_url,
         fake_arxiv.url,
-        "/propose 1605.08386\n/press 1\n",
+        "/propose 1605.08386\n/press 1\n/press 5\n",
         "--user",
         "bob",
         "--not-organizer",
@@ -83,6 +83,9 @@ def test_buttons_can_be_pressed_in_the_console(database_url: str, fake_arxiv: Fa
     assert out.returncode == 0, out.stderr
     assert "Upvote (1)" in out.stdout and "Upvote (0)" in out.stdout
     assert "Your vote was removed: Heat-bath random walks" in out.stdout
+    assert "No such button: 5. This run has shown buttons 1 to 2 (each run numbers its own)" in (
+        out.stdout
+    )
 
 
 def test_schedule_ics_is_written_to_a_file_and_the_console_says_where(
@@ -112,6 +115,10 @@ def test_press_with_unicode_digits_or_garbage_answers_and_carries_on(
     assert "No such button: `1x` is not a number." in out.stdout
     assert "Which button? Buttons show their number, e.g. `/press 1`." in out.stdout
     assert "No such button: 9999" in out.stdout
+    # numbers of another run (or another user's console) are explained, not just refused
+    assert "This console run has shown no buttons yet (each run numbers its own); `/queue`" in (
+        out.stdout
+    )
     assert "readgroup commands" in out.stdout  # the line after them still ran
 
 
