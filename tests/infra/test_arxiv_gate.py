@@ -190,3 +190,58 @@ async def test_a_back_off_shorter_than_the_interval_still_waits_the_interval(
     # Back-offs 2 s then 4 s from each end (answers take no time on this timer);
     # the first is held to the 3-s interval.
     assert [b - a for a, b in itertools.pairwise(starts)] == pytest.approx([3.0, 4.0])
+
+
+async def test_a_lookup_made_while_the_first_request_is_prepared_rides_in_it(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request imports the HTTP side (0.1-0.3 s). The ids it carries
+    are cut once that is done, not before: a proposal acknowledged during the
+    import used to miss it and wait for the next request, 3 s later."""
+    from bot.infra import arxiv_client
+
+    client, _timer = timed
+    importing, imported = threading.Event(), threading.Event()
+    real = arxiv_client._http_module
+
+    def slow_import() -> object:
+        importing.set()
+        imported.wait(10)
+        return real()
+
+    monkeypatch.setattr(arxiv_client, "_http_module", slow_import)
+    first = asyncio.create_task(client.lookup("1605.08386"))
+    for _ in range(2000):
+        if importing.is_set():
+            break
+        await asyncio.sleep(0.005)
+    assert importing.is_set(), "the HTTP side was never prepared"
+    second = asyncio.create_task(client.lookup("1707.08567"))
+    await asyncio.sleep(0.05)  # let it reach the pending set
+    imported.set()
+    assert all(r is not None for r in await asyncio.gather(first, second))
+    assert [sorted(ids) for _, ids in client.request_log] == [["1605.08386", "1707.08567"]]
+
+
+async def test_a_request_does_not_queue_behind_the_loops_default_threads(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
+) -> None:
+    """Database work fills asyncio's default executor after an arXiv answer
+    (cards, stored requests); the arXiv request runs on a thread of its own,
+    so it starts while every default thread is still busy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, _timer = timed
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(1)
+    loop.set_default_executor(pool)
+    busy = threading.Event()
+    blocker = loop.run_in_executor(None, busy.wait, 10)
+    try:
+        found = asyncio.create_task(client.lookup("1605.08386"))
+        await _until_requests(fake, 1)  # raises if it never went out
+        assert not busy.is_set() and not blocker.done()
+        assert await found is not None
+    finally:
+        busy.set()
+        await blocker
