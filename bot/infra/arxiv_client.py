@@ -16,7 +16,10 @@ The set of ids a request carries (its "cut") is taken as late as possible:
 once the HTTP side is ready (the first import takes 0.1-0.3 s) and the gate
 is open, right before the request is handed to its thread. An id that comes
 while the first request is still being prepared rides in it, not in the next
-one 3 s later.
+one 3 s later. And a command whose ids are not known yet (acknowledged, its
+handler still saving it) can be announced (:meth:`ArxivClient.expect`): a cut
+waits for it up to `hold` seconds (50 ms), so a proposal acknowledged just
+before a request starts rides in that request.
 
 Outcomes per id: a `PaperMeta`; ``None`` when arXiv does not have the paper;
 `InvalidReference` when arXiv rejects the id (HTTP 400 / its error entry);
@@ -56,6 +59,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_BATCH = 100
+#: How long a cut waits for a look-up announced with `ArxivClient.expect`.
+HOLD_SECONDS = 0.05
 
 
 class _BadRequest(Exception):
@@ -157,6 +162,7 @@ class ArxivClient:
         attempts: int = 4,
         backoff: float = 2.0,
         batch_window: float = 0.02,
+        hold: float = HOLD_SECONDS,
         timer: Timer | None = None,
     ) -> None:
         self._host = urlsplit(api_url).hostname or api_url
@@ -179,6 +185,10 @@ class ArxivClient:
         self._worker: asyncio.Task[None] | None = None
         #: The one thread requests run in (made at the first look-up).
         self._thread: ThreadPoolExecutor | None = None
+        self._hold = hold
+        #: Announced look-ups (see `expect`): key -> until when a cut waits for it.
+        self._expected: dict[object, float] = {}
+        self._expected_changed: asyncio.Event | None = None
 
     @property
     def requests_made(self) -> int:
@@ -237,6 +247,31 @@ class ArxivClient:
             self._thread.shutdown(wait=False)
             self._thread = None
 
+    def expect(self, key: object) -> None:
+        """A look-up is on its way under ``key`` (a command just accepted,
+        whose handler has not asked yet): a request about to start in the next
+        `hold` seconds waits until :meth:`expected_done` (or `hold`), so the
+        ids come in it rather than 3 s later. Call from the event loop."""
+        self._expected[key] = self._timer.monotonic() + self._hold
+
+    def expected_done(self, key: object) -> None:
+        """The announced look-ups of ``key`` are asked (or there are none)."""
+        if self._expected.pop(key, None) is not None and self._expected_changed is not None:
+            self._expected_changed.set()
+
+    async def _wait_for_expected(self) -> None:
+        """Before a cut: until no announced look-up is outstanding (each is
+        waited for `hold` seconds at most from its announcement)."""
+        while self._expected:
+            now = self._timer.monotonic()
+            for key in [k for k, until in self._expected.items() if until <= now]:
+                del self._expected[key]
+            if not self._expected:
+                return
+            changed = self._expected_changed = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), max(self._expected.values()) - now)
+
     # -- batching ---------------------------------------------------------
 
     def _enqueue(self, key: str) -> asyncio.Future[PaperMeta | None]:
@@ -244,6 +279,7 @@ class ArxivClient:
         if loop is not self._loop:
             # A new loop (e.g. a new test): whatever the old one held is dead.
             self._loop, self._futures, self._pending, self._worker = loop, {}, {}, None
+            self._expected, self._expected_changed = {}, None
         future = self._futures.get(key)
         if future is None:
             future = loop.create_future()
@@ -282,6 +318,7 @@ class ArxivClient:
             await ready
             while self._pending:
                 await self._gate.wait()
+                await self._wait_for_expected()
                 batch = list(self._pending)[:MAX_BATCH]
                 for key in batch:
                     del self._pending[key]

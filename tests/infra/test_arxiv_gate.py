@@ -245,3 +245,46 @@ async def test_a_request_does_not_queue_behind_the_loops_default_threads(
     finally:
         busy.set()
         await blocker
+
+
+async def test_a_request_about_to_start_waits_for_an_announced_lookup(fake: FakeArxiv) -> None:
+    """A /propose acknowledged a few ms before the gate opens, whose handler
+    has not asked yet (it is saving the proposal), is announced with
+    `expect`: the request waits for its id instead of leaving without it."""
+    timer = ManualTimer(T0)
+    client = ArxivClient(
+        api_url=fake.url, min_interval=3.0, batch_window=WINDOW, hold=30.0, timer=timer
+    )
+    try:
+        fake.hold()
+        first = asyncio.create_task(client.lookup("1605.08386"))
+        await _until_requests(fake, 1)
+        waiting = asyncio.create_task(client.lookup("1707.08567"))
+        client.expect("cmd-7")  # acknowledged; its id is not known yet
+        timer.advance(3.0)  # the gate is open once the first request ends
+        fake.release()
+        assert await first is not None
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(client.request_log) == 1  # the next one waits for the announced id
+        late = asyncio.create_task(client.lookup("astro-ph/0601001"))
+        client.expected_done("cmd-7")
+        assert all(r is not None for r in await asyncio.gather(waiting, late))
+        assert [sorted(ids) for _, ids in client.request_log] == [
+            ["1605.08386"],
+            ["1707.08567", "astro-ph/0601001"],
+        ]
+    finally:
+        fake.release()
+        await client.aclose()
+
+
+async def test_an_announced_lookup_that_never_comes_holds_a_request_back_only_briefly(
+    fake: FakeArxiv,
+) -> None:
+    client = ArxivClient(api_url=fake.url, min_interval=3.0, hold=0.05, timer=ManualTimer(T0))
+    try:
+        client.expect("cmd-8")  # its handler died, say
+        assert await client.lookup("1605.08386") is not None
+    finally:
+        await client.aclose()

@@ -63,3 +63,28 @@ async def test_a_retry_pass_during_a_handlers_fetch_adds_no_card_query_for_it(
     assert [r for r in replies if not r.private and TITLE in to_plain(r)]
     assert asked == [None]  # the pass's sweep of all owed cards, nothing for this paper
     assert len(fake_arxiv.requests) == 1
+
+
+async def test_a_propose_is_announced_to_arxiv_at_its_acceptance_and_released_by_its_handler(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adapter announces a /propose naming papers before acknowledging it
+    (bot.app.expect_lookups); its handler ends the announcement once its
+    look-ups are asked, so a request about to start waits only that long."""
+    from bot.app import expect_lookups
+
+    seen: list[tuple[str, object]] = []
+    monkeypatch.setattr(bot.arxiv, "expect", lambda key: seen.append(("expect", key)))
+    done = bot.arxiv.expected_done
+    monkeypatch.setattr(
+        bot.arxiv, "expected_done", lambda key: (seen.append(("done", key)), done(key))
+    )
+    actor = Actor("console", "alice", "Alice")
+    command = Command("propose", "1605.08386 a good one", actor, PLACE)
+    expect_lookups(bot, Command("propose", "no ids here", actor, PLACE), 6)
+    expect_lookups(bot, Command("queue", "", actor, PLACE), 5)
+    expect_lookups(bot, command, 7)
+    assert seen == [("expect", ("propose", 7))]
+    replies = await bot.handle(command, _no_followup, request_id=7)
+    assert [r for r in replies if not r.private and TITLE in to_plain(r)]
+    assert seen[1] == ("done", ("propose", 7))
