@@ -82,7 +82,7 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
 
     from adapters.slack.app import build_slack_app
     from adapters.slack.client import make_web_client
-    from adapters.slack.serve import settle_heap, start_http
+    from adapters.slack.serve import GIL_SWITCH_SECONDS, settle_heap, start_http
     from bot.app import build_bot
     from bot.infra.settings import Settings
 
@@ -92,6 +92,7 @@ async def _serve_ours(api: str, arxiv: str, db: str) -> None:
         SLACK_API_URL=api,
         _env_file=None,  # type: ignore[call-arg]
     ).model_copy(update={"slack_bot_token": SecretStr("xoxb-bench")})
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)  # as serve_slack sets it
     bot = build_bot(settings)
     adapter = build_slack_app(bot, make_web_client(settings), signing_secret=SECRET)
     bot.start()  # the arXiv retry loop, as in production

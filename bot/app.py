@@ -30,7 +30,7 @@ from bot.infra.clock import Clock, SystemClock
 from bot.infra.runtime import Runtime
 from bot.infra.settings import Settings
 from bot.infra.settings import SettingsError as SettingsError
-from bot.papers import card_delivery, fetch
+from bot.papers import card_delivery, fetch, propose_command
 from bot.papers import commands as proposals_commands
 from bot.papers.choices import open_proposal_choices as open_proposal_choices
 from bot.papers.fetch import start_retry_loop
@@ -54,6 +54,7 @@ inbox_done = inbox.done
 inbox_forget_old = inbox.forget_old
 confirm_cards = card_delivery.confirm
 retry_waiting_papers = fetch.retry_once
+expect_lookups = propose_command.expect_lookups
 
 
 @dataclass

@@ -33,7 +33,14 @@ from slack_bolt.response import BoltResponse
 
 from adapters.slack import inbound
 from adapters.slack.deliver import Origin
-from bot.app import inbox_accept, inbox_claim, inbox_done, inbox_due, inbox_forget_old
+from bot.app import (
+    expect_lookups,
+    inbox_accept,
+    inbox_claim,
+    inbox_done,
+    inbox_due,
+    inbox_forget_old,
+)
 from bot.chat.events import Event
 
 if TYPE_CHECKING:
@@ -158,6 +165,9 @@ async def take_command(
     request_id = await _store(a, "command", key, body, None)
     if request_id is not None:
         event, origin = work
+        # Before the acknowledgment: an arXiv request about to start waits
+        # for this command's papers (see bot.papers.propose_command).
+        expect_lookups(a.bot, event, request_id)
         a.start(event, origin, "command:", request_id=request_id)
     return True
 

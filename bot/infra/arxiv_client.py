@@ -6,10 +6,20 @@ Lookups are put on a pending set and fetched by a single worker task in one
 ``id_list`` request (up to 100 ids): those that arrive together, or while a
 request is in flight, share the next request, so a burst of proposals costs one
 request rather than one each. The `arxiv` package is synchronous; each request
-runs in a thread so the event loop never blocks. That package, requests and
-lxml live in :mod:`bot.infra.arxiv_http`, imported in that thread when the
-first request goes out: a process that never looks a paper up loads none of
-them.
+runs in the client's own thread (one: one request in flight), so the event
+loop never blocks and a request never queues behind the database work on
+asyncio's default threads. That package, requests and lxml live in
+:mod:`bot.infra.arxiv_http`, imported in that thread at the first look-up: a
+process that never looks a paper up loads none of them.
+
+The set of ids a request carries (its "cut") is taken as late as possible:
+once the HTTP side is ready (the first import takes 0.1-0.3 s) and the gate
+is open, right before the request is handed to its thread. An id that comes
+while the first request is still being prepared rides in it, not in the next
+one 3 s later. And a command whose ids are not known yet (acknowledged, its
+handler still saving it) can be announced (:meth:`ArxivClient.expect`): a cut
+waits for it up to `hold` seconds (50 ms), so a proposal acknowledged just
+before a request starts rides in that request.
 
 Outcomes per id: a `PaperMeta`; ``None`` when arXiv does not have the paper;
 `InvalidReference` when arXiv rejects the id (HTTP 400 / its error entry);
@@ -26,11 +36,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import math
 import threading
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from bot.infra.arxiv_meta import ArxivUnavailable, ArxivUnreachable, PaperMeta
@@ -43,8 +56,11 @@ if TYPE_CHECKING:
 __all__ = ["ArxivClient", "ArxivUnavailable", "ArxivUnreachable", "PaperMeta"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_BATCH = 100
+#: How long a cut waits for a look-up announced with `ArxivClient.expect`.
+HOLD_SECONDS = 0.05
 
 
 class _BadRequest(Exception):
@@ -146,6 +162,7 @@ class ArxivClient:
         attempts: int = 4,
         backoff: float = 2.0,
         batch_window: float = 0.02,
+        hold: float = HOLD_SECONDS,
         timer: Timer | None = None,
     ) -> None:
         self._host = urlsplit(api_url).hostname or api_url
@@ -166,6 +183,12 @@ class ArxivClient:
         self._futures: dict[str, asyncio.Future[PaperMeta | None]] = {}
         self._pending: dict[str, None] = {}  # insertion-ordered set of keys
         self._worker: asyncio.Task[None] | None = None
+        #: The one thread requests run in (made at the first look-up).
+        self._thread: ThreadPoolExecutor | None = None
+        self._hold = hold
+        #: Announced look-ups (see `expect`): key -> until when a cut waits for it.
+        self._expected: dict[object, float] = {}
+        self._expected_changed: asyncio.Event | None = None
 
     @property
     def requests_made(self) -> int:
@@ -220,6 +243,34 @@ class ArxivClient:
             self._closed = True
             if self._http is not None:
                 self._http.session.close()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
+
+    def expect(self, key: object) -> None:
+        """A look-up is on its way under ``key`` (a command just accepted,
+        whose handler has not asked yet): a request about to start in the next
+        `hold` seconds waits until :meth:`expected_done` (or `hold`), so the
+        ids come in it rather than 3 s later. Call from the event loop."""
+        self._expected[key] = self._timer.monotonic() + self._hold
+
+    def expected_done(self, key: object) -> None:
+        """The announced look-ups of ``key`` are asked (or there are none)."""
+        if self._expected.pop(key, None) is not None and self._expected_changed is not None:
+            self._expected_changed.set()
+
+    async def _wait_for_expected(self) -> None:
+        """Before a cut: until no announced look-up is outstanding (each is
+        waited for `hold` seconds at most from its announcement)."""
+        while self._expected:
+            now = self._timer.monotonic()
+            for key in [k for k, until in self._expected.items() if until <= now]:
+                del self._expected[key]
+            if not self._expected:
+                return
+            changed = self._expected_changed = asyncio.Event()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), max(self._expected.values()) - now)
 
     # -- batching ---------------------------------------------------------
 
@@ -228,6 +279,7 @@ class ArxivClient:
         if loop is not self._loop:
             # A new loop (e.g. a new test): whatever the old one held is dead.
             self._loop, self._futures, self._pending, self._worker = loop, {}, {}, None
+            self._expected, self._expected_changed = {}, None
         future = self._futures.get(key)
         if future is None:
             future = loop.create_future()
@@ -239,15 +291,34 @@ class ArxivClient:
             self._worker = loop.create_task(self._run(), name="arxiv-lookups")
         return future
 
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the client's thread (its own: never queued behind
+        the database work on the loop's default executor)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="arxiv")
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+
+    def _prepare(self) -> Any:
+        """Import the HTTP side and make the transport (in the thread)."""
+        http = _http_module()
+        self._transport()
+        return http
+
     async def _run(self) -> None:
         try:
+            # The HTTP side is made ready meanwhile (the first time, an import).
+            ready = asyncio.ensure_future(self._in_thread(self._prepare))
             # From idle, let callers of the same moment join (the batch window,
             # or longer if the gate is still closed); later rounds take what
             # arrived while the previous request was in flight, once the gate
-            # opens, with no extra window.
+            # opens, with no extra window. Whatever arrives until the HTTP
+            # side is ready joins too: the cut is taken right before sending.
             await self._timer.asleep(max(self._batch_window, self._gate.wait_time()))
+            await ready
             while self._pending:
                 await self._gate.wait()
+                await self._wait_for_expected()
                 batch = list(self._pending)[:MAX_BATCH]
                 for key in batch:
                     del self._pending[key]
@@ -287,13 +358,13 @@ class ArxivClient:
     # -- one request, with retries ----------------------------------------
 
     async def _fetch_with_retries(self, batch: list[str]) -> dict[str, PaperMeta | None]:
-        http = await asyncio.to_thread(_http_module)  # imports it off the loop, once
+        http = _http_module()  # imported by _prepare, in the thread
         empties = 0
         last_error = "no answer"
         for attempt in range(1, self._attempts + 1):
             await self._gate.wait()
             try:
-                results = await asyncio.to_thread(self._fetch, batch)
+                results = await self._in_thread(self._fetch, batch)
             except http.HTTPError as exc:
                 if exc.status == 400:
                     raise _BadRequest from exc

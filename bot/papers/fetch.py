@@ -208,10 +208,16 @@ async def retry_once(bot: Runtime) -> int:
     (a poster died, or Slack refused); returns how many papers became ready."""
     await post_owed_cards(bot)
     due = await bot.db(svc.due_pending_papers, now=bot.clock.now())
+    # A paper this process is fetching right now has someone on its cards: the
+    # handler that started the fetch posts its own (or hands it on when it
+    # stops waiting), and a later pass sweeps any other card owed once the
+    # paper is ready. Joining that fetch here would only add a card query
+    # per paper at the moment arXiv answers, ahead of the handlers' cards.
+    fetching = bot.inflight.tasks("paper")
     tasks = [
         bot.spawn(complete_paper(bot, p.id, p.arxiv_id), name=f"complete:{p.arxiv_id}")
         for p in due
-        if p.id is not None
+        if p.id is not None and p.id not in fetching
     ]
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     return sum(1 for o in outcomes if o is Outcome.READY)

@@ -16,14 +16,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.chat.events import Command
+from bot.chat.events import Command, Event
 from bot.chat.markup import bold, esc
 from bot.chat.plural import plural
 from bot.chat.replies import Reply, error, say
 from bot.groups.context import resolve, shorten
 from bot.infra import inbox
 from bot.infra.arxiv_ref import ArxivId, parse_ref
-from bot.infra.runtime import Ctx
+from bot.infra.runtime import Ctx, Runtime
 from bot.papers import fetch
 from bot.papers import proposals as svc
 from bot.papers.cards import paper_card, title_of
@@ -55,7 +55,30 @@ class _Done:
     alone: Reply | None = None
 
 
+def expect_lookups(bot: Runtime, event: Event, request_id: int) -> None:
+    """An adapter accepted ``event`` (stored as ``request_id``) and is about to
+    acknowledge it: if it is a /propose naming papers, tell the arXiv client a
+    look-up is on its way, so a request about to start waits the few ms until
+    the handler has saved the proposal and asked (see ArxivClient.expect).
+    The handler says it has asked (or will not) by the end of its fetches."""
+    if not isinstance(event, Command) or event.name != "propose":
+        return
+    if parse_propose_text(event.text).papers:
+        bot.arxiv.expect(_expected_key(request_id))
+
+
+def _expected_key(request_id: int | None) -> tuple[str, int | None]:
+    return ("propose", request_id)
+
+
 async def propose(ctx: Ctx) -> Reply | list[Reply]:
+    try:
+        return await _propose(ctx)
+    finally:  # whatever happened, nothing more is coming from this command
+        ctx.bot.arxiv.expected_done(_expected_key(ctx.request_id))
+
+
+async def _propose(ctx: Ctx) -> Reply | list[Reply]:
     cmd = ctx.event
     assert isinstance(cmd, Command)
     if not cmd.text.strip():
@@ -141,6 +164,9 @@ async def _settle(
         if not r.duplicate and r.paper.status != "ready":
             waiting.add(r.proposal.id)
             tasks[r.proposal.id] = fetch_paper(bot, r.paper.id, ref.base)
+    # Its look-ups are asked (the fetch tasks run before the arXiv worker
+    # wakes for this): a cut waiting for them may go.
+    bot.arxiv.expected_done(_expected_key(ctx.request_id))
     try:
         if tasks:
             async with bot.slots.given_up():  # waiting for arXiv takes no slot

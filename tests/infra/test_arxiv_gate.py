@@ -190,3 +190,101 @@ async def test_a_back_off_shorter_than_the_interval_still_waits_the_interval(
     # Back-offs 2 s then 4 s from each end (answers take no time on this timer);
     # the first is held to the 3-s interval.
     assert [b - a for a, b in itertools.pairwise(starts)] == pytest.approx([3.0, 4.0])
+
+
+async def test_a_lookup_made_while_the_first_request_is_prepared_rides_in_it(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request imports the HTTP side (0.1-0.3 s). The ids it carries
+    are cut once that is done, not before: a proposal acknowledged during the
+    import used to miss it and wait for the next request, 3 s later."""
+    from bot.infra import arxiv_client
+
+    client, _timer = timed
+    importing, imported = threading.Event(), threading.Event()
+    real = arxiv_client._http_module
+
+    def slow_import() -> object:
+        importing.set()
+        imported.wait(10)
+        return real()
+
+    monkeypatch.setattr(arxiv_client, "_http_module", slow_import)
+    first = asyncio.create_task(client.lookup("1605.08386"))
+    for _ in range(2000):
+        if importing.is_set():
+            break
+        await asyncio.sleep(0.005)
+    assert importing.is_set(), "the HTTP side was never prepared"
+    second = asyncio.create_task(client.lookup("1707.08567"))
+    await asyncio.sleep(0.05)  # let it reach the pending set
+    imported.set()
+    assert all(r is not None for r in await asyncio.gather(first, second))
+    assert [sorted(ids) for _, ids in client.request_log] == [["1605.08386", "1707.08567"]]
+
+
+async def test_a_request_does_not_queue_behind_the_loops_default_threads(
+    fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
+) -> None:
+    """Database work fills asyncio's default executor after an arXiv answer
+    (cards, stored requests); the arXiv request runs on a thread of its own,
+    so it starts while every default thread is still busy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client, _timer = timed
+    loop = asyncio.get_running_loop()
+    pool = ThreadPoolExecutor(1)
+    loop.set_default_executor(pool)
+    busy = threading.Event()
+    blocker = loop.run_in_executor(None, busy.wait, 10)
+    try:
+        found = asyncio.create_task(client.lookup("1605.08386"))
+        await _until_requests(fake, 1)  # raises if it never went out
+        assert not busy.is_set() and not blocker.done()
+        assert await found is not None
+    finally:
+        busy.set()
+        await blocker
+
+
+async def test_a_request_about_to_start_waits_for_an_announced_lookup(fake: FakeArxiv) -> None:
+    """A /propose acknowledged a few ms before the gate opens, whose handler
+    has not asked yet (it is saving the proposal), is announced with
+    `expect`: the request waits for its id instead of leaving without it."""
+    timer = ManualTimer(T0)
+    client = ArxivClient(
+        api_url=fake.url, min_interval=3.0, batch_window=WINDOW, hold=30.0, timer=timer
+    )
+    try:
+        fake.hold()
+        first = asyncio.create_task(client.lookup("1605.08386"))
+        await _until_requests(fake, 1)
+        waiting = asyncio.create_task(client.lookup("1707.08567"))
+        client.expect("cmd-7")  # acknowledged; its id is not known yet
+        timer.advance(3.0)  # the gate is open once the first request ends
+        fake.release()
+        assert await first is not None
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(client.request_log) == 1  # the next one waits for the announced id
+        late = asyncio.create_task(client.lookup("astro-ph/0601001"))
+        client.expected_done("cmd-7")
+        assert all(r is not None for r in await asyncio.gather(waiting, late))
+        assert [sorted(ids) for _, ids in client.request_log] == [
+            ["1605.08386"],
+            ["1707.08567", "astro-ph/0601001"],
+        ]
+    finally:
+        fake.release()
+        await client.aclose()
+
+
+async def test_an_announced_lookup_that_never_comes_holds_a_request_back_only_briefly(
+    fake: FakeArxiv,
+) -> None:
+    client = ArxivClient(api_url=fake.url, min_interval=3.0, hold=0.05, timer=ManualTimer(T0))
+    try:
+        client.expect("cmd-8")  # its handler died, say
+        assert await client.lookup("1605.08386") is not None
+    finally:
+        await client.aclose()

@@ -61,3 +61,17 @@ async def test_a_command_is_stored_and_acknowledged_before_bolt_dispatches_anyth
     await slack.bot.drain(2.0)
     assert len(slack.fake.calls_to("chat.postMessage")) == 1
     assert slack.adapter.stats.duplicates == 1
+
+
+async def test_a_propose_is_announced_to_arxiv_before_its_acknowledgment(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When Slack gets its 200 for a /propose, the arXiv client already knows
+    a look-up is coming (bot.app.expect_lookups), so a request about to start
+    waits for it instead of leaving without its paper."""
+    announced: list[object] = []
+    monkeypatch.setattr(slack.bot.arxiv, "expect", announced.append)
+    monkeypatch.setattr(slack.bot.arxiv, "expected_done", lambda _key: None)
+    status, _ = await slack.command("propose", "1605.08386")
+    assert status == 200
+    assert len(announced) == 1
