@@ -32,12 +32,17 @@ FTS_TABLE = "papers_search"
 PG_COLUMN = "search"
 PG_INDEX = "ix_papers_search"
 
-#: FTS5's prefix indexes: a word of 2 to 6 letters typed as a prefix is read
+#: FTS5's prefix indexes: a word of 2 to 10 letters typed as a prefix is read
 #: from one list of its own (made as the papers are indexed) instead of the
 #: lists of every word it starts being merged for each search (``"te"*`` at
-#: 100,000 papers: 29 ms, with one 0.2 ms); a longer prefix is still merged,
-#: but few words share one. It makes the index about four times as big.
-SQLITE_PREFIXES = "2 3 4 5 6"
+#: 100,000 papers: 29 ms, with one 0.2 ms). A merge reads the whole of every
+#: list, however few rows are wanted, so a longer prefix pays for how common
+#: its word is even when it starts only that word: ``"testing"*`` took 4-6 ms
+#: (FTS5 reads it twice more: bm25 counts its rows), with a list of its own
+#: 0.6 ms. Migration 0007_search_index made 2 to 6 (the index about four
+#: times as big as without), 0009_search_prefixes 7 to 10 (the database 16%
+#: bigger at 100,000 papers); a word of 11 letters or more is still merged.
+SQLITE_PREFIXES = "2 3 4 5 6 7 8 9 10"
 
 
 def sqlite_table(prefixes: str | None = SQLITE_PREFIXES) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -64,6 +65,28 @@ def test_a_partial_word_matches_the_start_of_a_word(engine: sa.Engine) -> None:
     assert found(engine, "lovelace") == (["1605.08386", "1706.03762"], 2)
     # a word must start a word: the middle of one does not match
     assert found(engine, "tention") == ([], 0)
+
+
+def test_a_typed_word_of_up_to_ten_letters_has_a_prefix_index_of_its_own(
+    engine: sa.Engine,
+) -> None:
+    """SQLite: FTS5 reads a typed prefix from a list of its own only when it
+    has a prefix index of exactly that length; any other prefix reads the
+    whole list of every word it starts (``"testing"*`` at 100,000 papers:
+    4-6 ms a search, 0.6 ms with its own list). Matching is the same."""
+    add(engine, "1706.03762", "Attention is all you need", "Transformers replace recurrence.")
+    for typed in ("transfo", "transfor", "transform", "transforme", "transformer"):
+        assert found(engine, typed) == (["1706.03762"], 1)
+    assert found(engine, "ransform") == ([], 0)
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        sql = conn.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE name = 'papers_search'")
+        ).scalar_one()
+    prefixes = re.search(r"prefix='([^']*)'", sql)
+    assert prefixes is not None
+    assert set(range(2, 11)) <= {int(n) for n in prefixes.group(1).split()}
 
 
 def test_the_title_ranks_above_the_abstract_then_the_newest_first(engine: sa.Engine) -> None:

@@ -1,4 +1,4 @@
-"""Migrations 0006_search, 0007_search_index and 0008_proposal_counts on a
+"""Migrations 0006_search to 0009_search_prefixes on a
 database that already has papers, proposals and votes: the search index, the
 vote counts and the per-status totals are filled from them."""
 
@@ -17,7 +17,12 @@ from storage.engine import alembic_config, make_engine, session_scope
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 #: The search branch (0006_search and what builds on it).
-SEARCH_BRANCH = {"0006_search", "0007_search_index", "0008_proposal_counts"}
+SEARCH_BRANCH = {
+    "0006_search",
+    "0007_search_index",
+    "0008_proposal_counts",
+    "0009_search_prefixes",
+}
 
 
 @pytest.fixture

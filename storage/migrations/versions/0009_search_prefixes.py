@@ -1,0 +1,48 @@
+"""search prefixes: SQLite's FTS5 table made again with prefix indexes of 7 to
+10 letters too (0007_search_index made 2 to 6), so a typed word of that
+length is read from a list of its own instead of every list of the words it
+starts being read whole and merged; filled from the papers already stored.
+Nothing changes on PostgreSQL.
+
+Revision ID: 0009_search_prefixes
+Revises: 0008_proposal_counts
+Create Date: 2026-12-02
+"""
+
+from alembic import op
+
+from storage.papers import search
+
+revision = "0009_search_prefixes"
+down_revision = "0008_proposal_counts"
+branch_labels = None
+depends_on = None
+
+_SQLITE_SEARCH_TRIGGERS = ("papers_search_insert", "papers_search_delete", "papers_search_update")
+#: The prefix indexes 0007_search_index made.
+_BEFORE = "2 3 4 5 6"
+
+
+def _run(sql: str) -> None:
+    # Sent as written (see 0006_search: ':' in the statements is not a bind).
+    op.get_bind().exec_driver_sql(sql)
+
+
+def _sqlite_table(prefixes: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        return
+    for name in _SQLITE_SEARCH_TRIGGERS:
+        _run(f"DROP TRIGGER {name}")
+    _run(f"DROP TABLE {search.FTS_TABLE}")
+    _run(search.sqlite_table(prefixes))
+    for trigger in search.SQLITE_TRIGGERS:
+        _run(trigger)
+    _run(search.SQLITE_REBUILD)
+
+
+def upgrade() -> None:
+    _sqlite_table(search.SQLITE_PREFIXES)
+
+
+def downgrade() -> None:
+    _sqlite_table(_BEFORE)
