@@ -195,6 +195,13 @@ class WriterTurns:
     ``urgent`` one goes before every other waiter. Other processes on the
     same file still meet SQLite's busy handler, as before. Re-entrant per
     thread (a nested scope cannot deadlock on its own turn).
+
+    An urgent transaction can be :meth:`announce`-d before its thread picks
+    it up: from then on no other turn starts. Between the event loop handing
+    it to a thread and that thread running (a millisecond or more when the
+    GIL is busy) a background transaction (a proposal's, some 10 ms under
+    load) used to take the free lock, and the acknowledgment waited for all
+    of it.
     """
 
     def __init__(self) -> None:
@@ -203,14 +210,39 @@ class WriterTurns:
         self._depth = 0
         self._urgent_waiting = 0
 
+    def announce(self) -> Announcement:
+        """An urgent turn is on its way: other turns wait from now on. Pass
+        it to :meth:`turn`; :meth:`Announcement.withdraw` it if the turn
+        will not be taken after all (a no-op once the turn has begun)."""
+        with self._cond:
+            self._urgent_waiting += 1
+        return Announcement(self)
+
+    def _withdraw(self, announcement: Announcement) -> None:
+        with self._cond:
+            if announcement.pending:
+                announcement.pending = False
+                self._urgent_waiting -= 1
+                self._cond.notify_all()
+
     @contextmanager
-    def turn(self, *, urgent: bool = False) -> Iterator[None]:
+    def turn(
+        self, *, urgent: bool = False, announced: Announcement | None = None
+    ) -> Iterator[None]:
+        """This thread's turn at the lock; ``announced`` (see
+        :meth:`announce`) makes it urgent."""
         me = threading.get_ident()
+        urgent = urgent or announced is not None
         with self._cond:
             if self._owner == me:
                 self._depth += 1
+                if announced is not None and announced.pending:
+                    announced.pending = False
+                    self._urgent_waiting -= 1
             else:
-                if urgent:
+                if announced is not None and announced.pending:
+                    announced.pending = False  # its count is this turn's now
+                elif urgent:
                     self._urgent_waiting += 1
                 try:
                     while self._owner is not None or (not urgent and self._urgent_waiting):
@@ -229,6 +261,18 @@ class WriterTurns:
                     self._cond.notify_all()
 
 
+class Announcement:
+    """An urgent turn announced (:meth:`WriterTurns.announce`) and not begun."""
+
+    def __init__(self, turns: WriterTurns) -> None:
+        self._turns = turns
+        #: Still counted among the urgent waiters on its behalf.
+        self.pending = True
+
+    def withdraw(self) -> None:
+        self._turns._withdraw(self)
+
+
 _turns: weakref.WeakKeyDictionary[Engine, WriterTurns] = weakref.WeakKeyDictionary()
 
 
@@ -244,12 +288,15 @@ def writer_turns(engine: Engine) -> WriterTurns | None:
 
 
 @contextmanager
-def session_scope(engine: Engine, *, urgent: bool = False) -> Iterator[Session]:
+def session_scope(
+    engine: Engine, *, urgent: bool = False, announced: Announcement | None = None
+) -> Iterator[Session]:
     """One transaction: committed on success, rolled back on any error.
-    ``urgent``: someone is waiting on it (see :class:`WriterTurns`)."""
+    ``urgent``: someone is waiting on it; ``announced``: so, and it was
+    announced before (see :class:`WriterTurns`)."""
     turns = writer_turns(engine)
     with (
-        turns.turn(urgent=urgent) if turns is not None else nullcontext(),
+        turns.turn(urgent=urgent, announced=announced) if turns is not None else nullcontext(),
         Session(engine, expire_on_commit=False) as session,
     ):
         try:

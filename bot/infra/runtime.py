@@ -34,7 +34,7 @@ from bot.infra.db_outage import is_outage
 from bot.infra.llm import LlmClient, client_from_settings
 from bot.infra.settings import Settings
 from bot.infra.slots import Slots
-from storage.engine import session_scope
+from storage.engine import Announcement, session_scope, writer_turns
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -122,19 +122,29 @@ class Runtime:
     async def _db(
         self, fn: Callable[..., T], kwargs: dict[str, object], pool: ThreadPoolExecutor | None
     ) -> T:
-        def work() -> T:
-            with session_scope(self.engine, urgent=pool is not None) as session:
+        def work(announced: Announcement | None = None) -> T:
+            with session_scope(
+                self.engine, urgent=pool is not None, announced=announced
+            ) as session:
                 return fn(session=session, **kwargs)
 
         loop = asyncio.get_running_loop()
         delay = 0.2
         waited = 0.0
+        turns = writer_turns(self.engine)
         while True:
             try:
                 if pool is None:
                     return await asyncio.to_thread(work)
-                call = functools.partial(contextvars.copy_context().run, work)
-                return await loop.run_in_executor(pool, call)
+                # Announced now, so no background transaction takes the write
+                # lock while this one waits for its thread (see WriterTurns).
+                announced = turns.announce() if turns is not None else None
+                try:
+                    call = functools.partial(contextvars.copy_context().run, work, announced)
+                    return await loop.run_in_executor(pool, call)
+                finally:
+                    if announced is not None:
+                        announced.withdraw()
             except OperationalError as exc:
                 # The database went away (a restart, a failover, a locked SQLite
                 # file): the transaction was rolled back, so wait and run it

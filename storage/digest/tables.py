@@ -19,6 +19,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from storage.columns import empty_list
 from storage.columns import ts as _ts
 
 
@@ -72,7 +73,7 @@ class PaperSummary(SQLModel, table=True):
     source: str = Field(max_length=16)
     tldr: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     key_insights: list[str] = Field(
-        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+        default_factory=empty_list, sa_column=sa.Column(sa.JSON, nullable=False)
     )
     why_it_matters: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     created_at: datetime = Field(sa_column=_ts())

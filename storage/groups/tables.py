@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from storage.columns import empty_list
 from storage.columns import ts as _ts
 
 
@@ -28,7 +29,7 @@ class Group(SQLModel, table=True):
     #: One sentence on who the group is (the quarterly digest opens with it).
     about: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     organizers: list[str] = Field(
-        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+        default_factory=empty_list, sa_column=sa.Column(sa.JSON, nullable=False)
     )
     created_at: datetime = Field(sa_column=_ts())
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from storage.columns import empty_dict
 from storage.papers.tables import _ts
 
 
@@ -33,7 +34,7 @@ class InboxItem(SQLModel, table=True):
     source: str = Field(max_length=32)
     kind: str = Field(max_length=32)
     payload: dict[str, Any] = Field(
-        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
+        default_factory=empty_dict, sa_column=sa.Column(sa.JSON, nullable=False)
     )
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
@@ -42,6 +43,6 @@ class InboxItem(SQLModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     applied_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     effect: dict[str, Any] = Field(
-        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
+        default_factory=empty_dict, sa_column=sa.Column(sa.JSON, nullable=False)
     )
     done_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -12,6 +12,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from storage.columns import empty_list
 from storage.columns import ts as _ts
 
 
@@ -41,10 +42,12 @@ class Paper(SQLModel, table=True):
     version: int | None = None
     status: str = Field(default=PaperStatus.PENDING, max_length=16, index=True)
     title: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
-    authors: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    authors: list[str] = Field(
+        default_factory=empty_list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
     abstract: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
     categories: list[str] = Field(
-        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False)
+        default_factory=empty_list, sa_column=sa.Column(sa.JSON, nullable=False)
     )
     primary_category: str = Field(default="", max_length=64)
     published: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -52,7 +55,9 @@ class Paper(SQLModel, table=True):
     comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
     journal_ref: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
     doi: str = Field(default="", max_length=200)
-    links: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    links: list[str] = Field(
+        default_factory=empty_list, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
     fetch_attempts: int = 0
     next_fetch_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     fetched_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -12,6 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from storage.columns import empty_list
 from storage.columns import json_column as _json
 from storage.columns import ts as _ts
 
@@ -45,7 +46,9 @@ class GroupSettings(SQLModel, table=True):
     takeaways_after_minutes: int = 60
     #: Where reminders go; empty = the group's own channel.
     announce_channel: str = Field(default="", max_length=64)
-    skip_dates: list[str] = Field(default_factory=list, sa_column=_json([]))  # ISO local dates
+    skip_dates: list[str] = Field(
+        default_factory=empty_list, sa_column=_json([])
+    )  # ISO local dates
     updated_at: datetime = Field(sa_column=_ts())
 
 
@@ -96,7 +99,7 @@ class MeetingSession(SQLModel, table=True):
     #: fairness pass leaves it alone.
     pinned: bool = False
     #: Members who passed on this session with ``/rotation skip``.
-    passed_member_ids: list[int] = Field(default_factory=list, sa_column=_json([]))
+    passed_member_ids: list[int] = Field(default_factory=empty_list, sa_column=_json([]))
     proposal_id: int | None = Field(default=None, foreign_key="proposals.id")
     #: "presenter", "organizer" or "deadline": who chose the paper.
     paper_chosen_by: str = Field(default="", max_length=16)

@@ -59,3 +59,47 @@ def test_only_sqlite_engines_take_turns(tmp_path: object) -> None:
     assert writer_turns(engine) is writer_turns(engine) is not None
     pg = make_engine("postgresql+psycopg://u@127.0.0.1:1/x")
     assert writer_turns(pg) is None
+
+
+def test_no_turn_starts_while_an_urgent_one_is_announced() -> None:
+    """Announced (the event loop handed it to a thread that has not run it
+    yet): a background turn asked for meanwhile waits, though the lock is free."""
+    turns = WriterTurns()
+    order: list[str] = []
+    announced = turns.announce()
+
+    def bg() -> None:
+        with turns.turn():
+            order.append("bg")
+
+    background = threading.Thread(target=bg)
+    background.start()
+    while _waiting(turns) < 1:
+        threading.Event().wait(0.001)
+    assert order == []
+    with turns.turn(announced=announced):
+        order.append("urgent")
+    background.join(10)
+    assert order == ["urgent", "bg"]
+    announced.withdraw()  # after its turn began: nothing to undo
+    assert turns._urgent_waiting == 0
+
+
+def test_a_withdrawn_announcement_lets_the_others_go() -> None:
+    turns = WriterTurns()
+    announced = turns.announce()
+    done = threading.Event()
+
+    def bg() -> None:
+        with turns.turn():
+            done.set()
+
+    background = threading.Thread(target=bg)
+    background.start()
+    while _waiting(turns) < 1:
+        threading.Event().wait(0.001)
+    announced.withdraw()
+    announced.withdraw()  # twice: counted once
+    assert done.wait(10)
+    background.join(10)
+    assert turns._urgent_waiting == 0
