@@ -85,6 +85,22 @@ END
 #: Indexes everything already in ``papers`` (the migration's back-fill).
 SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
 
+#: The names of SQLITE_TRIGGERS, in order.
+SQLITE_TRIGGER_NAMES = ("papers_search_insert", "papers_search_delete", "papers_search_update")
+
+
+def sqlite_remake(prefixes: str | None) -> list[str]:
+    """The statements that make the FTS5 table again with these prefix indexes
+    (``None``: none), with its triggers, filled from ``papers`` (migrations)."""
+    return [
+        *(f"DROP TRIGGER {name}" for name in SQLITE_TRIGGER_NAMES),
+        f"DROP TABLE {FTS_TABLE}",
+        sqlite_table(prefixes),
+        *SQLITE_TRIGGERS,
+        SQLITE_REBUILD,
+    ]
+
+
 #: bm25 column weights: title, authors, abstract, arXiv id.
 SQLITE_BM25 = f"bm25({FTS_TABLE}, 10.0, 5.0, 1.0, 1.0)"
 

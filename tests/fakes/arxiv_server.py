@@ -8,6 +8,7 @@ the recorded ``search_query=testing`` pages).
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import threading
@@ -221,6 +222,15 @@ class FakeArxiv:
         """Hold every answer this long (to trip client timeouts)."""
         with self._lock:
             self._delay = seconds
+
+    async def requests_seen(self, n: int) -> None:
+        """Until this fake has seen ``n`` requests (real time passes: for tests
+        whose client runs on a manual timer or waits on a held answer)."""
+        for _ in range(2000):
+            if len(self.requests) >= n:
+                return
+            await asyncio.sleep(0.005)
+        raise AssertionError(f"the fake saw {len(self.requests)} requests, not {n}")
 
     def hold(self) -> None:
         """Keep every answer back until `release` (a request stays in flight for

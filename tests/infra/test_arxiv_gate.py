@@ -116,22 +116,13 @@ async def timed(fake: FakeArxiv) -> AsyncIterator[tuple[ArxivClient, ManualTimer
     await client.aclose()
 
 
-async def _until_requests(fake: FakeArxiv, n: int) -> None:
-    """Until the fake has seen n requests (real time passes; the timer does not)."""
-    for _ in range(2000):
-        if len(fake.requests) >= n:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"the fake saw {len(fake.requests)} requests, not {n}")
-
-
 async def test_lookups_during_a_request_share_the_next_one_interval_after_its_start(
     fake: FakeArxiv, timed: tuple[ArxivClient, ManualTimer]
 ) -> None:
     client, timer = timed
     fake.hold()
     first = asyncio.create_task(client.lookup("1605.08386"))
-    await _until_requests(fake, 1)  # in flight, held by the fake
+    await fake.requests_seen(1)  # in flight, held by the fake
     later = [asyncio.create_task(client.lookup(i)) for i in ("1707.08567", "astro-ph/0601001")]
     await asyncio.sleep(0.05)  # let them reach the pending set
     timer.advance(1.0)  # arXiv takes 1 s to answer
@@ -239,7 +230,7 @@ async def test_a_request_does_not_queue_behind_the_loops_default_threads(
     blocker = loop.run_in_executor(None, busy.wait, 10)
     try:
         found = asyncio.create_task(client.lookup("1605.08386"))
-        await _until_requests(fake, 1)  # raises if it never went out
+        await fake.requests_seen(1)  # raises if it never went out
         assert not busy.is_set() and not blocker.done()
         assert await found is not None
     finally:
@@ -258,7 +249,7 @@ async def test_a_request_about_to_start_waits_for_an_announced_lookup(fake: Fake
     try:
         fake.hold()
         first = asyncio.create_task(client.lookup("1605.08386"))
-        await _until_requests(fake, 1)
+        await fake.requests_seen(1)
         waiting = asyncio.create_task(client.lookup("1707.08567"))
         client.expect("cmd-7")  # acknowledged; its id is not known yet
         timer.advance(3.0)  # the gate is open once the first request ends

@@ -24,14 +24,6 @@ async def _no_followup(reply: Reply) -> None:
     raise AssertionError(f"unexpected follow-up {reply}")
 
 
-async def _until_requests(fake: FakeArxiv, n: int) -> None:
-    for _ in range(2000):
-        if len(fake.requests) >= n:
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"the fake saw {len(fake.requests)} requests, not {n}")
-
-
 async def test_a_retry_pass_during_a_handlers_fetch_adds_no_card_query_for_it(
     bot: Bot, fake_arxiv: FakeArxiv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,7 +45,7 @@ async def test_a_retry_pass_during_a_handlers_fetch_adds_no_card_query_for_it(
     handler = asyncio.ensure_future(
         bot.handle(Command("propose", "1605.08386", actor, PLACE), _no_followup)
     )
-    await _until_requests(fake_arxiv, 1)  # the handler waits on the held answer
+    await fake_arxiv.requests_seen(1)  # the handler waits on the held answer
     passing = asyncio.ensure_future(retry_once(bot))
     for _ in range(20):  # let the pass reach as far as it goes before the answer
         await asyncio.sleep(0)

@@ -19,7 +19,6 @@ down_revision = "0006_search"
 branch_labels = None
 depends_on = None
 
-_SQLITE_SEARCH_TRIGGERS = ("papers_search_insert", "papers_search_delete", "papers_search_update")
 
 
 def _run(sql: str) -> None:
@@ -28,13 +27,8 @@ def _run(sql: str) -> None:
 
 
 def _sqlite_table(prefixes: str | None) -> None:
-    for name in _SQLITE_SEARCH_TRIGGERS:
-        _run(f"DROP TRIGGER {name}")
-    _run(f"DROP TABLE {search.FTS_TABLE}")
-    _run(search.sqlite_table(prefixes))
-    for trigger in search.SQLITE_TRIGGERS:
-        _run(trigger)
-    _run(search.SQLITE_REBUILD)
+    for sql in search.sqlite_remake(prefixes):
+        _run(sql)
 
 
 def upgrade() -> None:

@@ -18,7 +18,6 @@ down_revision = "0008_proposal_counts"
 branch_labels = None
 depends_on = None
 
-_SQLITE_SEARCH_TRIGGERS = ("papers_search_insert", "papers_search_delete", "papers_search_update")
 #: The prefix indexes 0007_search_index made, and those this revision makes
 #: (written out: a migration must not change when the code's constant does).
 _BEFORE = "2 3 4 5 6"
@@ -33,13 +32,8 @@ def _run(sql: str) -> None:
 def _sqlite_table(prefixes: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         return
-    for name in _SQLITE_SEARCH_TRIGGERS:
-        _run(f"DROP TRIGGER {name}")
-    _run(f"DROP TABLE {search.FTS_TABLE}")
-    _run(search.sqlite_table(prefixes))
-    for trigger in search.SQLITE_TRIGGERS:
-        _run(trigger)
-    _run(search.SQLITE_REBUILD)
+    for sql in search.sqlite_remake(prefixes):
+        _run(sql)
 
 
 def upgrade() -> None:
