@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+import os
 import sys
+import threading
 
 from bot.app import Settings, build_bot
 from bot.cli import SubCommand
 from bot.cli import main as core_main
+from storage.engine import dispose_all
 
 
 def _console_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,5 +92,27 @@ def main(argv: list[str] | None = None) -> int:
     return core_main(argv, platforms=PLATFORM_COMMANDS)
 
 
+def run() -> None:
+    """The installed ``readgroup`` script: :func:`main`, then a quick exit.
+
+    Tearing down the interpreter (freeing every module's objects, one by one)
+    took 0.12 s of the console's 0.65 s for ``/help``. Once the command has
+    returned, its output is flushed, the database connections closed and the
+    log handlers flushed, so the process ends with :func:`os._exit` instead, as
+    long as no other thread is still working (then it exits the usual way).
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        # A closed pipe: nothing more can be written anyway.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    dispose_all()
+    logging.shutdown()
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if others:
+        sys.exit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -74,7 +74,25 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: Every engine this process made, so a process about to end can close their
+#: connections (:func:`dispose_all`) without holding on to engines nobody uses.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_all() -> None:
+    """Close the pooled connections of every engine made in this process
+    (on SQLite the last close also checkpoints the write-ahead log)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    engine = _make_engine(url, **kwargs)
+    _ENGINES.add(engine)
+    return engine
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(
