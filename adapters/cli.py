@@ -16,10 +16,9 @@ import os
 import sys
 import threading
 
-from bot.app import Settings, build_bot
+from bot.app import Settings, build_bot, dispose_engines
 from bot.cli import SubCommand
 from bot.cli import main as core_main
-from storage.engine import dispose_all
 
 
 def _console_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,7 +105,7 @@ def run() -> None:
         # A closed pipe: nothing more can be written anyway.
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
-    dispose_all()
+    dispose_engines()
     logging.shutdown()
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
     if others:

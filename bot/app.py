@@ -20,8 +20,7 @@ from bot.chat.events import Event
 from bot.chat.messenger import Messenger, NullMessenger
 from bot.chat.replies import Block, Reply
 from bot.chat.router import Respond, Router
-from bot.digest import commands as digest_commands
-from bot.digest.publishing import start_recovery
+from bot.digest import routes as digest_routes
 from bot.groups.choices import known_members as known_members
 from bot.groups.places import check_place
 from bot.infra import inbox
@@ -40,7 +39,7 @@ from bot.schedule.scheduler import ScheduleRunner, start_scheduler
 from bot.schedule.thread_view import ThreadView as ThreadView
 from bot.schedule.thread_view import load_thread as load_thread
 from storage.connect import open_database
-from storage.engine import make_engine
+from storage.engine import dispose_all, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +47,7 @@ log = logging.getLogger(__name__)
 # bot.chat): these, the names re-exported above (Settings, SettingsError,
 # known_members, open_proposal_choices, ThreadView, load_thread) and home_for.
 inbox_accept = inbox.accept
+dispose_engines = dispose_all
 inbox_claim = inbox.claim
 inbox_due = inbox.due
 inbox_done = inbox.done
@@ -77,7 +77,7 @@ class Bot(Runtime):
         start_retry_loop(self)
         self.schedule_runner = start_scheduler(self)
         self.schedule_changed = self.schedule_runner.changed
-        start_recovery(self)
+        digest_routes.start_recovery(self)
 
 
 def build_router() -> Router:
@@ -86,7 +86,7 @@ def build_router() -> Router:
     proposals_commands.register(router)
     schedule_commands.register(router)
     discussion_commands.register(router)
-    digest_commands.register(router)
+    digest_routes.register(router)
     help_area.register(router)  # last: it lists what the others registered
     return router
 

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from bot.app import build_bot, open_engine
-from bot.digest import exports, prompt_check
 from bot.digest.periods import Month, PeriodError, Quarter, Week
 from bot.infra.clock import SystemClock
 from bot.infra.settings import Settings, SettingsError
-from bot.schedule import calendar
 from storage.connect import DatabaseUnavailable
 from storage.engine import session_scope
 
@@ -79,7 +77,30 @@ def _run_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# The sub-commands' arguments are defined here and their modules imported
+# when they run: the console and the servers start without the exports'
+# and the prompt check's modules (and the digest they load).
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "what", choices=["digest", "quarter", "month", "ics"], help="what to export"
+    )
+    parser.add_argument(
+        "period",
+        nargs="?",
+        help="quarter: e.g. 2026-Q4; month: e.g. 2026-11 (default: this quarter or month)",
+    )
+    parser.add_argument("--week", help="for digest: ISO week, e.g. 2026-W47 (default: this week)")
+    parser.add_argument("--format", choices=["md"], default="md", help="output format (md)")
+    parser.add_argument(
+        "--group", type=int, help="group id (needed when the database has several groups)"
+    )
+
+
 def _run_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.digest import exports
+
     if args.what == "ics":
         return _run_ics(args, settings)
     try:
@@ -120,6 +141,8 @@ def _run_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_ics(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.schedule import calendar
+
     engine = open_engine(settings)
     try:
         with session_scope(engine) as session:
@@ -133,7 +156,13 @@ def _run_ics(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _prompts_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["check"], help="render every prompt and template")
+
+
 def _run_prompts(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.digest import prompt_check
+
     return prompt_check.run(args, settings)
 
 
@@ -144,13 +173,13 @@ CORE_COMMANDS = (
     SubCommand(
         "export",
         "export the weekly post, the quarterly digest, the monthly picks or the calendar",
-        exports.add_arguments,
+        _export_arguments,
         _run_export,
     ),
     SubCommand(
         "prompts",
         "check the prompt and post-template files",
-        prompt_check.add_arguments,
+        _prompts_arguments,
         _run_prompts,
     ),
 )

@@ -15,10 +15,8 @@ from bot.chat.events import Action, Command
 from bot.chat.markup import esc
 from bot.chat.messenger import DeliveryError
 from bot.chat.replies import Context, Form, FormField, Reply, error
-from bot.chat.router import Option, Router
 from bot.digest import drafts, publishing, revisions, weekly
 from bot.digest.drafts import ButtonValue
-from bot.digest.owners import draft_owner
 from bot.digest.periods import PeriodError, Week
 from bot.digest.revisions import DraftView
 from bot.groups.context import resolve
@@ -34,23 +32,6 @@ log = logging.getLogger(__name__)
 EDIT_PARTS = 4
 PART_CHARS = 3000
 TITLE_CHARS = 150
-
-
-def register(router: Router) -> None:
-    router.command(
-        "digest",
-        summary="Draft this week's “This Week in ML” post for approval (organizers).",
-        example="/digest 2026-W47",
-        options=(Option("week", "ISO week like 2026-W47 (default: this week)"),),
-        organizer_only=True,
-    )(draft)
-    router.action(weekly.APPROVE, owner=draft_owner)(approve)
-    router.action(weekly.EDIT, owner=draft_owner)(edit)
-    router.action(weekly.EDIT_SAVE, owner=draft_owner)(save_edit)
-    router.action(weekly.REGENERATE, owner=draft_owner)(regenerate)
-    router.action(drafts.REGENERATE_ANYWAY, owner=draft_owner)(regenerate_anyway)
-    router.action(drafts.KEEP_EDIT, owner=draft_owner)(keep_edit)
-    router.action(weekly.DISCARD, owner=draft_owner)(discard)
 
 
 def _only(what: str) -> Reply:

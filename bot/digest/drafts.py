@@ -17,11 +17,10 @@ from sqlmodel import Session
 
 from bot.chat.markup import esc, mention
 from bot.chat.replies import Button, Buttons, Context, Reply
+from bot.digest.action_ids import KEEP_EDIT, REGENERATE_ANYWAY
 from bot.infra.clock import as_utc
 from storage.digest import queries
 from storage.digest.tables import DigestDraft, DigestRevision, DraftStatus
-
-REGENERATE_ANYWAY, KEEP_EDIT = "digest_regenerate_anyway", "digest_keep_edit"
 
 _MAX_ROW_ID = 2**31 - 1
 

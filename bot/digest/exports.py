@@ -12,7 +12,6 @@ most voted proposals, with the proposer's reason and the tl;dr, like seed 003);
 
 from __future__ import annotations
 
-import argparse
 import re
 from dataclasses import replace
 from datetime import tzinfo
@@ -165,19 +164,3 @@ async def export_month(bot: Runtime, *, month: Month | None, group_id: int | Non
     if not n:
         raise ExportError(f"Nothing was proposed in {month.label}; nothing to export.")
     return to_markdown(title, body)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "what", choices=["digest", "quarter", "month", "ics"], help="what to export"
-    )
-    parser.add_argument(
-        "period",
-        nargs="?",
-        help="quarter: e.g. 2026-Q4; month: e.g. 2026-11 (default: this quarter or month)",
-    )
-    parser.add_argument("--week", help="for digest: ISO week, e.g. 2026-W47 (default: this week)")
-    parser.add_argument("--format", choices=["md"], default="md", help="output format (md)")
-    parser.add_argument(
-        "--group", type=int, help="group id (needed when the database has several groups)"
-    )

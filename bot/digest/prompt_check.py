@@ -166,10 +166,6 @@ def run_check(out: Any = None) -> int:
     return 1 if failed else 0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["check"], help="render every prompt and template")
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     prompts.load.cache_clear()
     return run_check()

@@ -424,10 +424,11 @@ def start_recovery(bot: Runtime) -> None:
     lease is still live (another replica, or one killed a moment ago) when
     it lapses. Not a ``loop:`` task, so the console's end of input waits
     for it (bounded) instead of cancelling a publication half-way."""
-    bot.spawn(_recovery_loop(bot), name="publish-recovery")
+    bot.spawn(run_recovery(bot), name="publish-recovery")
 
 
-async def _recovery_loop(bot: Runtime) -> None:
+async def run_recovery(bot: Runtime) -> None:
+    """Recover now, then again when each live lease lapses, until none is left."""
     while True:
         try:
             next_check = await recover_once(bot)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.chat.plural import plural
 from bot.chat.replies import Block, Button, Buttons, Context, Header, Reply
+from bot.digest.action_ids import APPROVE, DISCARD, EDIT, REGENERATE
+from bot.digest.action_ids import EDIT_SAVE as EDIT_SAVE
 from bot.digest.drafts import button_value
 from bot.digest.gather import WeekContent, gather_week
 from bot.digest.grounding import Drops
@@ -28,14 +30,6 @@ from storage.digest.tables import DigestDraft, DraftStatus
 
 if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
-
-APPROVE, EDIT, EDIT_SAVE, REGENERATE, DISCARD = (
-    "digest_approve",
-    "digest_edit",
-    "digest_edit_save",
-    "digest_regenerate",
-    "digest_discard",
-)
 
 
 @dataclass(frozen=True)

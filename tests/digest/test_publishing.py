@@ -287,3 +287,42 @@ async def test_a_part_taken_but_unrecorded_at_the_kill_is_found_not_posted_again
     assert [r for _, r in before.sent] == parts  # part 2 once: found, not posted again
     assert f"2 of {len(parts)} parts had already been posted" in done
     assert _drafts(week_bot)[0].status == "published"
+
+
+async def test_the_start_finishes_an_interrupted_publication_through_the_probe(
+    week_bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.digest import routes
+
+    def killed(**kw: object) -> bool:
+        raise asyncio.CancelledError  # the process died before marking it published
+
+    real_finish = publishing.finish
+    monkeypatch.setattr(publishing, "finish", killed)
+    task = asyncio.ensure_future(_press(week_bot, dg.APPROVE, _value(await _say(week_bot))))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    monkeypatch.setattr(publishing, "finish", real_finish)
+    assert _drafts(week_bot)[0].status == "publishing"
+    week_bot.clock.advance(publishing.LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    week_bot.messenger = restarted = NullMessenger()
+    routes.start_recovery(week_bot)
+    await week_bot.drain(10)
+    assert _drafts(week_bot)[0].status == "published"
+    [(to, _dm)] = restarted.sent  # the note to the approver; no part posted again
+    assert to == "@alice"
+
+
+async def test_a_start_with_nothing_being_published_does_not_load_the_recovery(
+    week_bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.digest import routes
+
+    async def must_not_run(bot: object) -> None:
+        raise AssertionError("the recovery ran with no draft being published")
+
+    monkeypatch.setattr(publishing, "run_recovery", must_not_run)
+    await _say(week_bot)  # a draft, not approved
+    routes.start_recovery(week_bot)
+    await week_bot.drain(10)
+    assert _drafts(week_bot)[0].status == "draft"

@@ -22,12 +22,22 @@ PROBE = """
 import json, sys
 from adapters.cli import main
 rc = main(["console", "--user", "ada"])
-print("MODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+print("MODULES " + json.dumps(sorted(sys.modules)))
 sys.exit(rc)
 """
 
 
+#: The digest's modules: registered for /help by bot.digest.routes, loaded
+#: when /digest or one of its buttons is first used.
+DIGEST = ("bot.digest.commands", "bot.digest.publishing", "storage.digest.tables")
+
+
 def _console(tmp_path: Path, arxiv_url: str, lines: str) -> tuple[str, set[str]]:
+    out, modules = _console_modules(tmp_path, arxiv_url, lines)
+    return out, {m.split(".")[0] for m in modules}
+
+
+def _console_modules(tmp_path: Path, arxiv_url: str, lines: str) -> tuple[str, set[str]]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
@@ -63,3 +73,13 @@ def test_the_first_proposal_loads_arxivs_client_and_gets_its_card(
     out, loaded = _console(tmp_path, fake_arxiv.url, f"/propose {paper}\n/queue\n")
     assert {"arxiv", "requests", "lxml"} <= loaded
     assert paper in out
+
+
+def test_help_leaves_the_digest_unloaded_and_digest_loads_it(tmp_path: Path) -> None:
+    upgrade(make_engine(f"sqlite:///{tmp_path / 'console.db'}"))
+    out, loaded = _console_modules(tmp_path, "http://127.0.0.1:9/api/query", "/help\n")
+    assert "/digest" in out
+    assert loaded.isdisjoint(DIGEST), sorted(loaded & set(DIGEST))
+    out, loaded = _console_modules(tmp_path, "http://127.0.0.1:9/api/query", "/digest\n")
+    assert set(DIGEST) - {"bot.digest.publishing"} <= loaded
+    assert "Nothing to draft for" in out, out[-1500:]  # the handler ran, from its module
