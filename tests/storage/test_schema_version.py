@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
@@ -47,3 +48,19 @@ def test_starting_on_a_current_schema_does_not_load_alembic(database_url: str) -
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_revisions_written_over_several_lines_are_read_too(tmp_path: Path) -> None:
+    """A merge revision's ``down_revision`` tuple may span lines: the line
+    reader gives up on it and the file is parsed whole."""
+    (tmp_path / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (tmp_path / "b.py").write_text('revision = "b"\ndown_revision = "a"\n')
+    (tmp_path / "c.py").write_text('revision: str = "c"\ndown_revision = "a"\n')
+    (tmp_path / "m.py").write_text(
+        'revision = "m"\ndown_revision = (\n    "b",\n    "c",\n)\n\n\ndef upgrade():\n'
+        '    revision = "not this one"\n'
+    )
+    assert heads(tmp_path) == frozenset({"m"})
+    (tmp_path / "d.py").write_text('"""d"""\nrevision = "d"\ndown_revision: str | None = "m"\n')
+    heads.cache_clear()
+    assert heads(tmp_path) == frozenset({"d"})
