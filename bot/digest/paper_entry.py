@@ -1,5 +1,5 @@
 """One paper's entry in a post, as every post builds it: the heading links
-(``[paper] [pdf] [code]``), the authors, the write-up paragraphs and the
+(``[pdf] [code]``), the authors, the write-up paragraphs and the
 group's takeaways attributed to who said them, with no sentence said twice.
 
 The write-up is :attr:`Summary.write_up` when the summary has one (grounded
@@ -42,8 +42,10 @@ def code_urls(paper: Paper) -> list[str]:
 
 
 def links(paper: Paper) -> prompts.Markup:
-    """``[paper] [pdf] [code]`` after a heading, like seed 002."""
-    parts = [link("paper", abs_url(paper)), link("pdf", pdf_url(paper))]
+    """``[pdf] [code]`` after a heading, like seed 002's links. The heading's
+    title is already the link to the paper's arXiv page, so no ``[paper]``
+    link repeats it."""
+    parts = [link("pdf", pdf_url(paper))]
     parts += [link("code", url) for url in code_urls(paper)]
     return prompts.Markup(" ".join(parts))
 
@@ -56,9 +58,19 @@ def short_authors(paper: Paper) -> str:
     return sanitize.one_line(cards.short_authors(paper.authors or []), limit=300)
 
 
+#: A byline names every author up to this many; a longer list names the first
+#: :data:`FIRST_AUTHORS` and says how many more there are ("… and 28 others").
+MOST_AUTHORS = 8
+FIRST_AUTHORS = 6
+
+
 def every_author(paper: Paper) -> str:
-    names = [sanitize.one_line(a, limit=80) for a in paper.authors or []]
-    return and_list([n for n in names if n])
+    """The authors as prose ("A, B and C"); past :data:`MOST_AUTHORS`, the
+    first ones and how many others (a 34-author paper filled four lines)."""
+    names = [n for n in (sanitize.one_line(a, limit=80) for a in paper.authors or []) if n]
+    if len(names) > MOST_AUTHORS:
+        return f"{', '.join(names[:FIRST_AUTHORS])} and {len(names) - FIRST_AUTHORS} others"
+    return and_list(names)
 
 
 def and_list(names: Sequence[str]) -> str:

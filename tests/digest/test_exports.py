@@ -135,7 +135,9 @@ def test_export_digest_renders_the_week_as_markdown(
     md = capsys.readouterr().out
     assert md.startswith("# This Week in ML – 18 November 2026\n")  # the last session's day
     assert f"[{s.papers[0].title}](https://arxiv.org/abs/{s.papers[0].arxiv_id})" in md
-    assert "**Also proposed**\n- " in md and "[paper](https://arxiv.org/abs/" in md
+    assert "**Also proposed**\n- " in md and "[pdf](https://arxiv.org/pdf/" in md
+    # the heading's title links to the arXiv page; no "[paper]" link says it again
+    assert "[paper](" not in md
     assert "Key insights" not in md and "tl;dr" not in md  # prose, not bullets
 
 
