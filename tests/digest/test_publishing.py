@@ -125,22 +125,28 @@ async def test_killed_while_waiting_out_a_429_before_any_post_the_next_approve_p
     assert value == _value(offer)
 
 
-async def test_killed_after_the_last_part_the_recovery_at_start_posts_nothing_again(
-    week_bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _killed_after_the_last_part(week_bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Approve, and the process dies after posting every part but before
+    marking the draft published."""
+
     def killed(**kw: object) -> bool:
-        raise asyncio.CancelledError  # the process died before marking it published
+        raise asyncio.CancelledError
 
     real_finish = publishing.finish
     monkeypatch.setattr(publishing, "finish", killed)
-    value = _value(await _say(week_bot))
-    task = asyncio.ensure_future(_press(week_bot, dg.APPROVE, value))
+    task = asyncio.ensure_future(_press(week_bot, dg.APPROVE, _value(await _say(week_bot))))
     with pytest.raises(asyncio.CancelledError):
         await task
+    monkeypatch.setattr(publishing, "finish", real_finish)
+
+
+async def test_killed_after_the_last_part_the_recovery_at_start_posts_nothing_again(
+    week_bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _killed_after_the_last_part(week_bot, monkeypatch)
     parts_total = len(_parts_of(week_bot))
     posted = list(week_bot.messenger.sent)  # type: ignore[attr-defined]
     assert len(posted) == parts_total and _drafts(week_bot)[0].status == "publishing"
-    monkeypatch.setattr(publishing, "finish", real_finish)
 
     # start-up while the lease is live: nothing yet, but it says when to look again
     restarted = NullMessenger()
@@ -294,15 +300,7 @@ async def test_the_start_finishes_an_interrupted_publication_through_the_probe(
 ) -> None:
     from bot.digest import routes
 
-    def killed(**kw: object) -> bool:
-        raise asyncio.CancelledError  # the process died before marking it published
-
-    real_finish = publishing.finish
-    monkeypatch.setattr(publishing, "finish", killed)
-    task = asyncio.ensure_future(_press(week_bot, dg.APPROVE, _value(await _say(week_bot))))
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    monkeypatch.setattr(publishing, "finish", real_finish)
+    await _killed_after_the_last_part(week_bot, monkeypatch)
     assert _drafts(week_bot)[0].status == "publishing"
     week_bot.clock.advance(publishing.LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
     week_bot.messenger = restarted = NullMessenger()
