@@ -28,9 +28,9 @@ from storage.papers import search
 #: How many of the group's newest proposals are tested first (a share
 #: measured on 300 is within a few points; each costs a vector read).
 PROBE = 300
-#: A proposal tested in the walk costs about this many matches read through
-#: the GIN index (and sorted): 10-17 us against 1.6 us at 100,000 papers in
-#: one group, under load.
+#: A proposal tested in the walk (its vector read, 2-3 us) costs about this
+#: many entries of the GIN index (~0.08 us each when a bitmap is built): at
+#: 100,000 papers the walk goes on only for a word in over half of them.
 WALK_COST = 30
 #: The range read for the rest is this many times the proposals expected to
 #: hold it (from the probe's share), plus :data:`SPAN_SLACK`: a share measured
