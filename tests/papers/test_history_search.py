@@ -350,12 +350,30 @@ def test_the_totals_the_triggers_keep_follow_every_move_of_a_proposal(engine: sa
         assert queries.count_proposals(session, group_id=group.id, statuses=shown) == 1
 
 
-@pytest.mark.parametrize(("probe", "walk_cost"), [(1, 0), (1, 10**6), (2, 0), (2, 10**6), (3, 0)])
+@pytest.mark.parametrize(
+    ("probe", "walk_cost", "span"),
+    [
+        (1, 0, (1.5, 64)),
+        (1, 10**6, (1.5, 64)),
+        (2, 0, (1.5, 64)),
+        (2, 10**6, (1.5, 64)),
+        (2, 10**6, (0.01, 1)),
+        (3, 0, (1.5, 64)),
+        (3, 10**6, (0.01, 1)),
+        (3, 10**6, (0.4, 1)),
+    ],
+)
 def test_the_newest_matches_are_the_same_walked_or_read_from_the_index(
-    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, probe: int, walk_cost: int
+    engine: sa.Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    probe: int,
+    walk_cost: int,
+    span: tuple[float, int],
 ) -> None:
     """PostgreSQL tests the newest ``PROBE`` proposals, then walks on or reads
-    the GIN index (``WALK_COST`` decides); every way gives the same answer."""
+    the GIN index (``WALK_COST`` decides), a range of the newest proposals at a
+    time (``SPAN_MARGIN`` and ``SPAN_SLACK`` say how long: 0.01 and 1, one
+    proposal a range); every way gives the same answer."""
     from storage.papers import pg_search, queries
 
     # "Graph" in the odd ones (more often in the newer), the newest not
@@ -373,6 +391,8 @@ def test_the_newest_matches_are_the_same_walked_or_read_from_the_index(
     ]
     monkeypatch.setattr(pg_search, "PROBE", probe)
     monkeypatch.setattr(pg_search, "WALK_COST", walk_cost)
+    monkeypatch.setattr(pg_search, "SPAN_MARGIN", span[0])
+    monkeypatch.setattr(pg_search, "SPAN_SLACK", span[1])
     assert found(engine, "graph") == newest_two
     monkeypatch.setattr(queries, "HISTORY_POOL", 1000)
     assert found(engine, "graph") == everything
