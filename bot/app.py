@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 # bot.chat): these, the names re-exported above (Settings, SettingsError,
 # known_members, open_proposal_choices, ThreadView, load_thread) and home_for.
 inbox_accept = inbox.accept
-dispose_engines = dispose_all
 inbox_claim = inbox.claim
 inbox_due = inbox.due
 inbox_done = inbox.done
@@ -55,6 +54,7 @@ inbox_forget_old = inbox.forget_old
 confirm_cards = card_delivery.confirm
 retry_waiting_papers = fetch.retry_once
 expect_lookups = propose_command.expect_lookups
+dispose_engines = dispose_all
 
 
 @dataclass

@@ -419,16 +419,10 @@ async def _tell_approver(bot: Runtime, c: Claim, done: Published) -> None:
         log.warning("could not tell %s that draft %s was published: %s", who, c.view.draft.id, exc)
 
 
-def start_recovery(bot: Runtime) -> None:
-    """At start: finish interrupted publications now, and the ones whose
-    lease is still live (another replica, or one killed a moment ago) when
-    it lapses. Not a ``loop:`` task, so the console's end of input waits
-    for it (bounded) instead of cancelling a publication half-way."""
-    bot.spawn(run_recovery(bot), name="publish-recovery")
-
-
 async def run_recovery(bot: Runtime) -> None:
-    """Recover now, then again when each live lease lapses, until none is left."""
+    """Finish interrupted publications now, and the ones whose lease is still
+    live (another replica, or one killed a moment ago) when it lapses, until
+    none is left (started at start by :func:`bot.digest.routes.start_recovery`)."""
     while True:
         try:
             next_check = await recover_once(bot)

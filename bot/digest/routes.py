@@ -57,9 +57,11 @@ def register(router: Router) -> None:
 
 
 def start_recovery(bot: Runtime) -> None:
-    """At start: finish interrupted publications (see
-    :func:`bot.digest.publishing.start_recovery`), if any draft is being
-    published; otherwise there is nothing to recover and nothing is loaded."""
+    """At start: finish interrupted publications
+    (:func:`bot.digest.publishing.run_recovery`) if any draft is being
+    published; otherwise there is nothing to recover and nothing is loaded.
+    Not a ``loop:`` task, so the console's end of input waits for it
+    (bounded) instead of cancelling a publication half-way."""
     bot.spawn(_recover_if_any(bot), name="publish-recovery")
 
 
