@@ -119,6 +119,10 @@ def render_span(span: Span) -> str:
             if _SNOWFLAKE.fullmatch(span.text):
                 return f"<@{span.text}>"
             return escape_plain("@" + span.text)
+        case "channel":  # a channel mention links the channel and pings nobody
+            if _SNOWFLAKE.fullmatch(span.text):
+                return f"<#{span.text}>"
+            return escape_plain("#" + span.text)
         case _:
             return escape_plain(span.text)
 

@@ -56,6 +56,8 @@ def escape(text: str) -> str:
 LOOKALIKES = {"*": "∗", "_": "＿", "~": "∼", "`": "ˋ"}
 _MARK = re.compile(r"[*_~`]")
 _QUOTE = re.compile(r"(^|\n)([ \t]*)>", re.M)
+#: A Slack channel id (C…, G… or D…), the only thing rendered as ``<#…>``.
+_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{1,20}")
 
 
 def _word(c: str) -> bool:
@@ -114,6 +116,10 @@ def _span(span: Span) -> str:
             return f"*{shown}*" if span.strong else shown
         case "mention":
             return f"<@{span.text}>"
+        case "channel":  # Slack links a channel id; anything else stays text
+            if _SLACK_CHANNEL.fullmatch(span.text):
+                return f"<#{span.text}>"
+            return literal("#" + span.text)
         case _:
             return literal(span.text)
 

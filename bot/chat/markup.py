@@ -6,6 +6,8 @@ dialect. Only these forms are special:
 * ``**bold**``, ``_italic_``, ```code```
 * ``[label](https://url)`` — a link
 * ``<@USERID>`` — a mention of a platform user (only ids the core put there)
+* ``<#CHANNELID>`` — a reference to a channel (shown as a link to it where the
+  platform has one, ``#name`` in the terminal; it pings nobody)
 * ``\\`` escapes the next character
 
 Untrusted text (titles, abstracts, thread messages, LLM output) goes through
@@ -28,7 +30,7 @@ _SPECIAL = set("\\*_[]()`<>")
 @dataclass(frozen=True)
 class Span:
     """A run of text with one style. ``kind`` is one of: text, bold, italic,
-    code, link, mention."""
+    code, link, mention, channel."""
 
     kind: str
     text: str
@@ -57,6 +59,12 @@ def link(label: str, url: str) -> str:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>" if _MENTION_ID.fullmatch(user_id) else esc(user_id)
+
+
+def channel(channel_id: str) -> str:
+    """A channel the core names (a place's channel: an id on Slack and
+    Discord, a name in the console), shown as the platform shows channels."""
+    return f"<#{channel_id}>" if _MENTION_ID.fullmatch(channel_id) else esc(f"#{channel_id}")
 
 
 _MENTION_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -127,11 +135,12 @@ def parse(markup: str) -> list[Span]:
                     spans.append(Span("link", _unescape(markup[i + 1 : close]), url))
                     i = url_end + 1
                     continue
-        elif c == "<" and markup.startswith("<@", i):
+        elif c == "<" and (markup.startswith("<@", i) or markup.startswith("<#", i)):
             end = markup.find(">", i)
             if end > 0 and _MENTION_ID.fullmatch(markup[i + 2 : end]):
                 flush()
-                spans.append(Span("mention", markup[i + 2 : end]))
+                kind = "mention" if markup[i + 1] == "@" else "channel"
+                spans.append(Span(kind, markup[i + 2 : end]))
                 i = end + 1
                 continue
         buf.append(c)
@@ -162,6 +171,8 @@ def plain(markup: str) -> str:
             out.append(s.text if s.text == s.url else f"{s.text} ({s.url})")
         elif s.kind == "mention":
             out.append(f"@{s.text}")
+        elif s.kind == "channel":
+            out.append(f"#{s.text}")
         else:
             out.append(s.text)
     return "".join(out)

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from bot.chat.events import Action, Command
+from bot.chat.markup import channel as markup_channel
 from bot.chat.markup import esc
 from bot.chat.messenger import DeliveryError
 from bot.chat.replies import Context, Form, FormField, Reply, error
@@ -208,7 +209,7 @@ async def approve(ctx: Ctx) -> Reply:
         return _closed(fresh)
     assert claim.view is not None and claim.place is not None and claim.revision is not None
     rev = claim.revision
-    channel = esc(claim.place.channel)
+    channel = markup_channel(claim.place.channel)
     try:
         done = await publishing.publish(bot, claim)
     except Exception as exc:
@@ -225,7 +226,7 @@ async def approve(ctx: Ctx) -> Reply:
         posted = await bot.db(publishing.posted_count, draft_id=view.draft.id)
         total = len(publishing.split_post(rev.title, rev.body))
         return error(
-            f"I posted {posted} of {total} parts of the post to #{channel}, then could not post "
+            f"I posted {posted} of {total} parts of the post to {channel}, then could not post "
             f"the rest ({esc(why)}). Press Approve & publish again to post the remaining "
             f"{_parts_word(total - posted)}; what is posted already is not posted again."
         )
@@ -233,14 +234,14 @@ async def approve(ctx: Ctx) -> Reply:
     what = f"“{esc(rev.title)}” (revision {rev.number})"
     if claim.resumed:
         text = (
-            f"Finished publishing {what} to #{channel}, which had been interrupted: "
+            f"Finished publishing {what} to {channel}, which had been interrupted: "
             f"{publishing.resumed_note(done)}. Approved by "
             f"{esc(claim.view.draft.approved_by or '?')}; finished on {_when(now)}."
         )
     else:
         split = f" in {_parts_word(done.total)}" if done.total > 1 else ""
         text = (
-            f"Published {what} to #{channel}{split}, approved by {esc(action.actor.display)} on "
+            f"Published {what} to {channel}{split}, approved by {esc(action.actor.display)} on "
             f"{_when(now)}."
         )
     return Reply(blocks=(Context(text),), private=True, replace=True)

@@ -59,6 +59,8 @@ def _md_line(markup: str) -> str:
             parts.append(f"**{shown}**" if span.strong and not (heading and i == 0) else shown)
         elif span.kind == "mention":
             parts.append(f"@{_md_text(span.text)}")
+        elif span.kind == "channel":
+            parts.append(f"#{_md_text(span.text)}")
         else:
             parts.append(_md_text(span.text))
     return "".join(parts)

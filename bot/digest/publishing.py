@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.chat.events import Place
-from bot.chat.markup import esc
+from bot.chat.markup import channel, esc
 from bot.chat.replies import Context, Header, Reply
 from bot.digest.drafts import lease_live
 from bot.digest.post_tags import part_tag, went_out
@@ -408,7 +408,7 @@ async def _tell_approver(bot: Runtime, c: Claim, done: Published) -> None:
         return
     text = (
         f"Publishing “{esc(c.revision.title)}” (revision {c.revision.number}) to "
-        f"#{esc(c.place.channel)} was interrupted; I finished it after a restart: "
+        f"{channel(c.place.channel)} was interrupted; I finished it after a restart: "
         f"{resumed_note(done)}."
     )
     try:

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from bot.chat.dates import WEEKDAY_NAMES, DateError, parse_day
 from bot.chat.events import Command
 from bot.chat.markup import bold, esc, mention
+from bot.chat.markup import channel as markup_channel
 from bot.chat.plural import plural
 from bot.chat.replies import Context, Fields, Header, Reply, Text, error, say
 from bot.chat.router import Option, Router
@@ -108,7 +109,7 @@ def _config_reply(session: Session, who: Who, now: datetime, note: str = "") -> 
         ("Takeaways prompt", f"{offset_label(cfg.takeaways_after_minutes)} after the start"),
         (
             "Announcements",
-            f"#{esc(cfg.announce_channel)}" if cfg.announce_channel else "this channel",
+            markup_channel(cfg.announce_channel) if cfg.announce_channel else "this channel",
         ),
         ("Organizers", organizers),
         ("Name", esc(who.group.name) if who.group.name else "_not set_"),
@@ -238,7 +239,7 @@ def _set_channel(c: Change) -> str:
         raise sched.ScheduleError(f"`{c.value}` is not a channel. Link it with #.")
     c.cfg.announce_channel = "" if channel.lower() in {"here", "this"} else channel
     return "Announcements go to " + (
-        f"#{esc(channel)}." if c.cfg.announce_channel else "this channel."
+        f"{markup_channel(channel)}." if c.cfg.announce_channel else "this channel."
     )
 
 

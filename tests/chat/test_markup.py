@@ -57,3 +57,17 @@ def test_links_inside_bold_stay_links() -> None:
         Span("bold", "see "),
         Span("link", "paper", "https://arxiv.org/abs/1", strong=True),
     ]
+
+
+def test_a_channel_the_core_names_is_a_channel_span_and_typed_text_stays_literal() -> None:
+    from bot.chat.markup import channel
+
+    assert parse(f"to {channel('C0123')}.") == [
+        Span("text", "to "),
+        Span("channel", "C0123"),
+        Span("text", "."),
+    ]
+    assert plain(f"to {channel('general')}") == "to #general"
+    typed = esc("<#C0123> is where")  # someone's text: no channel reference
+    assert [s.kind for s in parse(typed)] == ["text"] and plain(typed) == "<#C0123> is where"
+    assert plain(channel("not a channel!")) == "#not a channel!"

@@ -222,3 +222,11 @@ def test_a_papers_bold_title_link_stays_bold() -> None:
         render_markup(link("plain", "https://arxiv.org/abs/1"))
         == "[plain](https://arxiv.org/abs/1)"
     )
+
+
+def test_a_channel_the_core_names_is_linked_and_typed_text_is_not() -> None:
+    from bot.chat.markup import channel
+
+    assert render_markup(f"to {channel('345626669114982999')}.") == "to <#345626669114982999>."
+    assert "<#" not in render_markup(channel("general"))
+    assert "<#345626669114982999>" not in render_markup(esc("<#345626669114982999>"))

@@ -189,3 +189,11 @@ def test_a_papers_bold_title_link_stays_bold() -> None:
     title = bold(link("A *title*", "https://arxiv.org/abs/2401.00001"))
     assert mrkdwn(title) == "*<https://arxiv.org/abs/2401.00001|A ∗title∗>*"
     assert mrkdwn(link("plain", "https://arxiv.org/abs/1")) == "<https://arxiv.org/abs/1|plain>"
+
+
+def test_a_channel_the_core_names_is_linked_and_typed_text_is_not() -> None:
+    from bot.chat.markup import channel
+
+    assert mrkdwn(f"Published to {channel('C0123ABC')}.") == "Published to <#C0123ABC>."
+    assert "<#" not in mrkdwn(channel("general"))  # not a Slack id: plain text
+    assert "<#C0123ABC>" not in mrkdwn(esc("<#C0123ABC>"))  # someone's text stays inert
