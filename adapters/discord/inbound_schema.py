@@ -31,8 +31,15 @@ def strip_nul(text: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(strip_nul)]
-#: Discord's rule for command and option names (1-32 word characters or dashes).
-CommandName = Annotated[str, StringConstraints(pattern=r"^[-_\w]{1,32}$")]
+#: Discord's rule for command and option names, as its API documentation
+#: gives it ("Application Command Naming",
+#: https://discord.com/developers/docs/interactions/application-commands):
+#: 1-32 letters, numbers (``\p{N}``, so also "¼" or "²"), Devanagari or Thai
+#: characters, dashes, underscores or apostrophes. ``\w`` had refused
+#: names Discord accepts, such as "¼".
+CommandName = Annotated[
+    str, StringConstraints(pattern=r"^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$")
+]
 CustomId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
+from adapters.discord import inbound_schema as schema
 from adapters.discord.client import ReadgroupClient
 from bot.app import Bot
 from storage.groups.tables import Group, Member
@@ -146,3 +147,18 @@ async def test_untrusted_text_is_escaped_for_discord_without_controls_or_links(
     assert "https://evil.example" not in text
     assert "\\*Bold\\*" in text or "\\*Bold\\*" in str(answer.body)
     assert "\\_it\\_" in text and "\\~strike\\~" in text and "\\`code\\`" in text
+
+
+@pytest.mark.parametrize("name", ["¼", "x²", "it's", "नमस्ते", "ไทย", "a" * 32])
+def test_a_name_discord_allows_is_not_malformed(name: str) -> None:
+    """Discord's naming rule admits numbers of any kind, apostrophes,
+    Devanagari and Thai; a name it can send is the router's to answer
+    ("unknown command"), not dropped at the edge as malformed."""
+    raw = {"name": name, "options": [{"name": name, "type": 3, "value": "x"}]}
+    data = schema.parse(schema.CommandData, raw, what="command")
+    assert data is not None and data.name == name and data.options[0].name == name
+
+
+@pytest.mark.parametrize("name", ["", "a b", "a/b", "a" * 33, "propose!"])
+def test_a_name_discord_cannot_send_is_malformed(name: str) -> None:
+    assert schema.parse(schema.CommandData, {"name": name}, what="command") is None
