@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from storage.columns import add_postgresql_predicates
 from storage.schema_version import is_current
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    add_postgresql_predicates()
     # libpq waits for ever on a host that drops packets; start-up must not.
     kwargs.setdefault("connect_args", {"connect_timeout": 10})
     kwargs.setdefault("pool_pre_ping", True)

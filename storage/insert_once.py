@@ -17,19 +17,22 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 
 @cache
 def _statement(dialect: str, table: sa.Table, unique: tuple[str, ...], returning: str) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=list(unique))
-        .returning(table.c[returning])
-    )
+    # Each dialect's insert is imported by the first statement for it: a
+    # process on SQLite never loads the PostgreSQL dialect (see storage.columns).
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table)
+    return stmt.on_conflict_do_nothing(index_elements=list(unique)).returning(table.c[returning])
 
 
 def insert_once(

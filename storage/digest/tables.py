@@ -17,9 +17,9 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.columns import empty_list
+from storage.columns import Table, empty_list, partial_unique_index
 from storage.columns import ts as _ts
 
 
@@ -34,7 +34,7 @@ class DraftStatus(StrEnum):
 CLAIMED_STATUSES = (DraftStatus.PUBLISHING, DraftStatus.PUBLISHED)
 
 
-class LlmCall(SQLModel, table=True):
+class LlmCall(Table, table=True):
     """One request to the LLM endpoint (each retry is its own row)."""
 
     __tablename__ = "llm_calls"
@@ -57,7 +57,7 @@ class LlmCall(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class PaperSummary(SQLModel, table=True):
+class PaperSummary(Table, table=True):
     """A paper's tl;dr, reused while its cache key is unchanged."""
 
     __tablename__ = "paper_summaries"
@@ -79,20 +79,18 @@ class PaperSummary(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class DigestDraft(SQLModel, table=True):
+class DigestDraft(Table, table=True):
     """A week's "This Week in ML" post from draft to publication."""
 
     __tablename__ = "digest_drafts"
     __table_args__ = (
         # At most one published (or publishing) post per group and week, even
         # when two organizers approve two drafts at the same instant.
-        sa.Index(
+        partial_unique_index(
             "uq_digest_drafts_group_week_published",
             "group_id",
             "week",
-            unique=True,
-            sqlite_where=sa.text("status IN ('publishing', 'published')"),
-            postgresql_where=sa.text("status IN ('publishing', 'published')"),
+            where="status IN ('publishing', 'published')",
         ),
     )
 
@@ -125,7 +123,7 @@ class DigestDraft(SQLModel, table=True):
     publishing_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
-class DigestRevision(SQLModel, table=True):
+class DigestRevision(Table, table=True):
     """One version of a draft's text (neutral markup); never updated or deleted."""
 
     __tablename__ = "digest_revisions"
@@ -142,7 +140,7 @@ class DigestRevision(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class DigestPostPart(SQLModel, table=True):
+class DigestPostPart(Table, table=True):
     """One message of a post, recorded right after the platform accepted it."""
 
     __tablename__ = "digest_post_parts"
@@ -158,7 +156,7 @@ class DigestPostPart(SQLModel, table=True):
     posted_at: datetime = Field(sa_column=_ts())
 
 
-class LlmAnswer(SQLModel, table=True):
+class LlmAnswer(Table, table=True):
     """The cache of the model's answers to the period prompts (the intro of a
     week, month or quarter; a monthly "Why →"). The key hashes the model and
     the whole rendered prompt, so any change to its inputs or to the prompt

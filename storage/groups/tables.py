@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.columns import empty_list
+from storage.columns import Table, empty_list
 from storage.columns import ts as _ts
 
 
-class Group(SQLModel, table=True):
+class Group(Table, table=True):
     """A reading group: one channel on one platform, created on first use."""
 
     __tablename__ = "groups"
@@ -34,7 +34,7 @@ class Group(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class Member(SQLModel, table=True):
+class Member(Table, table=True):
     """A platform user as seen in one workspace/guild."""
 
     __tablename__ = "members"

@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.columns import empty_dict
+from storage.columns import Table, empty_dict
 from storage.papers.tables import _ts
 
 
-class InboxItem(SQLModel, table=True):
+class InboxItem(Table, table=True):
     """One accepted request. ``status``: pending (not handled and answered
     yet) or done. ``applied_at``/``effect``: the request's change to the data
     is committed (in the same transaction as the change), so handling it again

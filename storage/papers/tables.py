@@ -10,9 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.columns import empty_list
+from storage.columns import Table, empty_list, partial_unique_index
 from storage.columns import ts as _ts
 
 
@@ -32,7 +32,7 @@ class PaperStatus(StrEnum):
     READY = "ready"
 
 
-class Paper(SQLModel, table=True):
+class Paper(Table, table=True):
     """arXiv metadata, shared by every group; keyed by the id without version."""
 
     __tablename__ = "papers"
@@ -64,20 +64,15 @@ class Paper(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class Proposal(SQLModel, table=True):
+class Proposal(Table, table=True):
     """A member's proposal of a paper to a group."""
 
     __tablename__ = "proposals"
     __table_args__ = (
         # A paper is in a group at most once unless withdrawn: the database
         # enforces the dedupe even when two members propose at the same instant.
-        sa.Index(
-            "uq_proposals_group_paper_active",
-            "group_id",
-            "paper_id",
-            unique=True,
-            sqlite_where=sa.text("status != 'withdrawn'"),
-            postgresql_where=sa.text("status != 'withdrawn'"),
+        partial_unique_index(
+            "uq_proposals_group_paper_active", "group_id", "paper_id", where="status != 'withdrawn'"
         ),
         sa.Index("ix_proposals_group_status", "group_id", "status"),
     )
@@ -125,7 +120,7 @@ sa.Index(
 )
 
 
-class ProposalCount(SQLModel, table=True):
+class ProposalCount(Table, table=True):
     """How many of a group's proposals are in each status: what /queue and
     /history show as their totals, read here instead of counted (100,000
     index entries take 10-50 ms to count on PostgreSQL). Kept by triggers on
@@ -139,7 +134,7 @@ class ProposalCount(SQLModel, table=True):
     n: int = Field(default=0)
 
 
-class Vote(SQLModel, table=True):
+class Vote(Table, table=True):
     """One member's upvote of one proposal."""
 
     __tablename__ = "votes"
@@ -151,7 +146,7 @@ class Vote(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class ProposalReason(SQLModel, table=True):
+class ProposalReason(Table, table=True):
     """Why another member also proposed a paper already in the queue.
 
     The first proposer's reason is ``Proposal.why``; everyone who proposes the

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.columns import empty_list
+from storage.columns import Table, empty_list
 from storage.columns import json_column as _json
 from storage.columns import ts as _ts
 
@@ -26,7 +26,7 @@ class SessionStatus:
     DONE = "done"
 
 
-class GroupSettings(SQLModel, table=True):
+class GroupSettings(Table, table=True):
     """A group's meeting rule and reminder settings; one row per group."""
 
     __tablename__ = "group_settings"
@@ -52,7 +52,7 @@ class GroupSettings(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_ts())
 
 
-class RotationMember(SQLModel, table=True):
+class RotationMember(Table, table=True):
     """A member's place in a group's presenter roster."""
 
     __tablename__ = "rotation_members"
@@ -67,7 +67,7 @@ class RotationMember(SQLModel, table=True):
     left_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
-class Away(SQLModel, table=True):
+class Away(Table, table=True):
     """Dates (inclusive, in the group's time zone) a member cannot present."""
 
     __tablename__ = "aways"
@@ -80,7 +80,7 @@ class Away(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class MeetingSession(SQLModel, table=True):
+class MeetingSession(Table, table=True):
     """One occurrence of the group's meeting, materialised from the rule."""
 
     __tablename__ = "meeting_sessions"
@@ -108,7 +108,7 @@ class MeetingSession(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
 
 
-class Delivery(SQLModel, table=True):
+class Delivery(Table, table=True):
     """A claim on one scheduled message; the unique key makes it exactly once.
 
     ``status``: claimed (being sent), sent, retry (the platform refused; try
@@ -135,7 +135,7 @@ class Delivery(SQLModel, table=True):
     error: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
 
 
-class DiscussionMessage(SQLModel, table=True):
+class DiscussionMessage(Table, table=True):
     """A message in a session's thread; a bulb reaction marks it a takeaway."""
 
     __tablename__ = "discussion_messages"

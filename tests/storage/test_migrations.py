@@ -100,3 +100,24 @@ def test_postgres_urls_get_the_psycopg3_driver() -> None:
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_the_tables_partial_indexes_have_their_predicate_on_each_database(
+    engine: sa.Engine,
+) -> None:
+    """A partial unique index gets its PostgreSQL predicate when the process
+    makes a PostgreSQL engine (storage.columns); its DDL names the predicate
+    on both databases, as the migrations' index does."""
+    partial = {
+        "uq_proposals_group_paper_active": "status != 'withdrawn'",
+        "uq_digest_drafts_group_week_published": "status IN ('publishing', 'published')",
+    }
+    found = {
+        index.name: str(sa.schema.CreateIndex(index).compile(dialect=engine.dialect))
+        for table in SQLModel.metadata.tables.values()
+        for index in table.indexes
+        if index.name in partial
+    }
+    assert found.keys() == partial.keys()
+    for name, ddl in found.items():
+        assert ddl.endswith(f"WHERE {partial[name]}"), ddl
