@@ -31,11 +31,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+import storage.engine
 from bot.app import Bot, build_bot
 from bot.chat.messenger import NullMessenger
 from bot.infra.arxiv_client import ArxivClient
 from bot.infra.settings import Settings
 from storage.engine import make_engine, upgrade
+from tests.shared_dialect import sharing
+
+# Engines of one driver share a dialect, so compiled statements carry over
+# from test to test (see tests/shared_dialect.py).
+storage.engine._make_engine = sharing(storage.engine._make_engine)
 
 PG_URL = os.environ.get(
     "READGROUP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
