@@ -179,8 +179,9 @@ def dump(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a stable order."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with bot.engine.connect() as conn:
+        present = set(sa.inspect(conn).get_table_names())  # one catalog read, not one a table
         for table in SQLModel.metadata.sorted_tables:
-            if not sa.inspect(conn).has_table(table.name):
+            if table.name not in present:
                 continue
             rows = conn.execute(sa.select(table)).all()
             out[table.name] = sorted((tuple(r) for r in rows), key=repr)
