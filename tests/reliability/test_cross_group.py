@@ -29,6 +29,7 @@ from storage.groups.tables import Group, Member
 from tests.digest.conftest import WEEK, at
 from tests.reliability.test_security_permissions import dump
 from tests.schedule.conftest import Recorder, seed_paper
+from tests.world_snapshot import WorldSnapshots
 
 T1, T2 = "T0001", "T0002"
 HOME = Place("slack", T1, "C0001")  # where every button is pressed
@@ -109,15 +110,21 @@ async def _group(bot: Bot, place: Place, admin: Actor, member: Actor, n: int) ->
 
 
 @pytest.fixture
-async def world(bot: Bot) -> World:
+async def world(bot: Bot, world_snapshots: WorldSnapshots) -> World:
+    """Three groups, each with a meeting, a member in its rotation, a proposal
+    and a digest draft. Built once per process and database kind, copied for
+    each test (tests.world_snapshot)."""
     bot.clock = ManualClock(at(WEEK))
     bot.messenger = Recorder()
-    groups = {
+    return World(bot, await world_snapshots.world("cross-group", bot, lambda: _groups(bot)))
+
+
+async def _groups(bot: Bot) -> dict[str, GroupWorld]:
+    return {
         "home": await _group(bot, HOME, ADMIN1, ALICE, 1),
         "sibling": await _group(bot, SIBLING, ADMIN1, CAROL, 2),
         "abroad": await _group(bot, ABROAD, ADMIN2, DAVE, 3),
     }
-    return World(bot, groups)
 
 
 def _proposal(g: GroupWorld) -> str:

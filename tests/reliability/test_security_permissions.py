@@ -28,11 +28,13 @@ from bot.chat.replies import Reply, to_plain
 from bot.digest import drafts
 from bot.digest import weekly as dg
 from bot.infra.clock import ManualClock
+from bot.schedule.week_sessions import SessionInfo
 from storage.groups.tables import Member
 from storage.schedule.tables import MeetingSession
 from tests.digest import conftest as digest_fixtures
 from tests.digest.conftest import WEEK, at, seed
 from tests.schedule.conftest import PLACE, Recorder, seed_paper
+from tests.world_snapshot import WorldSnapshots
 
 sessions_patch = digest_fixtures.sessions_patch  # the digest's week, without the schedule
 
@@ -97,12 +99,31 @@ async def _say(bot: Bot, actor: Actor, text: str) -> list[Reply]:
     return await bot.handle(Command(name, rest, actor, PLACE), _no_followups)
 
 
+@dataclass(frozen=True)
+class _Built:
+    draft_id: int
+    proposal_b: int
+    next_session_date: str
+    sessions: list[SessionInfo]  # what the digest's week holds (sessions_patch)
+
+
 @pytest.fixture
-async def world(bot: Bot, sessions_patch: list) -> World:  # type: ignore[type-arg]
+async def world(
+    bot: Bot,
+    sessions_patch: list[SessionInfo],
+    world_snapshots: WorldSnapshots,
+) -> World:
     """One group: a weekly meeting, alice and bob in the rotation, a proposal
-    each, a week of presented papers and an open digest draft."""
+    each, a week of presented papers and an open digest draft. Built once per
+    process and database kind, copied for each test (tests.world_snapshot)."""
     bot.clock = ManualClock(at(WEEK))
     bot.messenger = Recorder()
+    built = await world_snapshots.world("permissions", bot, lambda: _build(bot, sessions_patch))
+    sessions_patch[:] = built.sessions
+    return World(bot, built.draft_id, built.proposal_b, built.next_session_date)
+
+
+async def _build(bot: Bot, sessions_patch: list[SessionInfo]) -> _Built:
     for who in (MALLORY, DAVE, ALICE, BOB):
         await _say(bot, who, "/queue")  # everyone has been seen once
     assert "meets every" in to_plain(
@@ -151,15 +172,16 @@ async def world(bot: Bot, sessions_patch: list) -> World:  # type: ignore[type-a
             if b.action == dg.APPROVE
         ).split(":")[0]  # the value is "<draft id>:<revision>"
     )
-    return World(bot, draft_id, proposal_b, next_date)
+    return _Built(draft_id, proposal_b, next_date, list(sessions_patch))
 
 
 def dump(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, in a stable order."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     with bot.engine.connect() as conn:
+        present = set(sa.inspect(conn).get_table_names())  # one catalog read, not one a table
         for table in SQLModel.metadata.sorted_tables:
-            if not sa.inspect(conn).has_table(table.name):
+            if table.name not in present:
                 continue
             rows = conn.execute(sa.select(table)).all()
             out[table.name] = sorted((tuple(r) for r in rows), key=repr)
