@@ -14,7 +14,8 @@ default isolation level) is the same for every engine of one driver here:
 one SQLite library, one PostgreSQL server. Its ``default_schema_name`` is the
 first schema's; SQLAlchemy and Alembic look up unqualified names through the
 search path, not that attribute, so nothing the tests run depends on it.
-Engines made with extra arguments keep a dialect of their own.
+A dialect is shared only once it has learnt that at its own engine's first
+connection. Engines made with extra arguments keep a dialect of their own.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ def sharing(make: Callable[..., Engine]) -> Callable[..., Engine]:
         engine = make(url, **kwargs)
         if kwargs:
             return engine
-        shared = _SHARED.setdefault(
-            engine.url.drivername, (engine.dialect, engine._compiled_cache)
-        )
-        engine.dialect, engine._compiled_cache = shared
+        shared = _SHARED.get(engine.url.drivername)
+        if shared is None or shared[0].server_version_info is None:
+            # None yet, or one that never connected (a dialect learns its
+            # server at an engine's first connection): this one is next.
+            _SHARED[engine.url.drivername] = (engine.dialect, engine._compiled_cache)
+        else:
+            engine.dialect, engine._compiled_cache = shared
         return engine
 
     return make_sharing
