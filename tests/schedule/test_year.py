@@ -20,6 +20,11 @@ from storage.papers.tables import Proposal, ProposalStatus
 from storage.schedule.tables import Away, MeetingSession, SessionStatus
 from tests.schedule.conftest import START, cmd, org, run_until, seed_paper
 
+#: Started first among the parallel tests (tests/conftest.py): on PostgreSQL
+#: each simulated year takes ~13 s, and begun last they had kept one worker
+#: running alone at the end of the suite.
+pytestmark = pytest.mark.slow
+
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKS = 52
 
