@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,6 +30,20 @@ from bot.app import Bot, confirm_cards, home_for
 from bot.chat.events import Event
 
 log = logging.getLogger(__name__)
+
+
+class _NoTokenNotice(logging.Filter):
+    """Bolt takes SLACK_BOT_TOKEN from the environment even when it is given
+    a client, then warns at every start that the token "will be unused": the
+    client it is given is ours, made with that very token, so the line told
+    the operator nothing they could act on. It is not shown."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_APP_LOG = logging.getLogger(f"slack_bolt.{AsyncApp.__name__}")
+_BOLT_APP_LOG.addFilter(_NoTokenNotice())
 
 _ANY = re.compile(r".*", re.S)
 
