@@ -340,6 +340,15 @@ def record_thread(
 # --- the loop body ----------------------------------------------------------
 
 
+def _prepare(*, session: Session, now: datetime) -> tuple[list[str], list[str], list[Due]]:
+    """The start of a pass, in one transaction: :func:`maintain`, claims
+    whose lease ran out made due again (or lost), then what is pending."""
+    maintain(session=session, now=now)
+    retried, lost = expire_leases(session=session, now=now)
+    session.flush()
+    return retried, lost, pending(session=session, now=now)
+
+
 async def run_due(bot: Runtime) -> list[Sent]:
     """Do everything due at ``bot.infra.clock.now()``; returns what this call sent.
 
@@ -350,13 +359,12 @@ async def run_due(bot: Runtime) -> list[Sent]:
     leaving it claimed forever.
     """
     now = bot.clock.now()
-    await bot.db(maintain, now=now)
-    retried, lost = await bot.db(expire_leases, now=now)
+    retried, lost, everything = await bot.db(_prepare, now=now)
     for key in retried:
         log.warning("%s was claimed by a sender that stopped before sending; retrying once", key)
     for key in lost:
         log.error("%s was cut off mid-send twice; not resending", key)
-    due = [d for d in await bot.db(pending, now=now) if d.due_at <= now]
+    due = [d for d in everything if d.due_at <= now]
     live: list[Due] = []
     for item in due:
         if now < item.stale_at:
