@@ -285,6 +285,46 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _drop_schema(_pg_idle.pop())
 
 
+#: The catalogs a schema's creation and drop leave dead rows in.
+_CATALOGS = (
+    "pg_attribute",
+    "pg_class",
+    "pg_type",
+    "pg_depend",
+    "pg_index",
+    "pg_constraint",
+    "pg_trigger",
+    "pg_proc",
+    "pg_namespace",
+    "pg_attrdef",
+    "pg_sequence",
+    "pg_description",
+    "pg_statistic",
+)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Vacuum the test database's catalogs once a run (in the main process,
+    before any worker starts). Every schema a test makes and drops leaves
+    dead catalog rows; where autovacuum is off (as on the development machine)
+    or its statistics were lost (a test restarts the server), nothing removes
+    them, and run after run every new connection and DDL statement got
+    slower: after a day of runs, 956,000 dead rows in ``pg_attribute``,
+    the database at 421 MB, and a suite run 5 s slower (131 s, 127 s after a
+    VACUUM). A server the tests may not vacuum (not a superuser) is left as
+    it is."""
+    if hasattr(session.config, "workerinput") or not pg_available():
+        return
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM " + ", ".join(f"pg_catalog.{c}" for c in _CATALOGS))
+    except sa.exc.DBAPIError:
+        pass
+    finally:
+        engine.dispose()
+
+
 def _sqlite_template_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once per process, copied for each test."""
     global _sqlite_template

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import selectors
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -135,6 +137,7 @@ class FakeArxiv:
         self._requests: list[RequestRecord] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._wake: socket.socket | None = None  # a byte here stops the server
         self._open = threading.Event()
         self._open.set()
         self._answered: list[tuple[float, float]] = []
@@ -167,18 +170,33 @@ class FakeArxiv:
         # A client that timed out hangs up before we answer; that is expected.
         server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self._server = server
+        self._wake, wake_end = socket.socketpair()
         self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # so stop() returns quickly
-            name="fake-arxiv",
-            daemon=True,
+            target=self._serve, args=(server, wake_end), name="fake-arxiv", daemon=True
         )
         self._thread.start()
         return self
 
+    @staticmethod
+    def _serve(server: ThreadingHTTPServer, wake: socket.socket) -> None:
+        """Accept connections until a byte arrives on ``wake``. Not
+        ``serve_forever``: its ``shutdown()`` waits for the next poll (50 ms
+        at the interval it had), which most tests paid once at their end."""
+        with selectors.DefaultSelector() as selector, wake:
+            selector.register(server, selectors.EVENT_READ)
+            selector.register(wake, selectors.EVENT_READ)
+            while True:
+                ready = {key.fileobj for key, _ in selector.select()}
+                if wake in ready:
+                    return
+                server.handle_request()  # readable: accepts without waiting
+
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            assert self._wake is not None and self._thread is not None
+            self._wake.send(b"x")
+            self._thread.join()
+            self._wake.close()
             self._server.server_close()
             self._server = None
 
