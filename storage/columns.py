@@ -61,7 +61,7 @@ def partial_unique_index(name: str, *columns: str, where: str) -> sa.Index:
     index = sa.Index(name, *columns, unique=True, sqlite_where=sa.text(where))
     _PARTIAL.append((index, where))
     if _on_postgresql:
-        index.dialect_kwargs["postgresql_where"] = sa.text(where)
+        _add_predicate(index, where)
     return index
 
 
@@ -70,4 +70,8 @@ def add_postgresql_predicates() -> None:
     global _on_postgresql
     _on_postgresql = True
     for index, where in _PARTIAL:
-        index.dialect_kwargs["postgresql_where"] = sa.text(where)
+        _add_predicate(index, where)
+
+
+def _add_predicate(index: sa.Index, where: str) -> None:
+    index.dialect_kwargs["postgresql_where"] = sa.text(where)

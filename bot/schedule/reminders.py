@@ -345,8 +345,7 @@ def _prepare(*, session: Session, now: datetime) -> tuple[list[str], list[str], 
     whose lease ran out made due again (or lost), then what is pending."""
     maintain(session=session, now=now)
     retried, lost = expire_leases(session=session, now=now)
-    session.flush()
-    return retried, lost, pending(session=session, now=now)
+    return retried, lost, pending(session=session, now=now)  # autoflush: sees the above
 
 
 async def run_due(bot: Runtime) -> list[Sent]:
