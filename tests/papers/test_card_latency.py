@@ -40,6 +40,20 @@ async def test_a_retry_pass_during_a_handlers_fetch_adds_no_card_query_for_it(
         return owed(**kwargs)
 
     monkeypatch.setattr(proposals, "owed_cards", counted)
+    # The pass has read which papers are due (a database call in a thread,
+    # slow on a busy machine): only then is the answer released, as when
+    # arXiv answers while the pass is under way.
+    loop = asyncio.get_running_loop()
+    read_due = asyncio.Event()
+    due = proposals.due_pending_papers
+
+    def watched(**kwargs: Any) -> Any:
+        try:
+            return due(**kwargs)
+        finally:
+            loop.call_soon_threadsafe(read_due.set)
+
+    monkeypatch.setattr(proposals, "due_pending_papers", watched)
     fake_arxiv.hold()
     actor = Actor("console", "alice", "Alice")
     handler = asyncio.ensure_future(
@@ -47,6 +61,7 @@ async def test_a_retry_pass_during_a_handlers_fetch_adds_no_card_query_for_it(
     )
     await fake_arxiv.requests_seen(1)  # the handler waits on the held answer
     passing = asyncio.ensure_future(retry_once(bot))
+    await asyncio.wait_for(read_due.wait(), 30)
     for _ in range(20):  # let the pass reach as far as it goes before the answer
         await asyncio.sleep(0)
     fake_arxiv.release()
