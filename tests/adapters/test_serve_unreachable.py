@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-READGROUP = Path(sys.executable).with_name("readgroup")
+from tests import forkserver
+
+READGROUP = forkserver.READGROUP
 
 
 def closed_port() -> int:
@@ -30,14 +30,7 @@ def serve(database_url: str, platform: str, **env: str) -> subprocess.CompletedP
     base.update(DATABASE_URL=database_url, ARXIV_API_URL=f"http://127.0.0.1:{closed_port()}/")
     base.update(env)
     args = ["--http", "--port", "0"] if platform == "slack" else []
-    return subprocess.run(
-        [str(READGROUP), "serve", platform, *args],
-        capture_output=True,
-        text=True,
-        env=base,
-        timeout=90,
-        check=False,
-    )
+    return forkserver.run([str(READGROUP), "serve", platform, *args], env=base, timeout=90)
 
 
 CASES = {

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests import forkserver
 from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 
 READGROUP = Path(sys.executable).with_name("readgroup")
@@ -22,14 +23,13 @@ class LiveConsole:
 
     def __init__(self, database_url: str, arxiv_url: str, user: str) -> None:
         env = {**os.environ, **FAST_ENV, "DATABASE_URL": database_url, "ARXIV_API_URL": arxiv_url}
-        self.proc = subprocess.Popen(
+        self.proc = forkserver.Popen(
             [str(READGROUP), "console", "--user", user],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
             text=True,
-            bufsize=1,
         )
         self.seen = ""
 
@@ -61,15 +61,7 @@ class LiveConsole:
 
 def run_once(database_url: str, arxiv_url: str, stdin: str, user: str = "carol") -> str:
     env = {**os.environ, **FAST_ENV, "DATABASE_URL": database_url, "ARXIV_API_URL": arxiv_url}
-    done = subprocess.run(
-        [str(READGROUP), "console", "--user", user],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=90,
-        check=False,
-    )
+    done = forkserver.run([str(READGROUP), "console", "--user", user], input=stdin, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -38,6 +38,7 @@ from storage.engine import make_engine
 from storage.groups.tables import Member
 from storage.infra.inbox_tables import InboxItem
 from storage.papers.tables import Paper, Proposal, Vote
+from tests import forkserver
 from tests.adapters.slack.conftest import SECRET, TEAM, command_body, sign
 from tests.adapters.slack.test_http_interactivity import press
 from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
@@ -79,7 +80,7 @@ class LiveSlackBot:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("ab")
-        self.proc = subprocess.Popen(
+        self.proc = forkserver.Popen(
             [str(READGROUP), "serve", "slack", "--http", "--port", str(self.port)],
             env=env,
             stdin=subprocess.DEVNULL,

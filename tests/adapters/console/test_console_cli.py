@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests import forkserver
 from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 
-READGROUP = Path(sys.executable).with_name("readgroup")
+READGROUP = forkserver.READGROUP
 TITLE = "Heat-bath random walks with Markov bases"
 
 
@@ -27,15 +27,8 @@ def console(
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "OPENAI_"))
     }
     env.update(FAST_ENV, DATABASE_URL=database_url, ARXIV_API_URL=arxiv_url)
-    return subprocess.run(
-        [str(READGROUP), "console", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-        cwd=cwd,
+    return forkserver.run(
+        [str(READGROUP), "console", *args], input=stdin, env=env, timeout=timeout, cwd=cwd
     )
 
 
@@ -147,15 +140,7 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path) -> None:
     pydantic traceback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'rg.db'}", READGROUP_LLM_CONCURRENCY="0")
-    done = subprocess.run(
-        [str(READGROUP), "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-        cwd=tmp_path,
-    )
+    done = forkserver.run([str(READGROUP), "db", "upgrade"], env=env, timeout=60, cwd=tmp_path)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("readgroup: READGROUP_LLM_CONCURRENCY=0 is not valid:")
