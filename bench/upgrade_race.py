@@ -21,10 +21,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -108,27 +109,47 @@ def _error_line(stderr: str) -> str:
     return next((line for line in reversed(lines) if "Error" in line), lines[-1])[:200]
 
 
-def run_pair(url: str, *, how: str = "db", sync: bool = True, timeout: float = 120) -> Outcome:
-    """Two processes on ``url`` at once; their exit codes and the schema after."""
+#: Starts one process: (CLI arguments, environment, working directory, start
+#: file or "-") -> a Popen-like object with stdin and stderr piped as text.
+Starter = Callable[[list[str], dict[str, str], str, str], Any]
+
+
+def _interpreter(argv: list[str], env: dict[str, str], cwd: str, go: str) -> Any:
+    """A fresh interpreter that imports everything, then waits for ``go``."""
+    return subprocess.Popen(
+        [sys.executable, "-c", STARTER, go, *argv],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_pair(
+    url: str,
+    *,
+    how: str = "db",
+    sync: bool = True,
+    timeout: float = 120,
+    start: Starter = _interpreter,
+    settle: float = 1.5,
+) -> Outcome:
+    """Two processes on ``url`` at once; their exit codes and the schema after.
+
+    ``start`` makes each process (the tests pass one that forks them from
+    already-imported modules); with ``sync``, the start file appears
+    ``settle`` seconds after both were started, once both wait on it."""
     argv = ["db", "upgrade"] if how == "db" else ["console", "--user", "racer"]
     env = {**os.environ, "DATABASE_URL": url, "READGROUP_ORGANIZERS": "", "PYTHONPATH": str(ROOT)}
     env.pop("OPENAI_API_KEY", None)
     with tempfile.TemporaryDirectory(prefix="readgroup-go-") as tmp:
         go = str(Path(tmp) / "go") if sync else "-"
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", STARTER, go, *argv],
-                cwd=tmp,  # nothing in the working directory (no .env) but the start file
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
+        # Nothing in the working directory (no .env) but the start file.
+        procs = [start(argv, env, tmp, go) for _ in range(2)]
         if sync:
-            time.sleep(1.5)  # both have imported everything by now (or soon after)
+            time.sleep(settle)  # both have imported everything by now (or soon after)
             Path(go).touch()
         results = [p.communicate("/help\n", timeout=timeout) for p in procs]
     errors = tuple(

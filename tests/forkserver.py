@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import json
 import locale
 import os
@@ -93,6 +94,9 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
 
         time.tzset()
         sys.argv = list(request["argv"])
+        start_file = request.get("start_file")
+        while start_file and not os.path.exists(start_file):
+            time.sleep(0.0005)  # several children started together, as bench/upgrade_race does
         import adapters.cli
 
         try:
@@ -244,6 +248,7 @@ class Child:
         stdout: Any = subprocess.DEVNULL,
         stderr: Any = subprocess.DEVNULL,
         text: bool = False,
+        start_file: str | None = None,
     ) -> None:
         self.args = argv
         self.returncode: int | None = None
@@ -271,7 +276,12 @@ class Child:
                 else:
                     theirs.append(spec if isinstance(spec, int) else spec.fileno())
             request = json.dumps(
-                {"argv": [str(a) for a in argv], "env": env, "cwd": str(cwd or os.getcwd())}
+                {
+                    "argv": [str(a) for a in argv],
+                    "env": env,
+                    "cwd": str(cwd or os.getcwd()),
+                    "start_file": start_file,
+                }
             ).encode()
             self._conn = _SERVER.connect()
             socket.send_fds(self._conn, [request], theirs)
@@ -301,6 +311,32 @@ class Child:
             self._conn.close()
         return self.returncode
 
+    def communicate(self, input: str = "", timeout: float | None = None) -> tuple[Any, Any]:
+        """As :meth:`subprocess.Popen.communicate`: feed ``input``, read the
+        piped outputs to their end, wait for the exit."""
+        results: dict[str, Any] = {}
+
+        def read(name: str) -> None:
+            results[name] = getattr(self, name).read()
+
+        readers = [
+            threading.Thread(target=read, args=(name,), daemon=True)
+            for name in ("stdout", "stderr")
+            if getattr(self, name) is not None
+        ]
+        for reader in readers:
+            reader.start()
+        if self.stdin is not None:
+            # As subprocess does: a child that exits without reading its input is no error.
+            with contextlib.suppress(BrokenPipeError):
+                self.stdin.write(input if isinstance(self.stdin, io.TextIOBase) else input.encode())
+            with contextlib.suppress(BrokenPipeError):
+                self.stdin.close()
+        self.wait(timeout)
+        for reader in readers:
+            reader.join(timeout)
+        return results.get("stdout"), results.get("stderr")
+
     def poll(self) -> int | None:
         return self._answer(0)
 
@@ -323,7 +359,12 @@ class Child:
 
 
 def _forking(argv: list[str]) -> bool:
-    return bool(argv) and Path(argv[0]) == READGROUP and not os.environ.get(NO_FORKSERVER)
+    return bool(argv) and Path(argv[0]) == READGROUP and enabled()
+
+
+def enabled() -> bool:
+    """False when READGROUP_TEST_NO_FORKSERVER is set."""
+    return not os.environ.get(NO_FORKSERVER)
 
 
 def Popen(
@@ -335,11 +376,25 @@ def Popen(
     stdout: Any = subprocess.DEVNULL,
     stderr: Any = subprocess.DEVNULL,
     text: bool = False,
+    start_file: str | None = None,
 ) -> Child | subprocess.Popen[Any]:
     """A forked :class:`Child` when ``argv`` runs the ``readgroup`` script,
-    else (or with READGROUP_TEST_NO_FORKSERVER set) :class:`subprocess.Popen`."""
+    else (or with READGROUP_TEST_NO_FORKSERVER set) :class:`subprocess.Popen`.
+    With ``start_file``, the child runs the command once that file exists
+    (only a forked child can wait so)."""
     if _forking(argv):
-        return Child(argv, env=env, cwd=cwd, stdin=stdin, stdout=stdout, stderr=stderr, text=text)
+        return Child(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            text=text,
+            start_file=start_file,
+        )
+    if start_file is not None:
+        raise ValueError("only a forked child waits for a start file")
     return subprocess.Popen(
         argv, env=env, cwd=cwd, stdin=stdin, stdout=stdout, stderr=stderr, text=text
     )
