@@ -62,11 +62,47 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first. They mostly wait (on real processes, leases,
-    arXiv's spacing), so begun early they overlap the rest of the run on the
-    other workers instead of being the last ones still running."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+def _slow_seconds(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("slow")
+    return float(marker.kwargs.get("seconds", 5.0)) if marker else 0.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests first, and shared out among the parallel workers.
+
+    They mostly wait (on real processes, leases, arXiv's spacing), so begun
+    early they overlap the rest of the run instead of being the last ones
+    still running. pytest-xdist's ``worksteal`` first hands each worker one
+    contiguous share of this list (later, an idle worker takes half of the
+    longest queue), so all the slow tests at the head of the list went to
+    one worker, which then ran 112 s of them one after another while the
+    others had finished. Each worker's share now starts with its part of the
+    slow tests, parted by their ``slow(seconds=...)`` (longest first, each to
+    the least loaded worker). Every worker sorts the same way, as xdist
+    requires: the order depends only on the collection and the worker count.
+    """
+    slow = sorted((item for item in items if _slow_seconds(item)), key=_slow_seconds, reverse=True)
+    rest = [item for item in items if not _slow_seconds(item)]
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers <= 1:
+        items[:] = slow + rest
+        return
+    lanes: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for item in slow:
+        lane = loads.index(min(loads))
+        lanes[lane].append(item)
+        loads[lane] += _slow_seconds(item)
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    others = iter(rest)
+    for i, lane in enumerate(lanes):
+        share = left // (workers - i)  # worksteal's first share for the i-th worker
+        left -= share
+        ordered.extend(lane)
+        ordered.extend(item for _, item in zip(range(share - len(lane)), others, strict=False))
+    ordered.extend(others)
+    items[:] = ordered
 
 
 def pg_available() -> bool:

@@ -20,10 +20,10 @@ from storage.papers.tables import Proposal, ProposalStatus
 from storage.schedule.tables import Away, MeetingSession, SessionStatus
 from tests.schedule.conftest import START, cmd, org, run_until, seed_paper
 
-#: Started first among the parallel tests (tests/conftest.py): on PostgreSQL
-#: each simulated year takes ~13 s, and begun last they had kept one worker
-#: running alone at the end of the suite.
-pytestmark = pytest.mark.slow
+#: Started first among the parallel tests (tests/conftest.py): each simulated
+#: year takes 7-18 s (SQLite / PostgreSQL), and begun last they had kept one
+#: worker running alone at the end of the suite.
+pytestmark = pytest.mark.slow(seconds=10)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKS = 52
@@ -136,7 +136,7 @@ AWAYS = {
 }
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=13)
 async def test_52_weeks_six_members_with_aways_and_a_leave_stay_fair(sbot: Bot) -> None:
     events = {**AWAYS, 26: [("f", "/rotation leave")]}
     out = await simulate(sbot, events)
@@ -147,7 +147,7 @@ async def test_52_weeks_six_members_with_aways_and_a_leave_stay_fair(sbot: Bot) 
     assert len(out.aways) == 5
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=9)
 async def test_a_year_with_joins_leaves_aways_holidays_and_skipped_turns(sbot: Bot) -> None:
     events = {
         **AWAYS,

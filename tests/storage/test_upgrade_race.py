@@ -59,7 +59,7 @@ def _pair(database_url: str, how: str) -> Outcome:
     return run_pair(database_url, how=how)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=1.5)
 @pytest.mark.parametrize("run", range(3))
 def test_two_processes_upgrading_an_empty_database_at_once_both_succeed(
     database_url: str, run: int
@@ -71,7 +71,7 @@ def test_two_processes_upgrading_an_empty_database_at_once_both_succeed(
     assert outcome.schema == []
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=1.5)
 def test_two_consoles_started_together_in_an_empty_folder_both_answer(database_url: str) -> None:
     outcome = _pair(database_url, "console")
     assert outcome.crashed == 0, outcome.errors
