@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from storage import connect
 from storage.connect import DatabaseUnavailable, explain, open_database
 from storage.engine import make_engine
+from tests import forkserver
 from tests.conftest import PG_URL, require_pg
 
 
@@ -35,14 +35,8 @@ def _run(tmp_path: Path, url: str, *args: str, **env: str) -> subprocess.Complet
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "adapters.cli", *(args or ("db", "upgrade"))],
-        cwd=tmp_path,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    argv = [str(forkserver.READGROUP), *(args or ("db", "upgrade"))]
+    return forkserver.run(argv, cwd=tmp_path, env=environ, timeout=60)
 
 
 def _closed_port() -> int:
@@ -107,13 +101,10 @@ def test_a_read_only_folder_is_one_line(tmp_path: Path) -> None:
 
 
 def test_the_console_says_the_same(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "console"],
+    proc = forkserver.run(
+        [str(forkserver.READGROUP), "console"],
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", ""), "DATABASE_URL": "sqlite:///nope/rg.db"},
-        input="",
-        capture_output=True,
-        text=True,
         timeout=60,
     )
     _one_clear_line(proc)
