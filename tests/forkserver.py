@@ -173,8 +173,8 @@ def serve(path: str, kind: str = "core") -> None:
                 request = json.loads(message)
                 pid = os.fork()
                 if pid == 0:
-                    listener.close()
-                    conn.close()
+                    for other in (listener, conn, *waiting.values()):
+                        other.close()  # the child keeps none of the server's sockets
                     os.close(wake_r)
                     os.close(wake_w)
                     _child(request, fds)
