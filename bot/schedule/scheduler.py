@@ -29,7 +29,7 @@ from apscheduler.executors.base import BaseExecutor, run_coroutine_job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.schedule import reminders
-from bot.schedule.reminders import Sent, next_wakeup, run_due
+from bot.schedule.reminders import Sent, run_pass
 
 if TYPE_CHECKING:
     from bot.infra.runtime import Runtime
@@ -106,8 +106,8 @@ class ScheduleRunner:
             if self.stopping:
                 return
             try:
-                self.last_sent = await run_due(self.bot)
-                wake = await self.bot.db(next_wakeup, now=self.bot.clock.now())
+                done = await run_pass(self.bot)
+                self.last_sent, wake = done.sent, done.wakeup
             except asyncio.CancelledError:
                 if not self.stopping:
                     raise

@@ -16,7 +16,7 @@ from bot.chat.messenger import DeliveryError
 from bot.chat.replies import Reply, to_plain
 from bot.infra.clock import ManualClock
 from bot.papers import proposals as proposals_svc
-from bot.schedule.reminders import Sent, next_wakeup, run_due
+from bot.schedule.reminders import Sent, run_due, run_pass
 from storage.groups.tables import Group, Member
 from storage.papers.tables import PaperStatus
 
@@ -94,8 +94,9 @@ async def run_until(bot: Bot, end: datetime) -> list[tuple[datetime, Sent]]:
     assert isinstance(clock, ManualClock)
     out: list[tuple[datetime, Sent]] = []
     while True:
-        out += [(clock.now(), s) for s in await run_due(bot)]
-        wake = await bot.db(next_wakeup, now=clock.now())
+        done = await run_pass(bot)
+        out += [(clock.now(), s) for s in done.sent]
+        wake = done.wakeup
         if wake is None or wake > end:
             clock.set(end)
             out += [(clock.now(), s) for s in await run_due(bot)]

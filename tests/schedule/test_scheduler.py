@@ -73,12 +73,49 @@ async def test_a_failing_run_is_logged_and_the_safety_tick_stays(
 
     import bot.schedule.scheduler as scheduler_module
 
-    original = scheduler_module.run_due
-    scheduler_module.run_due = broken  # type: ignore[assignment]
+    original = scheduler_module.run_pass
+    scheduler_module.run_pass = broken  # type: ignore[assignment]
     try:
         await runner.tick()
     finally:
-        scheduler_module.run_due = original
+        scheduler_module.run_pass = original
     assert "reminder run failed" in caplog.text
     assert runner.scheduler.get_job("safety") is not None
     await sbot.aclose()
+
+
+async def test_a_pass_with_nothing_due_reads_what_is_pending_once(
+    sbot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wake-up that finds nothing due (after a command, at a session's end)
+    arms the next one from its own first read of what is pending: reading it
+    again, in a second transaction, covered every group of the bot a second
+    time at each such pass."""
+    from bot.schedule import reminders
+    from bot.schedule.scheduler import ScheduleRunner
+
+    await org(sbot, '/readgroup config meeting "Thu 16:00 Europe/Berlin"')
+    await cmd(sbot, "/rotation join", user="alice")
+    reads: list[datetime] = []
+    real = reminders.pending
+
+    def counted(**kwargs):  # type: ignore[no-untyped-def]
+        reads.append(kwargs["now"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(reminders, "pending", counted)
+    runner = ScheduleRunner(sbot)
+    armed: list[datetime | None] = []
+    monkeypatch.setattr(runner, "_arm", armed.append)
+    await runner.tick()  # Monday 09:00: the first nudge is days away
+    assert runner.last_sent == [] and len(reads) == 1
+    expected = await sbot.db(reminders.next_wakeup, now=sbot.clock.now())
+    assert armed == [expected] and expected is not None and expected > sbot.clock.now()
+    # A pass that sends something reads again after it, for what is left.
+    clock = sbot.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(expected)
+    reads.clear()
+    await runner.tick()
+    assert len(runner.last_sent) == 1 and len(reads) == 2
+    assert armed[-1] == await sbot.db(reminders.next_wakeup, now=clock.now())

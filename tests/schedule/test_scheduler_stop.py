@@ -19,6 +19,7 @@ import pytest
 
 import bot.schedule.scheduler as scheduler_mod
 from bot.app import Bot
+from bot.schedule.reminders import Pass
 
 
 def _created_not_started(bot: Bot) -> bool:
@@ -66,10 +67,10 @@ async def test_a_stop_right_after_start_logs_no_error(
 async def test_a_real_error_in_a_pass_is_still_logged_at_stop(
     bot: Bot, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(_bot: Bot) -> list[object]:
+    async def broken(_bot: Bot) -> Pass:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(scheduler_mod, "run_due", broken)
+    monkeypatch.setattr(scheduler_mod, "run_pass", broken)
     await _stop_just_after_the_first_pass_is_handed_over(bot)
     failed = [r for r in caplog.records if "reminder run failed" in r.getMessage()]
     assert failed and failed[0].levelno == logging.ERROR
@@ -81,12 +82,12 @@ async def test_a_pass_cut_off_past_the_grace_is_a_warning_not_an_error(
 ) -> None:
     started = asyncio.Event()
 
-    async def slow(_bot: Bot) -> list[object]:
+    async def slow(_bot: Bot) -> Pass:
         started.set()
         await asyncio.sleep(30)
-        return []
+        return Pass([], None)
 
-    monkeypatch.setattr(scheduler_mod, "run_due", slow)
+    monkeypatch.setattr(scheduler_mod, "run_pass", slow)
     bot.start()
     await asyncio.wait_for(started.wait(), 10)
     runner = bot.schedule_runner

@@ -11,6 +11,7 @@ import pytest
 import bot.schedule.scheduler as scheduler_mod
 from adapters.console.app import _finish_pending
 from bot.app import Bot
+from bot.schedule.reminders import Pass
 
 
 async def test_the_console_lets_a_reminder_run_in_progress_finish(
@@ -18,14 +19,14 @@ async def test_the_console_lets_a_reminder_run_in_progress_finish(
 ) -> None:
     started, runs = asyncio.Event(), {"begun": 0, "done": 0}
 
-    async def slow_run_due(b: Bot) -> list[object]:
+    async def slow_pass(b: Bot) -> Pass:
         runs["begun"] += 1
         started.set()
         await asyncio.sleep(0.3)  # a claim taken, the message being sent
         runs["done"] += 1
-        return []
+        return Pass([], None)
 
-    monkeypatch.setattr(scheduler_mod, "run_due", slow_run_due)
+    monkeypatch.setattr(scheduler_mod, "run_pass", slow_pass)
     bot.start()  # the safety tick runs at once
     await asyncio.wait_for(started.wait(), 10)
     await _finish_pending(bot, 5)
