@@ -352,8 +352,8 @@ class _Start:
     retried: list[str]
     lost: list[str]
     pending: list[Due]
-    #: Nothing was due, retried or lost: the pass will change nothing, so
-    #: ``wakeup`` (read in the same transaction) is the next pass's time.
+    #: Nothing due, retried or lost: the pass changes nothing, and ``wakeup``
+    #: (read in the same transaction) is the next pass's time.
     quiet: bool
     wakeup: datetime | None
 
@@ -378,11 +378,9 @@ class Pass:
 
 async def run_pass(bot: Runtime) -> Pass:
     """:func:`run_due`, then when the next pass is due: the scheduler's pass.
-
-    A pass that found nothing to do (38% of the passes of a simulated year;
-    the wake-ups after a command or a session's end) takes that time from its
-    own first transaction instead of reading everything pending again: in a
-    bot with many groups, that second read covered every group."""
+    A pass that found nothing to do (after a command, at a session's end)
+    takes that time from its own first transaction instead of reading what is
+    pending, for every group, a second time."""
     now = bot.clock.now()
     start = await bot.db(_prepare, now=now)
     sent = await _run(bot, start, now)
