@@ -419,12 +419,6 @@ def Popen(
     )
 
 
-def _text(data: bytes) -> str:
-    # As subprocess.run(text=True) reads a pipe: the locale's encoding, universal newlines.
-    text = data.decode(locale.getpreferredencoding(False))
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def run(
     argv: list[str],
     *,
@@ -447,33 +441,19 @@ def run(
             timeout=timeout,
             check=False,
         )
-    with contextlib.ExitStack() as files:
-        streams = [files.enter_context(tempfile.TemporaryFile()) for _ in range(3)]
-        streams[0].write(input.encode(locale.getpreferredencoding(False)))
-        streams[0].flush()
-        streams[0].seek(0)
-        child = Child(
-            [str(a) for a in argv],
-            env=environ,
-            cwd=cwd,
-            stdin=streams[0],
-            stdout=streams[1],
-            stderr=streams[2],
-        )
-
-        def outputs() -> tuple[str, str]:
-            texts = []
-            for stream in streams[1:]:
-                stream.seek(0)
-                texts.append(_text(stream.read()))
-            return texts[0], texts[1]
-
-        try:
-            code = child.wait(timeout)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(30)
-            out, err = outputs()
-            raise subprocess.TimeoutExpired(argv, timeout, out, err) from None
-        out, err = outputs()
-    return subprocess.CompletedProcess(argv, code, out, err)
+    child = Child(
+        [str(a) for a in argv],
+        env=environ,
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = child.communicate(input, timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(30)
+        raise subprocess.TimeoutExpired(argv, timeout) from None
+    return subprocess.CompletedProcess(argv, child.wait(), out, err)
