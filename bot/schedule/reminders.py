@@ -353,20 +353,21 @@ class _Start:
     lost: list[str]
     pending: list[Due]
     #: Nothing due, retried or lost: the pass changes nothing, and ``wakeup``
-    #: (read in the same transaction) is the next pass's time.
+    #: (read in the same transaction, when asked) is the next pass's time.
     quiet: bool
     wakeup: datetime | None
 
 
-def _prepare(*, session: Session, now: datetime) -> _Start:
+def _prepare(*, session: Session, now: datetime, wakeup: bool = False) -> _Start:
     """The start of a pass, in one transaction: :func:`maintain`, claims
-    whose lease ran out made due again (or lost), then what is pending, and
-    for a pass with nothing to do, when the next one has."""
+    whose lease ran out made due again (or lost), then what is pending (and
+    with ``wakeup``, for a pass with nothing to do, when the next one has)."""
     maintain(session=session, now=now)
     retried, lost = expire_leases(session=session, now=now)
     items = pending(session=session, now=now)  # autoflush: sees the above
     quiet = not retried and not lost and all(d.due_at > now for d in items)
-    return _Start(retried, lost, items, quiet, _wakeup(session, now, items) if quiet else None)
+    woken = _wakeup(session, now, items) if quiet and wakeup else None
+    return _Start(retried, lost, items, quiet, woken)
 
 
 @dataclass(frozen=True)
@@ -377,12 +378,11 @@ class Pass:
 
 
 async def run_pass(bot: Runtime) -> Pass:
-    """:func:`run_due`, then when the next pass is due: the scheduler's pass.
-    A pass that found nothing to do (after a command, at a session's end)
-    takes that time from its own first transaction instead of reading what is
-    pending, for every group, a second time."""
+    """:func:`run_due`, then when the next pass is due. A pass with nothing to
+    do takes that time from its first transaction, not a second read of
+    what every group has pending."""
     now = bot.clock.now()
-    start = await bot.db(_prepare, now=now)
+    start = await bot.db(_prepare, now=now, wakeup=True)
     sent = await _run(bot, start, now)
     if start.quiet:
         return Pass(sent, start.wakeup)
