@@ -30,22 +30,19 @@ run: $(STAMP)
 
 ## test: the whole suite, on SQLite and on PostgreSQL (skipped with a message if no server, required when CI=true).
 ## In parallel (pytest-xdist, TEST_WORKERS processes, two per core: many tests wait on real
-## processes and leases, so two per core keep the cores busy), then the tests marked `serial`
-## (they restart the PostgreSQL server) alone; fails if either part fails.
+## processes and leases, so two per core keep the cores busy). The one test that restarts
+## PostgreSQL does so on a server of its own (tests/own_postgres.py), so nothing runs alone.
 ## `--dist worksteal`: an idle worker takes tests queued on a busy one. With the default
 ## `load`, one worker was left with ~100 queued console tests and ran alone for the
 ## last 85 s of a 217 s run (174 s with worksteal, same machine).
-## Exit status 5 is pytest's "no test selected" (e.g. PYTEST_ARGS names a folder without serial tests).
 ## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it every
 ## pytest worker and every `readgroup` process a test starts compiles the project
 ## (and pytest rewrites the test modules) from source again.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 test: $(STAMP)
-	@status=0; unset PYTHONDONTWRITEBYTECODE; \
+	@unset PYTHONDONTWRITEBYTECODE; \
 	$(BIN)/python -m compileall -q -j 0 bot adapters storage tests >/dev/null; \
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m 'not serial' $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
-	$(BIN)/pytest -m serial $(PYTEST_ARGS) -n 0 || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
-	exit $$status
+	exec $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

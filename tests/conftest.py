@@ -50,18 +50,6 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _pg_ok: bool | None = None
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Tests marked ``serial`` restart services the others use: in a parallel
-    run they fail at once rather than break the tests beside them."""
-    workers = getattr(item.config, "workerinput", {}).get("workercount", 1)
-    if workers > 1 and item.get_closest_marker("serial"):
-        pytest.fail(
-            "this test must run alone: deselect it with -m 'not serial' when running with "
-            "-n, and run it afterwards without -n (`make test` does both)",
-            pytrace=False,
-        )
-
-
 def _slow_seconds(item: pytest.Item) -> float:
     marker = item.get_closest_marker("slow")
     return float(marker.kwargs.get("seconds", 5.0)) if marker else 0.0

@@ -4,12 +4,11 @@ is lost or doubled."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlmodel import Session, func, select
 
 from bot.app import Bot, build_bot
@@ -20,47 +19,30 @@ from storage.engine import make_engine, upgrade
 from storage.papers.tables import Proposal, Vote
 from tests.conftest import IN_CI
 from tests.fakes.arxiv_server import FakeArxiv
-
-#: It restarts the server every PostgreSQL test uses: `make test` runs it alone,
-#: after the parallel part.
-pytestmark = pytest.mark.serial
+from tests.own_postgres import OwnPostgres, own_postgres, unavailable
 
 PLACE = Place("slack", "T1", "C1")
 IDS = ["1605.08386", "1707.08567", "2104.12255", "hep-ex/0406020", "quant-ph/0201082"]
 
 
-def _cluster() -> tuple[str, str] | None:
-    if shutil.which("pg_ctlcluster") is None or not Path("/etc/postgresql").is_dir():
-        return None
-    versions = sorted(os.listdir("/etc/postgresql"))
-    return (versions[-1], "main") if versions else None
-
-
-def restart_postgres() -> None:
-    cluster = _cluster()
-    assert cluster is not None
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", *cluster, "restart", "-m", "fast"],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
 @pytest.fixture
-def restartable() -> None:
-    if _cluster() is None or os.geteuid() != 0:
-        message = "restarting PostgreSQL needs the local cluster (pg_ctlcluster) and root"
+def server() -> Iterator[OwnPostgres]:
+    """A server of this test's own, so restarting it breaks no other test."""
+    why = unavailable()
+    if why:
+        message = f"restarting PostgreSQL needs a server of the test's own: {why}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+    with own_postgres() as pg:
+        yield pg
 
 
 async def test_commands_survive_a_postgres_restart(
-    restartable: None, pg_schema_url: str, fake_arxiv: FakeArxiv
+    server: OwnPostgres, fake_arxiv: FakeArxiv
 ) -> None:
-    settings = Settings(DATABASE_URL=pg_schema_url, ARXIV_API_URL=fake_arxiv.url, _env_file=None)  # type: ignore[call-arg]
-    engine = make_engine(pg_schema_url)
+    settings = Settings(DATABASE_URL=server.url, ARXIV_API_URL=fake_arxiv.url, _env_file=None)  # type: ignore[call-arg]
+    engine = make_engine(server.url)
     upgrade(engine)
     bot: Bot = build_bot(
         settings,
@@ -78,13 +60,15 @@ async def test_commands_survive_a_postgres_restart(
 
     try:
         await propose("U0", IDS[0])  # pool warmed up, connections open
-        restarting = asyncio.create_task(asyncio.to_thread(restart_postgres))
+        started = _server_started(engine)
+        restarting = asyncio.create_task(asyncio.to_thread(server.restart))
         users = [f"U{i}" for i in range(1, 11)]
         await asyncio.gather(
             *(_later(0.1 * i, propose(u, IDS[i % len(IDS)])) for i, u in enumerate(users))
         )
         await restarting
         await propose("U99", IDS[1])
+        assert _server_started(engine) > started, "the server was not restarted"
         with Session(engine) as s:
             proposals = s.exec(select(func.count()).select_from(Proposal)).one()
             votes = s.exec(select(func.count()).select_from(Vote)).one()
@@ -93,6 +77,11 @@ async def test_commands_survive_a_postgres_restart(
     finally:
         await bot.aclose()
         engine.dispose()
+
+
+def _server_started(engine: Engine) -> datetime:
+    with engine.connect() as c:
+        return c.execute(text("SELECT pg_postmaster_start_time()")).scalar_one()
 
 
 async def _later(delay: float, coro) -> None:  # type: ignore[no-untyped-def]

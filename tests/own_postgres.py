@@ -1,0 +1,118 @@
+"""A PostgreSQL server of a test's own: a fresh cluster in a temporary folder,
+on a free loopback port, that the test may restart or stop without touching
+the server every other test uses.
+
+Made with the server's own tools (``initdb`` and ``pg_ctl``, about 1 s), run
+as the ``postgres`` user when the tests run as root (the server refuses root).
+With its own server, a test that restarts PostgreSQL runs beside the rest of
+the parallel suite instead of alone after it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _bindir() -> Path | None:
+    """The newest installed server's programs (Debian keeps them off PATH)."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    dirs = [d for d in glob.glob("/usr/lib/postgresql/*/bin") if os.path.exists(f"{d}/initdb")]
+    dirs.sort(key=lambda d: [int(x) for x in d.split("/")[-2].split(".") if x.isdigit()])
+    return Path(dirs[-1]) if dirs else None
+
+
+def unavailable() -> str | None:
+    """Why no server of a test's own can be made here, or None if one can."""
+    if _bindir() is None:
+        return "no PostgreSQL server programs (initdb, pg_ctl) are installed"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root, and there is no postgres user to run the server as"
+        if shutil.which("runuser") is None:
+            return "running as root, and runuser (to run the server as postgres) is missing"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class OwnPostgres:
+    folder: Path
+    port: int
+    _bin: Path
+    _as: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, *args: str) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            [*self._as, str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"), "-w"]
+            + ["-l", str(self.folder / "server.log"), "-o", options, *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def restart(self) -> None:
+        """Stop it (``fast``: open connections are cut) and start it again."""
+        self._ctl("-m", "fast", "restart")
+
+    def log(self) -> str:
+        path = self.folder / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextmanager
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A running server of its own; stopped and deleted afterwards."""
+    why = unavailable()
+    if why:
+        raise RuntimeError(why)
+    bindir = _bindir()
+    assert bindir is not None
+    # Not under pytest's tmp_path: that folder is private to the test's user,
+    # and the server may run as another.
+    folder = Path(tempfile.mkdtemp(prefix="readgroup-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    server = OwnPostgres(folder, _free_port(), bindir, run_as)
+    try:
+        subprocess.run(
+            [*run_as, str(bindir / "initdb"), "-D", str(folder / "data")]
+            + ["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        server._ctl("start")
+        yield server
+    finally:
+        try:
+            server._ctl("-m", "immediate", "stop")
+        except (subprocess.SubprocessError, OSError):
+            pass  # never started, or already gone
+        shutil.rmtree(folder, ignore_errors=True)
