@@ -19,6 +19,7 @@ real migrations on a fresh empty schema.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -55,19 +56,27 @@ def _slow_seconds(item: pytest.Item) -> float:
     return float(marker.kwargs.get("seconds", 5.0)) if marker else 0.0
 
 
+def _mostly_waits(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("slow")
+    return bool(marker and marker.kwargs.get("waits", False))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The slow tests first, and shared out among the parallel workers.
 
-    They mostly wait (on real processes, leases, arXiv's spacing), so begun
-    early they overlap the rest of the run instead of being the last ones
-    still running. pytest-xdist's ``worksteal`` first hands each worker one
-    contiguous share of this list (later, an idle worker takes half of the
-    longest queue), so all the slow tests at the head of the list went to
-    one worker, which then ran 112 s of them one after another while the
+    Begun early, they overlap the rest of the run instead of being the last
+    ones still running. pytest-xdist's ``worksteal`` first hands each worker
+    one contiguous share of this list (later, an idle worker takes half of
+    the longest queue), so all the slow tests at the head of the list went
+    to one worker, which then ran 112 s of them one after another while the
     others had finished. Each worker's share now starts with its part of the
     slow tests, parted by their ``slow(seconds=...)`` (longest first, each to
-    the least loaded worker). Every worker sorts the same way, as xdist
-    requires: the order depends only on the collection and the worker count.
+    the least loaded worker). The ones marked ``waits=True`` (they mostly
+    wait on real processes and leases) go to the first half of the workers
+    and the others to the second half: begun together on every worker, the
+    waiting ones had left the two cores a quarter idle for the first 20 s.
+    Every worker sorts the same way, as xdist requires: the order depends
+    only on the collection and the worker count.
     """
     slow = sorted((item for item in items if _slow_seconds(item)), key=_slow_seconds, reverse=True)
     rest = [item for item in items if not _slow_seconds(item)]
@@ -77,8 +86,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     lanes: list[list[pytest.Item]] = [[] for _ in range(workers)]
     loads = [0.0] * workers
+    half = max(1, workers // 2)
     for item in slow:
-        lane = loads.index(min(loads))
+        choice = range(half) if _mostly_waits(item) else range(half, workers)
+        lane = min(choice, key=lambda i: loads[i])
         lanes[lane].append(item)
         loads[lane] += _slow_seconds(item)
     ordered: list[pytest.Item] = []
@@ -301,10 +312,13 @@ def migrated_pg_schema() -> Iterator[str]:
             _pg_idle.append(schema)
         else:
             del _pg_made[schema]
+            _forget_engine(schema)
             _drop_schema(schema)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    for schema in list(_pg_engines):
+        _forget_engine(schema)
     while _pg_idle:
         _drop_schema(_pg_idle.pop())
 
@@ -325,6 +339,17 @@ _CATALOGS = (
     "pg_description",
     "pg_statistic",
 )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once collected, the modules, classes and test items stay alive to the
+    end: moved out of the collector's sight (``gc.freeze``), and with the
+    first generation collected every 20,000 new objects instead of 2,000, a
+    worker spends about 40 % less time in garbage collection (1.5 s to
+    0.9 s of a 45 s share, measured with ``gc.callbacks``)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -361,20 +386,39 @@ def _sqlite_template_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _sqlite_template
 
 
+# One engine per lent schema, kept from test to test: each test on a schema
+# used to open new connections, and a new PostgreSQL backend costs ~7 ms of
+# server CPU to start and to load the catalog of the schema's tables.
+_pg_engines: dict[str, sa.Engine] = {}
+
+
+def _kept_engine(schema: str, url: str) -> sa.Engine:
+    if schema not in _pg_engines:
+        _pg_engines[schema] = make_engine(url)
+    return _pg_engines[schema]
+
+
+def _forget_engine(schema: str) -> None:
+    eng = _pg_engines.pop(schema, None)
+    if eng is not None:
+        eng.dispose()
+
+
 def migrated_engine(url: str, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
     """An engine on the (empty) database at ``url`` brought to the newest
     revision, from the template when there is one."""
-    eng = make_engine(url)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         template = _sqlite_template_file(tmp_path_factory)
         shutil.copyfile(template, url.removeprefix("sqlite:///"))
-        return eng
+        return make_engine(url)
     if url.startswith(PG_URL) and (found := _SCHEMA_IN_URL.search(url)):
         if found.group(1) in _pg_lent:
-            return eng  # migrated already, and emptied since its last test
+            return _kept_engine(found.group(1), url)  # migrated, and emptied since its last test
+        eng = make_engine(url)
         with eng.begin() as conn:
             conn.exec_driver_sql(_pg_template_sql())
         return eng
+    eng = make_engine(url)
     upgrade(eng)
     return eng
 
@@ -383,7 +427,8 @@ def migrated_engine(url: str, tmp_path_factory: pytest.TempPathFactory) -> sa.En
 def engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
     eng = migrated_engine(database_url, tmp_path_factory)
     yield eng
-    eng.dispose()
+    if eng not in _pg_engines.values():
+        eng.dispose()  # a kept one stays open for its schema's next test
 
 
 @pytest.fixture

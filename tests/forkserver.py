@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import io
 import json
 import locale
@@ -147,6 +148,10 @@ def serve(path: str, kind: str = "core") -> None:
     # folder the server was started in.
     sys.path[0] = str(READGROUP.parent)
     _preload(kind)
+    # What every child inherits stays out of its collector's sight (and its
+    # pages shared with the server's).
+    gc.collect()
+    gc.freeze()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     listener.listen(64)

@@ -10,6 +10,7 @@ the parallel suite instead of alone after it.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -66,9 +67,10 @@ class OwnPostgres:
 
     def _ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        data, log = str(self.folder / "data"), str(self.folder / "server.log")
+        pg_ctl = [*self._as, str(self._bin / "pg_ctl"), "-D", data, "-w", "-l", log]
         subprocess.run(
-            [*self._as, str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"), "-w"]
-            + ["-l", str(self.folder / "server.log"), "-o", options, *args],
+            [*pg_ctl, "-o", options, *args],
             check=True,
             capture_output=True,
             timeout=60,
@@ -101,9 +103,9 @@ def own_postgres() -> Iterator[OwnPostgres]:
         run_as = ["runuser", "-u", "postgres", "--"]
     server = OwnPostgres(folder, _free_port(), bindir, run_as)
     try:
+        initdb = [str(bindir / "initdb"), "-D", str(folder / "data"), "-U", "postgres"]
         subprocess.run(
-            [*run_as, str(bindir / "initdb"), "-D", str(folder / "data")]
-            + ["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            [*run_as, *initdb, "--auth=trust", "-E", "UTF8", "--no-sync"],
             check=True,
             capture_output=True,
             timeout=120,
@@ -111,8 +113,6 @@ def own_postgres() -> Iterator[OwnPostgres]:
         server._ctl("start")
         yield server
     finally:
-        try:
-            server._ctl("-m", "immediate", "stop")
-        except (subprocess.SubprocessError, OSError):
-            pass  # never started, or already gone
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            server._ctl("-m", "immediate", "stop")  # unless never started, or gone
         shutil.rmtree(folder, ignore_errors=True)

@@ -207,7 +207,7 @@ async def test_requests_are_spaced_even_during_retries(
     assert min(_gaps(arrivals)) >= 0.2 - LOOPBACK_JITTER
 
 
-@pytest.mark.slow(seconds=3)
+@pytest.mark.slow(seconds=3, waits=True)
 async def test_real_three_second_spacing(fake: FakeArxiv, make_client: MakeClient) -> None:
     client = make_client(min_interval=3.0)
     ids = ["1605.08386", "1707.08567", "2104.12255v1", "astro-ph/0601001", "hep-ex/0406020v1"]

@@ -54,7 +54,7 @@ def _start(env: dict[str, str], log: Path) -> LiveSlackBot:
     return bot
 
 
-pytestmark = pytest.mark.slow(seconds=21)
+pytestmark = pytest.mark.slow(seconds=21, waits=True)
 
 TRIALS = int(os.environ.get("READGROUP_PUBLISH_KILL_TRIALS", "3"))
 ORGANIZER = "UORG"

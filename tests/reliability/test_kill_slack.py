@@ -44,7 +44,7 @@ from tests.adapters.slack.test_http_interactivity import press
 from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 from tests.fakes.slack_api import Call, FakeSlack
 
-pytestmark = pytest.mark.slow(seconds=14)
+pytestmark = pytest.mark.slow(seconds=14, waits=True)
 
 READGROUP = Path(sys.executable).with_name("readgroup")
 TRIALS = int(os.environ.get("READGROUP_KILL_TRIALS", "3"))
