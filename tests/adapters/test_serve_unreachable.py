@@ -33,6 +33,11 @@ def serve(database_url: str, platform: str, **env: str) -> subprocess.CompletedP
     return forkserver.run([str(READGROUP), "serve", platform, *args], env=base, timeout=90)
 
 
+#: Each run waits ~1.5-3.5 s on the platform client's connection retries, not
+#: on the CPU: started early beside the other waiting tests (tests/conftest.py),
+#: they no longer end the run.
+pytestmark = pytest.mark.slow(seconds=3, waits=True)
+
 CASES = {
     "refused": (lambda: f"http://127.0.0.1:{closed_port()}", "connection to 127.0.0.1:"),
     "no-dns": (lambda: "http://nonexistent.invalid", "host name nonexistent.invalid"),
