@@ -34,6 +34,7 @@ import json
 import locale
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -246,6 +247,7 @@ class ForkServer:
                 self._proc.stdin.close()
                 self._proc.wait(10)
                 self._proc = None
+                shutil.rmtree(self._dir, ignore_errors=True)  # its socket's folder
 
     def connect(self) -> socket.socket:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
