@@ -23,7 +23,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlmodel import Session
 
 from bot.chat.events import Actor, Place
@@ -34,6 +33,7 @@ from bot.papers import proposals
 from bot.schedule import discussion, meetings, rotation
 from storage.papers.tables import Proposal
 from storage.schedule.tables import MeetingSession, SessionStatus
+from tests.fixtures import read_yaml
 
 QUARTER_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "quarter"
 #: The end of the quarter (after the last session and its thread).
@@ -42,13 +42,13 @@ END = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
 
 @cache
 def quarter_data() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((QUARTER_DIR / "quarter.yaml").read_text("utf-8"))
+    data: dict[str, Any] = read_yaml(QUARTER_DIR / "quarter.yaml")
     return data
 
 
 @cache
 def llm_answers() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((QUARTER_DIR / "llm_answers.yaml").read_text("utf-8"))
+    data: dict[str, Any] = read_yaml(QUARTER_DIR / "llm_answers.yaml")
     return data
 
 

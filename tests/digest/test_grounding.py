@@ -10,31 +10,30 @@ from functools import cache
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.digest import grounding
 from bot.digest.grounding import Drops, Sources
 from bot.digest.llm_summary import LlmOutput, sources_of, to_summary
 from bot.digest.summary_types import PaperInput
 from tests.fixtures import ROOT as FIXTURES_ROOT
+from tests.fixtures import read_yaml
 
 QUARTER = FIXTURES_ROOT / "quarter"
 
 
 @cache
 def quarter() -> dict[str, Any]:
-    return yaml.safe_load((QUARTER / "quarter.yaml").read_text(encoding="utf-8"))
+    return read_yaml(QUARTER / "quarter.yaml")
 
 
 @cache
 def answers() -> dict[str, Any]:
-    return yaml.safe_load((QUARTER / "llm_answers.yaml").read_text(encoding="utf-8"))
+    return read_yaml(QUARTER / "llm_answers.yaml")
 
 
 @cache
 def pairs() -> list[dict[str, Any]]:
-    text = (QUARTER / "why_it_matters_pairs.yaml").read_text(encoding="utf-8")
-    return list(yaml.safe_load(text)["pairs"])
+    return list(read_yaml(QUARTER / "why_it_matters_pairs.yaml")["pairs"])
 
 
 def names() -> dict[str, str]:

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from bot.digest.llm_summary import LlmOutput, to_summary
 from bot.digest.summary_types import PaperInput
 from tests.fixtures import ROOT as FIXTURES_ROOT
+from tests.fixtures import read_yaml
 
 QUARTER = FIXTURES_ROOT / "quarter"
 
 
 def _load(name: str) -> Any:
-    return yaml.safe_load((QUARTER / name).read_text(encoding="utf-8"))
+    return read_yaml(QUARTER / name)
 
 
 def _input(arxiv_id: str) -> PaperInput:

@@ -13,13 +13,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.digest.offline_latex import readable
 from bot.digest.offline_prose import leans, standalone, third_person
 from bot.digest.offline_summary import extractive
 from bot.digest.summary_types import INSIGHT_LIMIT, TLDR_LIMIT, PaperInput, Summary
 from tests.digest.conftest import real_papers
+from tests.fixtures import read_yaml
 
 QUARTER = Path(__file__).parents[1] / "fixtures" / "quarter" / "quarter.yaml"
 ATOM = Path(__file__).parents[1] / "fixtures" / "arxiv" / "atom"
@@ -40,7 +40,7 @@ LATEX = re.compile(r"\$(?![\d,.]+\b)|\\[A-Za-z%]|\^\{|_\{|--|``")
 
 @cache
 def papers() -> tuple[PaperInput, ...]:
-    data = yaml.safe_load(QUARTER.read_text(encoding="utf-8"))
+    data = read_yaml(QUARTER)
     out = [
         PaperInput(i + 1, p["arxiv_id"], 1, p["title"], tuple(p["authors"]), p["abstract"])
         for i, p in enumerate(data["papers"])
