@@ -7,27 +7,21 @@ runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 
 import pytest
 
 from tests import forkserver
+from tests.ports import free_port
 
 READGROUP = forkserver.READGROUP
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(database_url: str, platform: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "OPENAI_"))
     }
-    base.update(DATABASE_URL=database_url, ARXIV_API_URL=f"http://127.0.0.1:{closed_port()}/")
+    base.update(DATABASE_URL=database_url, ARXIV_API_URL=f"http://127.0.0.1:{free_port()}/")
     base.update(env)
     args = ["--http", "--port", "0"] if platform == "slack" else []
     return forkserver.run([str(READGROUP), "serve", platform, *args], env=base, timeout=90)
@@ -39,7 +33,7 @@ def serve(database_url: str, platform: str, **env: str) -> subprocess.CompletedP
 pytestmark = pytest.mark.slow(seconds=3, waits=True)
 
 CASES = {
-    "refused": (lambda: f"http://127.0.0.1:{closed_port()}", "connection to 127.0.0.1:"),
+    "refused": (lambda: f"http://127.0.0.1:{free_port()}", "connection to 127.0.0.1:"),
     "no-dns": (lambda: "http://nonexistent.invalid", "host name nonexistent.invalid"),
 }
 

@@ -5,7 +5,6 @@ and posts the card when arXiv is back; the log says it in one short line."""
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from datetime import timedelta
 
@@ -19,16 +18,14 @@ from bot.infra.arxiv_client import ArxivClient, ArxivUnavailable
 from bot.infra.clock import ManualClock
 from bot.papers.fetch import retry_once
 from tests.fakes.arxiv_server import FakeArxiv
+from tests.ports import free_port
 
 PLACE = Place("console", "local", "general")
 TITLE = "Heat-bath random walks with Markov bases"
 
 
 def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/query"
+    return f"http://127.0.0.1:{free_port()}/api/query"
 
 
 async def run(bot: Bot, text: str) -> list[Reply]:

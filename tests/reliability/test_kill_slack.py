@@ -19,7 +19,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -43,6 +42,7 @@ from tests.adapters.slack.conftest import SECRET, TEAM, command_body, sign
 from tests.adapters.slack.test_http_interactivity import press
 from tests.fakes.arxiv_server import FAST_ENV, FakeArxiv
 from tests.fakes.slack_api import Call, FakeSlack
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow(seconds=14, waits=True)
 
@@ -51,12 +51,6 @@ TRIALS = int(os.environ.get("READGROUP_KILL_TRIALS", "3"))
 PROPOSALS_PER_TRIAL = 40
 PRESSES_PER_TRIAL = 30
 LEASE_SECONDS = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -77,7 +71,7 @@ class LiveSlackBot:
     alive: ClassVar[set[LiveSlackBot]] = set()
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("ab")
         self.proc = forkserver.Popen(

@@ -6,7 +6,6 @@ the real ``readgroup`` process (a subprocess), as an operator would."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from storage.connect import DatabaseUnavailable, explain, open_database
 from storage.engine import make_engine
 from tests import forkserver
 from tests.conftest import PG_URL, require_pg
+from tests.ports import free_port
 
 
 def _run(tmp_path: Path, url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -39,12 +39,6 @@ def _run(tmp_path: Path, url: str, *args: str, **env: str) -> subprocess.Complet
     return forkserver.run(argv, cwd=tmp_path, env=environ, timeout=60)
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _one_clear_line(proc: subprocess.CompletedProcess[str]) -> str:
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -58,7 +52,7 @@ def _one_clear_line(proc: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_a_closed_port_is_retried_then_one_line(tmp_path: Path) -> None:
-    url = f"postgresql://readgroup:s3cret@127.0.0.1:{_closed_port()}/test"
+    url = f"postgresql://readgroup:s3cret@127.0.0.1:{free_port()}/test"
     proc = _run(tmp_path, url, "serve", "slack", "--http", "--port", "0")
     line = _one_clear_line(proc)
     assert "refused the connection 3 times" in line
@@ -133,7 +127,7 @@ def test_a_server_that_is_starting_is_waited_for(
 
 
 def test_a_refusing_server_is_tried_only_as_often_as_configured(tmp_path: Path) -> None:
-    url = f"postgresql://u@127.0.0.1:{_closed_port()}/db"
+    url = f"postgresql://u@127.0.0.1:{free_port()}/db"
     waits: list[float] = []
     with pytest.raises(DatabaseUnavailable, match="refused the connection 4 times"):
         open_database(make_engine(url), url=url, attempts=4, retry_seconds=1, sleep=waits.append)

@@ -4,16 +4,12 @@ stay off the chat output (stdout): one short line each on stderr, no traceback."
 
 from __future__ import annotations
 
-import socket
-
 from tests.adapters.console.test_console_cli import console
+from tests.ports import free_port
 
 
 def closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/api/query"
+    return f"http://127.0.0.1:{free_port()}/api/query"
 
 
 def test_propose_with_arxiv_unreachable_says_so_and_keeps_logs_off_the_chat(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from storage.engine import make_engine, upgrade
 from tests.fakes.slack_api import FakeSlack
 from tests.lazy_imports import AT_FIRST_USE
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 UNNEEDED = (*AT_FIRST_USE, "discord")
@@ -52,12 +52,6 @@ asyncio.run(main(int(sys.argv[1])))
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_serve_slack_http_at_idle_loads_no_unneeded_package(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'idle.db'}"
     upgrade(make_engine(url))  # a database from an earlier start
@@ -73,7 +67,7 @@ async def test_serve_slack_http_at_idle_loads_no_unneeded_package(tmp_path: Path
         }
         done = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-c", PROBE, str(_free_port())],
+            [sys.executable, "-c", PROBE, str(free_port())],
             env=env,
             cwd=tmp_path,  # no project .env
             capture_output=True,
