@@ -15,13 +15,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.ports import free_port
 
 
 def _bindir() -> Path | None:
@@ -48,10 +49,8 @@ def unavailable() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class OwnPostgresError(Exception):
+    """pg_ctl failed; the message has its error and the end of the server's log."""
 
 
 @dataclass
@@ -69,12 +68,14 @@ class OwnPostgres:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         data, log = str(self.folder / "data"), str(self.folder / "server.log")
         pg_ctl = [*self._as, str(self._bin / "pg_ctl"), "-D", data, "-w", "-l", log]
-        subprocess.run(
-            [*pg_ctl, "-o", options, *args],
-            check=True,
-            capture_output=True,
-            timeout=60,
+        done = subprocess.run(
+            [*pg_ctl, "-o", options, *args], capture_output=True, text=True, timeout=60
         )
+        if done.returncode != 0:
+            raise OwnPostgresError(
+                f"pg_ctl {' '.join(args)} failed: {done.stderr.strip()}\n"
+                f"server log:\n{self.log()[-2000:]}"
+            )
 
     def restart(self) -> None:
         """Stop it (``fast``: open connections are cut) and start it again."""
@@ -101,7 +102,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
         user = pwd.getpwnam("postgres")
         os.chown(folder, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    server = OwnPostgres(folder, _free_port(), bindir, run_as)
+    server = OwnPostgres(folder, free_port(), bindir, run_as)
     try:
         initdb = [str(bindir / "initdb"), "-D", str(folder / "data"), "-U", "postgres"]
         subprocess.run(
@@ -113,6 +114,6 @@ def own_postgres() -> Iterator[OwnPostgres]:
         server._ctl("start")
         yield server
     finally:
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
+        with contextlib.suppress(OwnPostgresError, subprocess.SubprocessError, OSError):
             server._ctl("-m", "immediate", "stop")  # unless never started, or gone
         shutil.rmtree(folder, ignore_errors=True)
