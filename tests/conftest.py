@@ -74,7 +74,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     the least loaded worker). The ones marked ``waits=True`` (they mostly
     wait on real processes and leases) go to the first half of the workers
     and the others to the second half: begun together on every worker, the
-    waiting ones had left the two cores a quarter idle for the first 20 s.
+    waiting ones had left the two cores 23-43 % idle for the first 20 s.
     Every worker sorts the same way, as xdist requires: the order depends
     only on the collection and the worker count.
     """
